@@ -1,0 +1,1125 @@
+"""The sales-history contract: load, validate and hold a seller's sales data.
+
+A :class:`SalesHistory` is the only way data enters a demand model. It holds a
+validated :class:`pandas.DataFrame` with canonical column names:
+
+========================  ==========================================================
+column                    meaning
+========================  ==========================================================
+``date`` or ``period``    calendar date (datetime64) or integer period number
+``t``                     float period index on the history's clock: 0 at the first
+                          period, +1 per period (weeks for weekly data, ...)
+``price``                 own price, > 0
+``units``                 units sold, >= 0
+``cost``                  unit cost (optional)
+competitor columns        competitor prices, > 0, original names kept
+promotion columns         promotion / feature flags (numeric, usually 0/1)
+``product``               product / market key of a panel (optional, str)
+========================  ==========================================================
+
+Rows are sorted by (product, t). Nothing is dropped silently: every change made
+while loading (sorting, dropping invalid rows the user opted out of) is listed in
+:attr:`SalesHistory.notes`.
+
+Loading
+-------
+:func:`load_history` reads a CSV file, a Parquet file or a DataFrame, maps the
+source's column names onto the canonical ones and checks the rules listed in its
+docstring. A broken rule raises :class:`~pricegym.errors.DataValidationError`
+whose message names the source, the rows, the column, the offending values, the
+rule and the fix.
+
+**Row numbers** in messages count like the lines of a CSV file: the header is
+row 1 and the first data row is row 2. For a CSV file the number is the line to
+open in an editor (blank lines, which the reader skips, are counted). DataFrames
+and Parquet files are numbered the same way by position, as if they had been
+written with ``to_csv(index=False)``.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import math
+import os
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pricegym.errors import DataValidationError, PricegymError, PricegymWarning
+
+__all__ = ["FREQUENCIES", "SEASON_PERIODS", "SalesHistory", "load_history"]
+
+#: Length of one year (or one week for daily data) in periods, by frequency code.
+SEASON_PERIODS: dict[str, float] = {"D": 7.0, "W": 365.25 / 7.0, "M": 12.0, "Q": 4.0}
+
+#: Calendar frequencies of a dated history: daily, weekly, monthly, quarterly, yearly.
+FREQUENCIES: tuple[str, ...] = ("D", "W", "M", "Q", "Y")
+
+#: Median spacing of consecutive dates, in days, that infers each frequency.
+_SPACING_DAYS: dict[str, tuple[float, float]] = {
+    "D": (0.5, 1.5),
+    "W": (6.5, 7.5),
+    "M": (27.5, 31.5),
+    "Q": (88.0, 93.0),
+    "Y": (360.0, 370.0),
+}
+_FREQ_WORDS = {"D": "daily", "W": "weekly", "M": "monthly", "Q": "quarterly", "Y": "yearly"}
+_PERIOD_WORDS = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
+#: Canonical column names; a competitor or promotion column may not take one of them.
+_CANONICAL = ("date", "period", "t", "price", "units", "cost", "product")
+#: How many offending rows a message lists before it gives only the count.
+_MAX_LISTED = 5
+_ROW_CONVENTION = "row numbers count the header as row 1, like CSV line numbers"
+
+
+@dataclass(frozen=True)
+class SalesHistory:
+    """A validated sales history (see the module docstring for the columns).
+
+    Build one with :func:`load_history` (CSV, Parquet or DataFrame) or a bundled
+    data set; the constructor itself does not validate.
+
+    Attributes:
+        frame: the canonical table, sorted by ``product`` (if any) then ``t``.
+        competitors: names of the competitor-price columns.
+        promotions: names of the promotion-flag columns.
+        freq: ``"D"``, ``"W"``, ``"M"``, ``"Q"``, ``"Y"`` for dated data, ``None``
+            for integer periods.
+        source: where the data came from (a file path, a data-set name, ``"<DataFrame>"``).
+        notes: what loading did to the data (sorted, dropped rows ...), for the user.
+    """
+
+    frame: pd.DataFrame
+    competitors: tuple[str, ...] = ()
+    promotions: tuple[str, ...] = ()
+    freq: str | None = None
+    source: str = "<DataFrame>"
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    # ------------------------------------------------------------------ views
+    @property
+    def n_rows(self) -> int:
+        """Number of rows (observations)."""
+        return len(self.frame)
+
+    @property
+    def is_panel(self) -> bool:
+        """True when the history has a ``product`` key with more than one value."""
+        return "product" in self.frame.columns and self.frame["product"].nunique() > 1
+
+    @property
+    def products(self) -> tuple[str, ...]:
+        """The product keys in order of first appearance (``("all",)`` without a key)."""
+        if "product" not in self.frame.columns:
+            return ("all",)
+        return tuple(pd.unique(self.frame["product"]))
+
+    @property
+    def price(self) -> np.ndarray:
+        """Own prices as a float64 array."""
+        return self.frame["price"].to_numpy(dtype=np.float64)
+
+    @property
+    def units(self) -> np.ndarray:
+        """Units sold as a float64 array."""
+        return self.frame["units"].to_numpy(dtype=np.float64)
+
+    @property
+    def t(self) -> np.ndarray:
+        """Period index (0 at the first period) as a float64 array."""
+        return self.frame["t"].to_numpy(dtype=np.float64)
+
+    @property
+    def season_period(self) -> float | None:
+        """Periods per seasonal cycle implied by :attr:`freq` (``None`` if not seasonal)."""
+        return SEASON_PERIODS.get(self.freq) if self.freq else None
+
+    @property
+    def price_range(self) -> tuple[float, float]:
+        """Lowest and highest own price in the data: a fitted model's support."""
+        p = self.price
+        return float(p.min()), float(p.max())
+
+    def product_codes(self, products: Sequence[str] | None = None) -> np.ndarray:
+        """Integer code of each row's product in ``products`` (default: :attr:`products`)."""
+        keys = tuple(products) if products is not None else self.products
+        if "product" not in self.frame.columns:
+            return np.zeros(self.n_rows, dtype=np.int64)
+        lookup = {k: i for i, k in enumerate(keys)}
+        unknown = sorted(set(self.frame["product"]) - set(lookup))
+        if unknown:
+            raise DataValidationError(
+                f"{self.source}: product(s) {unknown[:5]} are not among the products the "
+                f"model was fitted on {list(keys)[:10]}; predict only for fitted products "
+                "or refit on data that includes them."
+            )
+        return self.frame["product"].map(lookup).to_numpy(dtype=np.int64)
+
+    def column(self, name: str) -> np.ndarray:
+        """One numeric column as a float64 array."""
+        return self.frame[name].to_numpy(dtype=np.float64)
+
+    def matrix(self, names: Sequence[str]) -> np.ndarray:
+        """Several numeric columns as a float64 array of shape (n_rows, len(names))."""
+        if not names:
+            return np.zeros((self.n_rows, 0))
+        return self.frame[list(names)].to_numpy(dtype=np.float64)
+
+    def take(self, rows: np.ndarray | Sequence[int], note: str | None = None) -> SalesHistory:
+        """A history with only the given row positions (clock ``t`` is unchanged)."""
+        frame = self.frame.iloc[np.asarray(rows)].reset_index(drop=True)
+        notes = self.notes + ((note,) if note else ())
+        return replace(self, frame=frame, notes=notes)
+
+    def for_product(self, key: str) -> SalesHistory:
+        """The rows of one product of a panel, with the ``product`` column kept."""
+        if "product" not in self.frame.columns:
+            raise DataValidationError(
+                f"{self.source}: has no product column, so product {key!r} cannot be "
+                "selected; omit the product selection or map a product column."
+            )
+        mask = (self.frame["product"] == key).to_numpy()
+        if not mask.any():
+            raise DataValidationError(
+                f"{self.source}: product {key!r} not found; available products: "
+                f"{list(self.products)[:20]}."
+            )
+        return self.take(np.flatnonzero(mask), note=f"selected product {key!r}")
+
+    def periods(self) -> np.ndarray:
+        """The distinct values of ``t`` in increasing order."""
+        return np.unique(self.t)
+
+    @property
+    def time_column(self) -> str:
+        """``"date"`` for a dated history, ``"period"`` for integer periods."""
+        return "date" if "date" in self.frame.columns else "period"
+
+    # ------------------------------------------------------------ requirements
+    def require_rows(self, n: int, model: str) -> None:
+        """Raise unless the history (every product of a panel) has at least ``n`` rows.
+
+        Args:
+            n: the fewest rows ``model`` can be fitted on.
+            model: the model's name, used in the message.
+
+        Raises:
+            DataValidationError: "too few rows for the chosen model", with the rows
+                the history has (for a panel: the smallest product's count), ``n``
+                and the fix (more data or a simpler model).
+        """
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+            raise PricegymError(f"require_rows: n must be a non-negative integer, got {n!r}.")
+        if "product" in self.frame.columns and self.frame["product"].nunique() > 1:
+            counts = self.frame.groupby("product", sort=False).size()
+            have = int(counts.min())
+            where = (
+                f"product {counts.idxmin()!r} has only {have} rows "
+                f"(the fewest of {len(counts)} products)"
+            )
+        else:
+            have = self.n_rows
+            where = f"the history has {have} rows"
+        if have < n:
+            raise DataValidationError(
+                f"{self.source}: too few rows for the chosen model {model!r}: {where}, but "
+                f"{model} needs at least {n}. Fix: supply a longer history (more periods) "
+                "or choose a simpler model."
+            )
+
+    def require_price_variation(self) -> None:
+        """Raise unless the own price takes at least two values (rule 8 of :func:`load_history`).
+
+        Useful after subsetting (:meth:`take`, :meth:`for_product`): a product whose
+        price never moved identifies no price effect even if the whole panel does.
+
+        Raises:
+            DataValidationError: "the price never varies", with the price and the fix.
+        """
+        _check_price_varies(self.source, "price", self.price)
+
+    # ----------------------------------------------------------------- report
+    def to_dict_summary(self) -> dict[str, Any]:
+        """A JSON-ready summary for reports.
+
+        Keys: ``source``, ``n_rows``, ``products`` (list; ``["all"]`` without a
+        product key), ``n_products``, ``freq``, ``time_column``, ``date_range``
+        (``[first, last]`` as ISO dates or integer periods; ``None`` if empty),
+        ``price_range`` (``[min, max]``; ``None`` if empty), ``competitors``,
+        ``promotions``, ``notes``.
+        """
+        column = self.time_column
+        date_range: list[Any] | None = None
+        price_range: list[float] | None = None
+        if self.n_rows:
+            first, last = self.frame[column].min(), self.frame[column].max()
+            if column == "date":
+                date_range = [_fmt_timestamp(first), _fmt_timestamp(last)]
+            else:
+                date_range = [int(first), int(last)]
+            price_range = list(self.price_range)
+        products = list(self.products)
+        return {
+            "source": self.source,
+            "n_rows": self.n_rows,
+            "products": products,
+            "n_products": len(products),
+            "freq": self.freq,
+            "time_column": column,
+            "date_range": date_range,
+            "price_range": price_range,
+            "competitors": list(self.competitors),
+            "promotions": list(self.promotions),
+            "notes": list(self.notes),
+        }
+
+
+# =====================================================================  loading
+
+
+@dataclass(frozen=True)
+class _Role:
+    """One mapped column: its canonical name, its name in the source, and its kind."""
+
+    name: str
+    source: Any
+    kind: str  # "date" | "period" | "price" | "units" | "cost" | "competitor" | ...
+
+
+#: kind -> (what the column holds, keyword of load_history, CLI option)
+_ROLE_TEXT: dict[str, tuple[str, str, str]] = {
+    "date": ("the dates", "date", "--date"),
+    "period": ("the integer period numbers", "period", "--period"),
+    "price": ("the own price", "price", "--price"),
+    "units": ("the units sold", "units", "--units"),
+    "cost": ("the unit cost", "cost", "--cost"),
+    "competitor": ("a competitor price", "competitors", "--competitors"),
+    "promotion": ("a promotion flag", "promotions", "--promotions"),
+    "product": ("the product key", "product", "--product"),
+}
+
+
+@dataclass(frozen=True)
+class _Violation:
+    """Rows of one column that break one row-level rule (rules 2-5)."""
+
+    rule: int  # rule number, for ordering
+    what: str  # short name of the problem, used in counts
+    text: str  # the rule itself
+    role: _Role
+    positions: np.ndarray  # positions in the source frame
+    numbers: np.ndarray | None = None  # parsed values at ``positions`` (range rules)
+
+
+def load_history(
+    source: str | os.PathLike[str] | pd.DataFrame,
+    *,
+    date: str | None = None,
+    period: str | None = None,
+    price: str = "price",
+    units: str = "units",
+    cost: str | None = None,
+    competitors: Sequence[str] = (),
+    promotions: Sequence[str] = (),
+    product: str | None = None,
+    drop_invalid: bool = False,
+    freq: str | None = None,
+    name: str | None = None,
+) -> SalesHistory:
+    """Load and validate a sales history from a CSV/Parquet file or a DataFrame.
+
+    Every keyword that names a column gives the column's name *in the source*; the
+    result uses the canonical names of the module docstring (competitor and
+    promotion columns keep their names). Columns that are not mapped are left out.
+
+    Args:
+        source: a path to a ``.csv`` or ``.parquet``/``.pq`` file, or a DataFrame.
+        date: column of calendar dates (any format :func:`pandas.to_datetime` reads
+            consistently; ISO ``YYYY-MM-DD`` is safest).
+        period: column of integer period numbers, instead of ``date``. When neither
+            is given, a column named ``date`` (dates), ``period`` or ``week``
+            (integers, or dates if they are not numbers) is used, matched ignoring
+            case; otherwise the call raises and says which option to pass.
+        price: column of the own price.
+        units: column of units sold.
+        cost: column of unit cost; ``None`` means no cost column.
+        competitors: columns of competitor prices (a single name may be a str).
+        promotions: columns of numeric promotion / feature flags.
+        product: column of the product / market key of a panel (kept as str;
+            integer-valued numbers are written without a decimal point).
+        drop_invalid: drop rows that break a row-level rule (2-5 below) instead
+            of raising; the count, the counts per rule and the first dropped rows
+            go to :attr:`SalesHistory.notes` and a
+            :class:`~pricegym.errors.PricegymWarning` with the same text.
+        freq: ``"D"``, ``"W"``, ``"M"``, ``"Q"`` or ``"Y"`` for dated data; by
+            default inferred from the median spacing of consecutive dates within
+            products (1, 7, ~30.4, ~91, ~365 days; if the median matches none because
+            many periods are missing, the smallest spacing). Not allowed with ``period``:
+            integer periods have no calendar frequency (:attr:`SalesHistory.freq`
+            is ``None``).
+        name: label for the source in messages and :attr:`SalesHistory.source`
+            (default: the file path, or ``"<DataFrame>"``).
+
+    Returns:
+        The validated history, sorted by (product, t). Its ``t`` is 0 at the
+        earliest period of the whole history and counts periods of ``freq``: days,
+        weeks, calendar months, quarters or years between dates (gaps allowed), or
+        ``period - min(period)`` for integer periods.
+
+    Raises:
+        DataValidationError: when one of these rules is broken (rule numbers are
+            those used in the notes):
+
+            1. every mapped column exists (the message lists the available columns
+               and suggests the closest name);
+            2. price, units, cost, competitor, promotion and period values are
+               finite numbers;
+            3. no mapped column has an empty / NaN cell;
+            4. price > 0, competitor prices > 0, cost >= 0;
+            5. units >= 0;
+            6. at most one row per period within a product;
+            7. (not an error) rows out of time order are sorted, with a note;
+            8. the own price takes at least two values;
+            9. every date parses, and dates lie on the frequency's grid (whole
+               weeks apart for weekly data, the same day of the month for monthly
+               data, ...), so ``t`` is an integer; period numbers are whole.
+
+            Rules 2-5 are row-level: ``drop_invalid=True`` drops such rows. The
+            others always raise. Messages give row numbers as CSV line numbers
+            (header = row 1), listing the first 5 rows and the total count.
+        PricegymError: reading Parquet without ``pyarrow`` installed.
+
+    Example:
+        >>> frame = pd.DataFrame({"week": [1, 2, 3], "avgprc": [2.0, 1.8, 2.1],
+        ...                       "totqty": [10, 14, 9]})
+        >>> history = load_history(frame, price="avgprc", units="totqty")
+        >>> history.frame.columns.tolist(), history.t.tolist()
+        (['period', 't', 'price', 'units'], [0.0, 1.0, 2.0])
+    """
+    raw, label, rownum = _read_source(source, name)
+    notes: list[str] = []
+    if len(raw) == 0:
+        raise DataValidationError(
+            f"{label}: has no data rows (only a header, or nothing). Fix: load a file or "
+            "DataFrame with at least two periods of sales."
+        )
+    roles = _map_columns(
+        raw, label, notes, date, period, price, units, cost, competitors, promotions, product
+    )
+
+    # ---- rules 2-5: row by row
+    values: dict[str, np.ndarray] = {}
+    violations: list[_Violation] = []
+    for role in roles:
+        violations.extend(_check_cells(raw[role.source], role, values))
+    keep = np.ones(len(raw), dtype=bool)
+    if violations:
+        violations.sort(key=lambda v: v.rule)
+        if not drop_invalid:
+            raise DataValidationError(_row_rule_message(raw, label, rownum, roles, violations))
+        for v in violations:
+            keep[v.positions] = False
+        note = _drop_note(raw, rownum, roles, violations, keep)
+        notes.append(note)
+        warnings.warn(f"{label}: {note}", PricegymWarning, stacklevel=2)
+        if not keep.any():
+            raise DataValidationError(
+                f"{label}: every one of the {len(raw)} rows broke a row-level rule, so "
+                "drop_invalid=True left nothing. " + note
+            )
+    kept = np.flatnonzero(keep)
+    rownum = rownum[kept]
+
+    # ---- the canonical frame (rule 9 for dates, whole period numbers)
+    time_role = roles[0]
+    columns: dict[str, Any] = {}
+    if time_role.kind == "date":
+        if freq is not None:
+            freq = _check_freq(freq, label)
+        times = _parse_dates(raw[time_role.source].iloc[kept], label, time_role.source, rownum)
+        columns["date"] = times
+    else:
+        if freq is not None:
+            raise DataValidationError(
+                f"{label}: freq={freq!r} was given with integer periods "
+                f"(period={time_role.source!r}); a frequency describes calendar dates, "
+                "so integer periods have none. Fix: drop freq=, or map a column of "
+                "calendar dates with date=... to use a calendar frequency."
+            )
+        times = _whole_periods(values["period"][kept], label, time_role.source, rownum)
+        columns["period"] = times
+    columns["t"] = np.zeros(len(kept))
+    for role in roles[1:]:
+        if role.kind != "product":
+            columns[role.name] = values[role.name][kept]
+    product_role = next((r for r in roles if r.kind == "product"), None)
+    if product_role is not None:
+        keys = _product_keys(raw[product_role.source].iloc[kept])
+        columns["product"] = keys
+        codes = pd.factorize(keys)[0]
+    else:
+        codes = np.zeros(len(kept), dtype=np.int64)
+    frame = pd.DataFrame(columns)
+
+    # ---- rule 6: duplicates; rule 7: sort
+    order_key = times.view(np.int64) if time_role.kind == "date" else times
+    _check_duplicates(frame, label, time_role, product_role, codes, order_key, rownum)
+    order = np.lexsort((order_key, codes))
+    moved = int(np.count_nonzero(order != np.arange(len(order))))
+    if moved:
+        frame = frame.iloc[order].reset_index(drop=True)
+        codes, rownum = codes[order], rownum[order]
+        by = "product, then " if product_role is not None else ""
+        notes.append(
+            f"{moved} of {len(order)} rows were out of order and have been sorted by "
+            f"{by}{time_role.kind}."
+        )
+
+    # ---- rule 8: the price varies
+    _check_price_varies(label, roles[1].source, frame["price"].to_numpy())
+
+    # ---- the clock: freq and t (rule 9: dates on the grid)
+    if time_role.kind == "date":
+        dates = frame["date"].to_numpy()
+        inferred = freq is None
+        if freq is None:
+            freq = _infer_freq(dates, codes, label, time_role.source)
+        frame["t"] = _clock(dates, freq, label, time_role.source, rownum, inferred)
+    else:
+        frame["t"] = (frame["period"] - frame["period"].min()).astype(np.float64)
+
+    competitor_names = tuple(r.name for r in roles if r.kind == "competitor")
+    promotion_names = tuple(r.name for r in roles if r.kind == "promotion")
+    return SalesHistory(
+        frame=frame,
+        competitors=competitor_names,
+        promotions=promotion_names,
+        freq=freq,
+        source=label,
+        notes=tuple(notes),
+    )
+
+
+# ------------------------------------------------------------------ reading
+def _read_source(source: Any, name: str | None) -> tuple[pd.DataFrame, str, np.ndarray]:
+    """The raw table, its label for messages, and each row's number (header = row 1)."""
+    if isinstance(source, pd.DataFrame):
+        label = name or "<DataFrame>"
+        return source, label, np.arange(len(source), dtype=np.int64) + 2
+    if not isinstance(source, str | os.PathLike):
+        raise DataValidationError(
+            f"{name or '<source>'}: a sales history must be a file path (str or Path) or a "
+            f"pandas DataFrame, got {type(source).__name__}. Fix: pass the path of a "
+            ".csv/.parquet file or a DataFrame."
+        )
+    path = Path(source)
+    label = name or str(path)
+    if not path.is_file():
+        raise DataValidationError(
+            f"{label}: file not found (looked for {path.resolve()}). Fix: check the path."
+        )
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        try:
+            # only empty cells are missing: 'NA', 'n/a', 'null' ... stay text and are
+            # reported as they are written, never turned into NaN behind the user's back
+            raw = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise DataValidationError(
+                f"{label}: cannot be read as a comma-separated file with a header row "
+                f"({exc}). Fix: save it as UTF-8 CSV with one header line."
+            ) from exc
+        return raw, label, _csv_line_numbers(path, len(raw))
+    if suffix in (".parquet", ".pq"):
+        try:
+            raw = pd.read_parquet(path)
+        except ImportError as exc:
+            raise PricegymError(
+                f"{label}: reading Parquet needs pyarrow, which is not installed. Fix: "
+                'pip install "pricegym[parquet]", or convert the file to CSV.'
+            ) from exc
+        except (OSError, ValueError) as exc:
+            raise DataValidationError(
+                f"{label}: cannot be read as a Parquet file ({exc}). Fix: check that "
+                "the file is a complete Parquet file, or export the data as CSV."
+            ) from exc
+        return raw, label, np.arange(len(raw), dtype=np.int64) + 2
+    raise DataValidationError(
+        f"{label}: unsupported file type {suffix or '(no suffix)'!r}; sales histories are "
+        "read from .csv, .parquet or .pq files. Fix: rename or convert the file, or load "
+        "it yourself and pass a DataFrame."
+    )
+
+
+def _csv_line_numbers(path: Path, n_rows: int) -> np.ndarray:
+    """The line on which each data row of a CSV file starts (header = line 1).
+
+    Blank lines are skipped as :func:`pandas.read_csv` skips them, and quoted
+    fields may span lines. Falls back to ``position + 2`` if the two readers
+    disagree on the number of rows.
+    """
+    fallback = np.arange(n_rows, dtype=np.int64) + 2
+    starts: list[int] = []
+    header_seen = False
+    try:
+        with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+            reader = csv.reader(handle)
+            previous_end = 0
+            for record in reader:
+                start, previous_end = previous_end + 1, reader.line_num
+                if not record or (len(record) == 1 and not record[0].strip()):
+                    continue
+                if header_seen:
+                    starts.append(start)
+                header_seen = True
+    except (csv.Error, OSError):
+        return fallback
+    return np.asarray(starts, dtype=np.int64) if len(starts) == n_rows else fallback
+
+
+# ------------------------------------------------------------------ mapping
+def _map_columns(
+    raw: pd.DataFrame,
+    label: str,
+    notes: list[str],
+    date: str | None,
+    period: str | None,
+    price: str,
+    units: str,
+    cost: str | None,
+    competitors: Sequence[str] | str,
+    promotions: Sequence[str] | str,
+    product: str | None,
+) -> list[_Role]:
+    """Rule 1: resolve every role to a source column; time first, then price, units, ..."""
+    if date is not None and period is not None:
+        raise DataValidationError(
+            f"{label}: both date={date!r} and period={period!r} were given; a history has "
+            "one clock. Fix: pass date= for calendar dates or period= for integer periods."
+        )
+    if date is not None:
+        roles = [_Role("date", date, "date")]
+    elif period is not None:
+        roles = [_Role("period", period, "period")]
+    else:
+        roles = [_detect_time_column(raw, label, notes)]
+    roles += [_Role("price", price, "price"), _Role("units", units, "units")]
+    if cost is not None:
+        roles.append(_Role("cost", cost, "cost"))
+    for kind, names in (("competitor", competitors), ("promotion", promotions)):
+        for column in (names,) if isinstance(names, str) else tuple(names):
+            roles.append(_Role(column, column, kind))
+    if product is not None:
+        roles.append(_Role("product", product, "product"))
+
+    available = list(raw.columns)
+    for role in roles:
+        if role.source not in available:
+            raise DataValidationError(_missing_column_message(label, role, available))
+        if int(np.count_nonzero(raw.columns == role.source)) > 1:
+            raise DataValidationError(
+                f"{label}: column {role.source!r} appears more than once in the source, so "
+                f"{_ROLE_TEXT[role.kind][0]} is ambiguous. Fix: give the columns unique names."
+            )
+    seen: dict[Any, _Role] = {}
+    for role in roles:
+        if role.source in seen:
+            first = seen[role.source]
+            raise DataValidationError(
+                f"{label}: column {role.source!r} is mapped both as "
+                f"{_ROLE_TEXT[first.kind][0]} and as {_ROLE_TEXT[role.kind][0]}; a column "
+                "has one role. Fix: map each role to a different column."
+            )
+        seen[role.source] = role
+        if role.kind in ("competitor", "promotion") and role.name in _CANONICAL:
+            raise DataValidationError(
+                f"{label}: the {role.kind} column {role.name!r} would clash with the "
+                f"canonical column of that name (canonical columns: {list(_CANONICAL)}). "
+                "Fix: rename that column in the source (e.g. to "
+                f"'{role.kind}_{role.name}')."
+            )
+    return roles
+
+
+def _detect_time_column(raw: pd.DataFrame, label: str, notes: list[str]) -> _Role:
+    """The auto-detected clock: a column called date, period or week (any case)."""
+    by_lower: dict[str, Any] = {}
+    for column in raw.columns:
+        by_lower.setdefault(str(column).lower(), column)
+    for candidate in ("date", "period", "week"):
+        if candidate not in by_lower:
+            continue
+        column = by_lower[candidate]
+        series = raw[column]
+        numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
+        kind = "date" if candidate == "date" or not numeric else "period"
+        if column != kind:
+            notes.append(
+                f"column {column!r} was used as the {kind} (auto-detected); pass date=... "
+                "or period=... to choose another column."
+            )
+        return _Role(kind, column, kind)
+    shown = [str(c) for c in raw.columns[:30]]
+    raise DataValidationError(
+        f"{label}: no date or period column: none of the columns {shown} is called "
+        "'date', 'period' or 'week' (rule 1: a history needs a clock). Fix: pass "
+        "date='<column>' (CLI: --date) for calendar dates, or period='<column>' "
+        "(CLI: --period) for integer period numbers."
+    )
+
+
+def _missing_column_message(label: str, role: _Role, available: list[Any]) -> str:
+    """Rule 1's message: the role, the column asked for, the columns there are, a guess."""
+    what, keyword, option = _ROLE_TEXT[role.kind]
+    names = [str(c) for c in available]
+    asked = str(role.source)
+    guesses = [n for n in names if n.lower() == asked.lower()]
+    guesses += difflib.get_close_matches(asked, names, n=3, cutoff=0.6)
+    guesses += difflib.get_close_matches(asked.lower(), [n.lower() for n in names], n=1)
+    lower_to_name = {n.lower(): n for n in names}
+    guesses = [lower_to_name.get(g.lower(), g) for g in guesses]
+    guess = next(iter(dict.fromkeys(guesses)), None)
+    shown = names[:30] + (["..."] if len(names) > 30 else [])
+    plural = keyword in ("competitors", "promotions")
+    target = repr(guess) if guess else "'<column>'"
+    value = f"[..., {target}]" if plural else target
+    hint = f" Did you mean {guess!r}?" if guess else ""
+    return (
+        f"{label}: missing column {role.source!r} for {what} (rule 1: every mapped column "
+        f"must exist). Available columns: {shown}.{hint} Fix: pass {keyword}={value} "
+        f"(CLI: {option} {guess or '<column>'}) naming the column that holds {what}."
+    )
+
+
+# ------------------------------------------------------------- row-level rules
+def _check_cells(series: pd.Series, role: _Role, values: dict[str, np.ndarray]) -> list[_Violation]:
+    """Rules 2-5 for one column; numeric columns' float values go into ``values``."""
+    missing = _missing_mask(series)
+    found: list[_Violation] = []
+    if missing.any():
+        found.append(
+            _Violation(
+                3,
+                "empty cell",
+                "mapped columns may not have empty or NaN cells",
+                role,
+                np.flatnonzero(missing),
+            )
+        )
+    if role.kind in ("date", "product"):
+        return found
+    numbers = np.array(_to_float(series), dtype=np.float64)  # a writable copy
+    bad = ~missing & ~np.isfinite(numbers)
+    if bad.any():
+        found.append(
+            _Violation(
+                2,
+                "not a number",
+                f"{_ROLE_TEXT[role.kind][0]} must be a finite number",
+                role,
+                np.flatnonzero(bad),
+            )
+        )
+    numbers[missing | bad] = np.nan
+    values[role.name] = numbers
+    ok = np.isfinite(numbers)
+    limits = {
+        "price": (4, "price <= 0", "prices must be > 0", numbers <= 0),
+        "competitor": (4, "competitor price <= 0", "competitor prices must be > 0", numbers <= 0),
+        "cost": (4, "cost < 0", "unit costs must be >= 0", numbers < 0),
+        "units": (5, "negative units", "units sold must be >= 0", numbers < 0),
+    }
+    if role.kind in limits:
+        rule, what, text, broken = limits[role.kind]
+        broken = ok & broken
+        if broken.any():
+            rows = np.flatnonzero(broken)
+            found.append(_Violation(rule, what, text, role, rows, numbers[rows]))
+    return found
+
+
+def _missing_mask(series: pd.Series) -> np.ndarray:
+    """True for NaN/None/NaT cells and for strings that are empty or only whitespace."""
+    missing = series.isna().to_numpy(dtype=bool)
+    if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
+        blank = series.map(lambda v: isinstance(v, str) and not v.strip())
+        missing = missing | blank.to_numpy(dtype=bool)
+    return missing
+
+
+def _to_float(series: pd.Series) -> np.ndarray:
+    """The column as float64; NaN where a cell is not a number (found, never fixed)."""
+    if pd.api.types.is_bool_dtype(series) or (
+        pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_complex_dtype(series)
+    ):
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+        return np.full(len(series), np.nan)  # dates, timedeltas, categories of text ...
+    try:
+        parsed = pd.to_numeric(series, errors="coerce")
+    except (TypeError, ValueError):
+        parsed = pd.Series([_one_float(v) for v in series], dtype=np.float64)
+    return parsed.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _one_float(value: Any) -> float:
+    """One cell as a float, NaN if it is not a plain number or numeric string."""
+    if isinstance(value, bool | int | float | np.number | str):
+        try:
+            return float(value)
+        except (TypeError, ValueError, OverflowError):
+            return math.nan
+    return math.nan
+
+
+def _row_rule_message(
+    raw: pd.DataFrame,
+    label: str,
+    rownum: np.ndarray,
+    roles: list[_Role],
+    violations: list[_Violation],
+) -> str:
+    """Rules 2-5's message: one line per (rule, column), then the fix."""
+    n_bad = len(np.unique(np.concatenate([v.positions for v in violations])))
+    lines = [
+        f"{label}: {n_bad} row{_s(n_bad)} break{'' if n_bad != 1 else 's'} row-level "
+        f"validation rules ({_ROW_CONVENTION}):"
+    ]
+    for v in violations:
+        if v.numbers is not None:  # a range rule: show the number that was read
+            shown = dict(zip(v.positions.tolist(), v.numbers.tolist(), strict=True))
+        else:  # show the cell as it is in the source
+            shown = {int(p): raw[v.role.source].iloc[p] for p in v.positions[:_MAX_LISTED]}
+        rows = _rows_text(v.positions, rownum, lambda p, shown=shown: _fmt_value(shown[p]))
+        lines.append(
+            f"  - {v.what} in column {_column_text(v.role)}: {rows} (rule {v.rule}: {v.text})"
+        )
+    example = next(r for r in roles if r.kind == violations[0].role.kind)
+    keyword = _ROLE_TEXT[example.kind][1]
+    lines.append(
+        "Fix: correct these cells in the source, map the right column (e.g. "
+        f"{keyword}=...) if this one holds something else, or pass drop_invalid=True "
+        "(CLI: --drop-invalid) to drop the offending rows."
+    )
+    return "\n".join(lines)
+
+
+def _drop_note(
+    raw: pd.DataFrame,
+    rownum: np.ndarray,
+    roles: list[_Role],
+    violations: list[_Violation],
+    keep: np.ndarray,
+) -> str:
+    """The note recorded when ``drop_invalid=True`` removed rows."""
+    dropped = np.flatnonzero(~keep)
+    counts: dict[str, int] = {}
+    for v in violations:
+        key = f"rule {v.rule} {v.what}"
+        counts[key] = counts.get(key, 0) + len(v.positions)
+    by_rule = ", ".join(f"{key}: {count}" for key, count in counts.items())
+
+    def describe(position: int) -> str:
+        return ", ".join(f"{r.source}={_fmt_value(raw[r.source].iloc[position])}" for r in roles)
+
+    return (
+        f"dropped {len(dropped)} of {len(raw)} rows that broke row-level rules "
+        f"(drop_invalid=True); by rule: {by_rule}; dropped rows: "
+        f"{_rows_text(dropped, rownum, describe)}."
+    )
+
+
+# -------------------------------------------------------------- table rules
+def _parse_dates(series: pd.Series, label: str, source: Any, rownum: np.ndarray) -> np.ndarray:
+    """Rule 9: every date parses. Returns datetime64[ns] (time zones dropped, wall time kept)."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        parsed = series
+    elif pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        raise DataValidationError(
+            f"{label}: column {source!r} is mapped to the dates but holds numbers such as "
+            f"{_fmt_value(series.iloc[0])} (row {rownum[0]}), not dates (rule 9: dates must "
+            f"be calendar dates). Fix: pass period={source!r} (CLI: --period {source}) to "
+            "use them as integer period numbers, or write them as dates (YYYY-MM-DD)."
+        )
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # pandas' "could not infer format"
+            try:
+                parsed = pd.to_datetime(series, errors="coerce")
+                if parsed.isna().any():  # the format inferred from the first row failed
+                    iso = pd.to_datetime(series, errors="coerce", format="ISO8601")
+                    parsed = iso if iso.isna().sum() < parsed.isna().sum() else parsed
+            except (TypeError, ValueError, OverflowError):
+                parsed = pd.to_datetime(
+                    pd.Series([_one_date(v) for v in series], index=series.index)
+                )
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        parsed = parsed.dt.tz_localize(None)
+    bad = np.flatnonzero(parsed.isna().to_numpy(dtype=bool))
+    if len(bad):
+        good = parsed.dropna()
+        example = f", like the other rows' {_fmt_timestamp(good.iloc[0])}" if len(good) else ""
+        rows = _rows_text(bad, rownum, lambda p: _fmt_value(series.iloc[p]))
+        raise DataValidationError(
+            f"{label}: {len(bad)} date{_s(len(bad))} in column {source!r} cannot be parsed "
+            f"({_ROW_CONVENTION}): {rows} (rule 9: dates must be calendar dates in one "
+            f"consistent format{example}). Fix: correct these cells (YYYY-MM-DD is safest), "
+            "or pass period=... if the column holds integer period numbers."
+        )
+    try:
+        return parsed.to_numpy(dtype="datetime64[ns]")
+    except (pd.errors.OutOfBoundsDatetime, OverflowError, ValueError) as exc:
+        raise DataValidationError(
+            f"{label}: dates in column {source!r} fall outside the years 1677-2262 that "
+            f"pandas can represent ({exc}). Fix: correct the dates."
+        ) from exc
+
+
+def _one_date(value: Any) -> pd.Timestamp:
+    """One cell as a naive timestamp, NaT if it does not parse."""
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError, OverflowError):
+        return pd.NaT
+    if stamp is pd.NaT:
+        return pd.NaT
+    return stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
+
+
+def _whole_periods(numbers: np.ndarray, label: str, source: Any, rownum: np.ndarray) -> np.ndarray:
+    """Rule 9 for integer periods: every period number is a whole number. Returns int64."""
+    bad = np.flatnonzero(numbers != np.round(numbers))
+    if len(bad):
+        rows = _rows_text(bad, rownum, lambda p: _fmt_value(numbers[p]))
+        raise DataValidationError(
+            f"{label}: {len(bad)} period number{_s(len(bad))} in column {source!r} "
+            f"{'are' if len(bad) != 1 else 'is'} not whole ({_ROW_CONVENTION}): {rows} "
+            "(rule 9: period numbers are integers, one per period). Fix: correct these "
+            "cells, or map a column of calendar dates with date=... instead."
+        )
+    return numbers.astype(np.int64)
+
+
+def _product_keys(series: pd.Series) -> np.ndarray:
+    """Product keys as str; integer-valued numbers lose the ``.0`` a CSV reader adds."""
+    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+        numbers = series.to_numpy(dtype=np.float64)
+        if np.all(numbers == np.round(numbers)):
+            return numbers.astype(np.int64).astype(str).astype(object)
+    return series.astype(str).to_numpy(dtype=object)
+
+
+def _check_duplicates(
+    frame: pd.DataFrame,
+    label: str,
+    time_role: _Role,
+    product_role: _Role | None,
+    codes: np.ndarray,
+    order_key: np.ndarray,
+    rownum: np.ndarray,
+) -> None:
+    """Rule 6: one row per period within each product (across products is fine)."""
+    keys = pd.DataFrame({"product": codes, "time": order_key})
+    duplicated = keys.duplicated(keep=False).to_numpy()
+    if not duplicated.any():
+        return
+    where_duplicated = np.flatnonzero(duplicated)
+    groups = keys[duplicated].groupby(["product", "time"], sort=False).indices
+    shown = []
+    for within in list(groups.values())[:_MAX_LISTED]:
+        positions = where_duplicated[within]
+        first = positions[0]
+        where = f"{time_role.kind} {_fmt_value(frame[time_role.kind].iloc[first])}"
+        if product_role is not None:
+            where += f" of product {frame['product'].iloc[first]!r}"
+        rows = ", ".join(str(rownum[p]) for p in positions)
+        shown.append(f"{where} in rows {rows}")
+    more = f", ... ({len(groups)} repeated periods in total)" if len(groups) > _MAX_LISTED else ""
+    n_rows = int(np.count_nonzero(duplicated))
+    if product_role is None:
+        fix = (
+            "aggregate to one row per period (e.g. sum the units and average the price), "
+            "or, if the rows belong to different products or markets, map their key with "
+            "product=... (CLI: --product)."
+        )
+    else:
+        fix = "aggregate to one row per period and product (e.g. sum units, average price)."
+    raise DataValidationError(
+        f"{label}: duplicate periods: {n_rows} rows share a {time_role.kind} (column "
+        f"{time_role.source!r}) with another row of the same product ({_ROW_CONVENTION}): "
+        f"{'; '.join(shown)}{more} (rule 6: one row per period within a product; "
+        f"duplicates are never dropped). Fix: {fix}"
+    )
+
+
+def _check_price_varies(label: str, source: Any, prices: np.ndarray) -> None:
+    """Rule 8: the own price takes at least two values."""
+    if len(prices) and np.unique(prices).size > 1:
+        return
+    seen = (
+        f"all {len(prices)} rows have price {_fmt_value(prices[0])}"
+        if len(prices)
+        else ("there are no rows")
+    )
+    raise DataValidationError(
+        f"{label}: the price never varies: {seen} (column {source!r}). Rule 8: the own "
+        "price must take at least two different values, otherwise no price effect can "
+        "be identified. Fix: use a history that spans price changes (a longer period or "
+        "more products), or check that price=... maps the own-price column."
+    )
+
+
+def _check_freq(freq: str, label: str) -> str:
+    """A user-given frequency code, upper-cased; raise if it is not one of FREQUENCIES."""
+    code = str(freq).upper()
+    if code not in FREQUENCIES:
+        raise DataValidationError(
+            f"{label}: freq={freq!r} is not a frequency pricegym knows; use one of "
+            f"{list(FREQUENCIES)} (daily, weekly, monthly, quarterly, yearly)."
+        )
+    return code
+
+
+def _infer_freq(dates: np.ndarray, codes: np.ndarray, label: str, source: Any) -> str:
+    """The frequency whose spacing matches the median gap between a product's dates."""
+    days = (dates - dates.min()) / np.timedelta64(1, "D")
+    same = codes[1:] == codes[:-1]  # rows are sorted by (product, date)
+    gaps = np.diff(days)[same]
+    fix = f"pass freq= one of {list(FREQUENCIES)} (CLI: --freq)"
+    if gaps.size == 0:
+        raise DataValidationError(
+            f"{label}: cannot infer the frequency of the dates in column {source!r}: no "
+            f"product has two dates. Fix: {fix}."
+        )
+    median = float(np.median(gaps))
+    for spacing in (median, float(gaps.min())):  # the smallest gap if missing periods
+        for code, (low, high) in _SPACING_DAYS.items():  # pushed the median off
+            if low <= spacing <= high:
+                return code
+    raise DataValidationError(
+        f"{label}: cannot infer the frequency of the dates in column {source!r}: the "
+        f"median gap between consecutive dates is {median:g} days, which is not daily (1), "
+        "weekly (7), monthly (~30.4), quarterly (~91) or yearly (~365). Fix: "
+        f"{fix}, or aggregate the data to a regular frequency."
+    )
+
+
+def _clock(
+    dates: np.ndarray, freq: str, label: str, source: Any, rownum: np.ndarray, inferred: bool
+) -> np.ndarray:
+    """Rule 9: ``t`` in periods of ``freq`` since the earliest date; raise if not whole."""
+    origin = dates.min()
+    stamps = pd.DatetimeIndex(dates)
+    if freq in ("D", "W"):
+        step = np.timedelta64(1 if freq == "D" else 7, "D").astype("timedelta64[ns]")
+        delta = (dates - origin).astype("timedelta64[ns]")
+        t = delta / step
+        on_grid = (delta % step) == np.timedelta64(0, "ns")
+        grid = (
+            f"dates of {_FREQ_WORDS[freq]} data must be whole {_PERIOD_WORDS[freq]}s apart"
+            f"{' (the same weekday)' if freq == 'W' else ''}"
+        )
+    else:
+        months = np.asarray(stamps.year) * 12 + np.asarray(stamps.month) - 1
+        per = {"M": 1, "Q": 3, "Y": 12}[freq]
+        index = months // per
+        t = (index - index.min()).astype(np.float64)
+        on_grid = _same_point_in_period(stamps, months % per)
+        grid = (
+            f"every date of {_FREQ_WORDS[freq]} data must fall at the same point of its "
+            f"{_PERIOD_WORDS[freq]} (the same day, or every month end)"
+        )
+    off = np.flatnonzero(~on_grid)
+    if len(off):
+        first = _fmt_timestamp(pd.Timestamp(origin))
+
+        def describe(p: int) -> str:
+            when = _fmt_timestamp(pd.Timestamp(dates[p]))
+            if freq in ("D", "W"):
+                return f"{when} is {t[p]:.3g} {_PERIOD_WORDS[freq]}s after {first}"
+            return when
+
+        rows = _rows_text(off, rownum, describe)
+        guessed = (
+            f" The {_FREQ_WORDS[freq]} frequency was inferred from the median gap between "
+            "dates; if many periods are missing, pass the true frequency with freq=."
+            if inferred
+            else ""
+        )
+        raise DataValidationError(
+            f"{label}: {len(off)} date{_s(len(off))} in column {source!r} "
+            f"{'lies' if len(off) == 1 else 'lie'} off the "
+            f"{_FREQ_WORDS[freq]} grid that starts at {first} ({_ROW_CONVENTION}): {rows} "
+            f"(rule 9: {grid}, so that the period index t is a whole number; gaps are "
+            "fine). Fix: align these dates to the grid (e.g. all products on the same "
+            "weekday or month day), or pass the right freq= (CLI: --freq)." + guessed
+        )
+    return np.asarray(t, dtype=np.float64)
+
+
+def _same_point_in_period(stamps: pd.DatetimeIndex, within: np.ndarray) -> np.ndarray:
+    """True where a date sits where most dates sit: same month of the period, same day
+    (a shorter month's last day counts for a late day such as the 31st), midnight."""
+    midnight = np.asarray(stamps == stamps.normalize(), dtype=bool)
+    values, counts = np.unique(within, return_counts=True)
+    month_ok = within == values[np.argmax(counts)]
+    day = np.asarray(stamps.day)
+    month_end = np.asarray(stamps.is_month_end, dtype=bool)
+    days, day_counts = np.unique(day, return_counts=True)
+    if month_end.sum() >= day_counts.max():
+        day_ok = month_end
+    else:
+        anchor = days[np.argmax(day_counts)]
+        day_ok = (day == anchor) | (month_end & (day < anchor))
+    return midnight & month_ok & day_ok
+
+
+# --------------------------------------------------------------- formatting
+def _s(n: int) -> str:
+    return "" if n == 1 else "s"
+
+
+def _column_text(role: _Role) -> str:
+    """``'price'``, or ``'price' (source column 'avgprc')`` when the names differ."""
+    if role.name == role.source:
+        return repr(role.name)
+    return f"{role.name!r} (source column {role.source!r})"
+
+
+def _rows_text(positions: np.ndarray, rownum: np.ndarray, describe: Callable[[int], str]) -> str:
+    """``row 4 (value), row 9 (value), ... [12 rows in total]`` for the first 5 rows."""
+    shown = ", ".join(f"row {rownum[p]} ({describe(int(p))})" for p in positions[:_MAX_LISTED])
+    n = len(positions)
+    more = f", ... and {n - _MAX_LISTED} more" if n > _MAX_LISTED else ""
+    return f"{shown}{more} [{n} row{_s(n)} in total]"
+
+
+def _fmt_timestamp(value: Any) -> str:
+    """A timestamp as ``YYYY-MM-DD`` at midnight, full ISO otherwise."""
+    stamp = pd.Timestamp(value)
+    return stamp.date().isoformat() if stamp == stamp.normalize() else stamp.isoformat()
+
+
+def _fmt_value(value: Any) -> str:
+    """A cell for a message: strings quoted, whole floats without ``.0``, NaN as 'empty'."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return "empty"
+    if isinstance(value, np.datetime64 | pd.Timestamp):
+        return _fmt_timestamp(value)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "empty"
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, str):
+        return repr(value)
+    return str(value)

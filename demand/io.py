@@ -1,0 +1,151 @@
+"""Safe, atomic model files: JSON for structure, ``.npz`` for arrays, never pickle.
+
+A model saved to ``model.json`` writes ``model.json`` and ``model.npz`` beside it.
+The JSON records the sha256 of the ``.npz``; loading refuses a mismatch, an object
+array (the only way a pickle payload can hide in an ``.npz``), an unknown format
+version, and a family that is not registered. Loading never executes code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pricegym.errors import ModelFileError
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "atomic_write_bytes",
+    "read_model_files",
+    "write_model_files",
+]
+
+FORMAT = "pricegym.demand-model"
+FORMAT_VERSION = 1
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _arrays_path(json_path: Path) -> Path:
+    return json_path.with_suffix(".npz")
+
+
+def write_model_files(
+    path: str | Path, document: dict[str, Any], arrays: dict[str, np.ndarray]
+) -> Path:
+    """Write ``document`` as JSON at ``path`` (suffix forced to ``.json``) and arrays beside it.
+
+    Returns the JSON path. The ``.npz`` is written first, so a crash can leave at
+    worst an orphan ``.npz``, never a JSON that points at missing arrays.
+    """
+    json_path = Path(path)
+    if json_path.suffix != ".json":
+        json_path = json_path.with_suffix(".json")
+    buf = io.BytesIO()
+    np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    blob = buf.getvalue()
+    for name, arr in arrays.items():
+        if np.asarray(arr).dtype == object:
+            raise ModelFileError(f"array {name!r} has dtype object, which would need pickle.")
+    atomic_write_bytes(_arrays_path(json_path), blob)
+    doc = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        **document,
+        "arrays_file": _arrays_path(json_path).name,
+        "arrays_sha256": hashlib.sha256(blob).hexdigest(),
+    }
+    text = json.dumps(doc, indent=2, sort_keys=False, allow_nan=True)
+    atomic_write_bytes(json_path, (text + "\n").encode())
+    return json_path
+
+
+def read_model_files(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Read and check a model file written by :func:`write_model_files`.
+
+    Raises:
+        ModelFileError: the file is missing, not JSON, not a pricegym model, of a
+            newer format version, its arrays are missing/altered, or they contain
+            object (pickled) data.
+    """
+    json_path = Path(path)
+    if not json_path.is_file():
+        raise ModelFileError(
+            f"model file {str(json_path)!r} does not exist; pass the .json path that "
+            "`pricegym fit --out` or `model.save()` wrote."
+        )
+    try:
+        doc = json.loads(json_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelFileError(
+            f"model file {str(json_path)!r} is not valid JSON ({exc}); model files are "
+            "JSON documents written by `model.save()`; refit and save again."
+        ) from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise ModelFileError(
+            f"{str(json_path)!r} is not a pricegym demand model (its 'format' is "
+            f"{doc.get('format') if isinstance(doc, dict) else type(doc).__name__!r}, "
+            f"expected {FORMAT!r}); pass a file written by `model.save()`."
+        )
+    version = doc.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ModelFileError(
+            f"{str(json_path)!r} has format_version {version!r}; this pricegym reads "
+            f"version {FORMAT_VERSION}; upgrade pricegym or refit the model."
+        )
+    name = doc.get("arrays_file")
+    if not isinstance(name, str) or Path(name).name != name:
+        raise ModelFileError(
+            f"{str(json_path)!r}: 'arrays_file' must be a bare file name beside the JSON, "
+            f"got {name!r}; re-save the model."
+        )
+    npz_path = json_path.parent / name
+    if not npz_path.is_file():
+        raise ModelFileError(
+            f"{str(json_path)!r} needs its arrays file {str(npz_path)!r}, which is missing; "
+            "copy the .json and .npz files together."
+        )
+    blob = npz_path.read_bytes()
+    digest = hashlib.sha256(blob).hexdigest()
+    if digest != doc.get("arrays_sha256"):
+        raise ModelFileError(
+            f"{str(npz_path)!r} has sha256 {digest[:16]}…, but {str(json_path)!r} records "
+            f"{str(doc.get('arrays_sha256'))[:16]}…; the files do not belong together or "
+            "were altered; re-save the model."
+        )
+    arrays: dict[str, np.ndarray] = {}
+    try:
+        with np.load(io.BytesIO(blob), allow_pickle=False) as data:
+            for key in data.files:
+                arrays[key] = data[key]
+    except ValueError as exc:
+        raise ModelFileError(
+            f"{str(npz_path)!r} contains object arrays, which can only be read with "
+            f"pickle and could execute code; refusing to load it ({exc})."
+        ) from None
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ModelFileError(f"{str(npz_path)!r} is not a valid .npz archive ({exc}).") from None
+    return doc, arrays

@@ -1,0 +1,434 @@
+"""Loading and validating sales histories: every rule's message, the clock, the views."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pricegym.demand.data import SalesHistory, load_history
+from pricegym.errors import DataValidationError, PricegymWarning
+
+
+def weekly(n: int = 6, **extra: list[object]) -> pd.DataFrame:
+    """``n`` weekly rows from Monday 2020-01-06 with varying prices, plus ``extra`` columns."""
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2020-01-06", periods=n, freq="7D").strftime("%Y-%m-%d"),
+            "price": [2.0 + 0.1 * i for i in range(n)],
+            "units": [10 + i for i in range(n)],
+        }
+    )
+    for name, values in extra.items():
+        frame[name] = values
+    return frame
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> Path:
+    frame.to_csv(path, index=False)
+    return path
+
+
+# ----------------------------------------------------------------- rule 1
+def test_missing_column_names_role_columns_and_suggestion(tmp_path: Path) -> None:
+    path = write_csv(
+        weekly().rename(columns={"price": "avgprc", "units": "totqty"}), tmp_path / "s.csv"
+    )
+    with pytest.raises(DataValidationError) as info:
+        load_history(path, price="avgprice", units="totqty")
+    message = str(info.value)
+    assert str(path) in message
+    assert "missing column 'avgprice'" in message
+    assert "the own price" in message
+    assert "['date', 'avgprc', 'totqty']" in message
+    assert "Did you mean 'avgprc'?" in message
+    assert "price='avgprc'" in message and "--price avgprc" in message
+
+
+def test_missing_clock_column_says_which_option_to_pass() -> None:
+    frame = weekly().rename(columns={"date": "day"})
+    with pytest.raises(DataValidationError, match=r"no date or period column.*date='<column>'"):
+        load_history(frame)
+
+
+def test_competitor_named_like_a_canonical_column_is_refused() -> None:
+    frame = weekly(cost=[1.0] * 6).rename(columns={"price": "own"})
+    frame["price"] = 3.0
+    with pytest.raises(DataValidationError, match="would clash with the canonical column"):
+        load_history(frame, price="own", competitors=["price"])
+
+
+# ------------------------------------------------------------- rules 2 - 5
+ROW_RULES = [
+    # column in the CSV, bad cell, phrase of the rule, value as the message shows it
+    ("price", "abc", "not a number", "('abc')"),
+    ("units", "", "empty cell", "(empty)"),
+    ("price", "0", "prices must be > 0", "(0)"),
+    ("price", "-1.5", "prices must be > 0", "(-1.5)"),
+    ("pimin", "0", "competitor prices must be > 0", "(0)"),
+    ("cost", "-0.5", "unit costs must be >= 0", "(-0.5)"),
+    ("units", "-3", "units sold must be >= 0", "(-3)"),
+    ("promo", "yes", "not a number", "('yes')"),
+]
+
+
+@pytest.mark.parametrize(("column", "cell", "phrase", "shown"), ROW_RULES)
+def test_row_rule_message_names_file_row_column_value_rule_and_fix(
+    tmp_path: Path, column: str, cell: str, phrase: str, shown: str
+) -> None:
+    frame = weekly(pimin=[2.5] * 6, cost=[1.0] * 6, promo=[0, 1, 0, 0, 1, 0]).astype(str)
+    frame.loc[3, column] = cell  # data row 4 = line 5 of the file (header is line 1)
+    path = write_csv(frame, tmp_path / "sales.csv")
+    with pytest.raises(DataValidationError) as info:
+        load_history(path, cost="cost", competitors=["pimin"], promotions=["promo"])
+    message = str(info.value)
+    assert message.startswith(f"{path}: 1 row breaks")
+    assert f"column {column!r}" in message
+    assert f"row 5 {shown}" in message
+    assert phrase in message
+    assert "[1 row in total]" in message
+    assert "drop_invalid=True" in message and "--drop-invalid" in message
+
+
+def test_row_rule_lists_first_five_rows_and_the_total(tmp_path: Path) -> None:
+    frame = weekly(12)
+    frame.loc[2:8, "units"] = -1  # seven bad rows: data rows 3..9, lines 4..10
+    with pytest.raises(DataValidationError) as info:
+        load_history(write_csv(frame, tmp_path / "s.csv"))
+    message = str(info.value)
+    assert "row 4 (-1), row 5 (-1), row 6 (-1), row 7 (-1), row 8 (-1)" in message
+    assert "row 9" not in message
+    assert "... and 2 more [7 rows in total]" in message
+
+
+def test_row_numbers_count_blank_lines_like_an_editor(tmp_path: Path) -> None:
+    path = tmp_path / "blank.csv"
+    path.write_text("date,price,units\n2020-01-06,2,5\n\n2020-01-13,x,5\n2020-01-20,3,5\n")
+    with pytest.raises(DataValidationError, match=r"row 4 \('x'\)"):
+        load_history(path)
+
+
+def test_dataframe_rows_are_numbered_as_if_written_to_csv() -> None:
+    frame = weekly()
+    frame.loc[0, "price"] = -2.0
+    with pytest.raises(DataValidationError) as info:
+        load_history(frame)
+    assert str(info.value).startswith("<DataFrame>: 1 row breaks")
+    assert "row 2 (-2)" in str(info.value)
+
+
+# ----------------------------------------------------------- drop_invalid
+def test_drop_invalid_drops_counts_notes_and_warns(tmp_path: Path) -> None:
+    frame = weekly(8).astype(str)
+    frame.loc[1, "price"] = "n/a"  # line 3
+    frame.loc[4, "units"] = "-2"  # line 6
+    frame.loc[6, "price"] = "0"  # line 8
+    path = write_csv(frame, tmp_path / "s.csv")
+    with pytest.warns(PricegymWarning) as record:
+        history = load_history(path, drop_invalid=True)
+    assert history.n_rows == 5
+    np.testing.assert_allclose(history.price, [2.0, 2.2, 2.3, 2.5, 2.7])
+    np.testing.assert_allclose(history.t, [0, 2, 3, 5, 7])  # dropped weeks leave gaps
+    (note,) = history.notes
+    assert note.startswith("dropped 3 of 8 rows that broke row-level rules")
+    assert "rule 2 not a number: 1" in note
+    assert "rule 4 price <= 0: 1" in note and "rule 5 negative units: 1" in note
+    assert "row 3 (date='2020-01-13', price='n/a', units=11)" in note
+    assert "row 6 (" in note and "row 8 (" in note
+    assert str(record[0].message) == f"{path}: {note}"
+
+
+def test_drop_invalid_never_drops_duplicates() -> None:
+    frame = weekly()
+    frame.loc[2, "date"] = frame.loc[1, "date"]
+    with pytest.raises(DataValidationError, match="duplicate periods"):
+        load_history(frame, drop_invalid=True)
+
+
+# ----------------------------------------------------------------- rule 6
+def test_duplicate_period_names_rows_value_and_rule(tmp_path: Path) -> None:
+    frame = weekly()
+    frame.loc[4, "date"] = "2020-01-13"  # the same week as data row 2
+    path = write_csv(frame, tmp_path / "dup.csv")
+    with pytest.raises(DataValidationError) as info:
+        load_history(path)
+    message = str(info.value)
+    assert "duplicate periods: 2 rows share a date (column 'date')" in message
+    assert "date 2020-01-13 in rows 3, 6" in message
+    assert "one row per period within a product" in message
+    assert "product=..." in message
+
+
+def test_duplicates_are_checked_within_products_not_across() -> None:
+    dates = ["2020-01-06", "2020-01-13"] * 2
+    frame = pd.DataFrame(
+        {"date": dates, "price": [1.0, 2.0, 3.0, 4.0], "units": 1, "sku": ["a", "a", "b", "b"]}
+    )
+    history = load_history(frame, product="sku")
+    assert history.products == ("a", "b")
+    np.testing.assert_array_equal(history.t, [0, 1, 0, 1])
+
+    frame.loc[3, "date"] = "2020-01-06"
+    with pytest.raises(DataValidationError, match=r"date 2020-01-06 of product 'b' in rows 4, 5"):
+        load_history(frame, product="sku")
+
+
+# ----------------------------------------------------------------- rule 7
+def test_unsorted_dates_are_sorted_with_a_note() -> None:
+    frame = weekly(4).iloc[[1, 0, 2, 3]].reset_index(drop=True)
+    history = load_history(frame)
+    assert history.notes == ("2 of 4 rows were out of order and have been sorted by date.",)
+    np.testing.assert_allclose(history.price, [2.0, 2.1, 2.2, 2.3])
+    np.testing.assert_allclose(history.t, [0, 1, 2, 3])
+
+
+def test_interleaved_panel_is_sorted_by_product_then_period() -> None:
+    frame = pd.DataFrame(
+        {"period": [1, 1, 2, 2], "store": [7, 3, 7, 3], "price": [1, 2, 3, 4], "units": 0}
+    )
+    history = load_history(frame, product="store")
+    assert history.frame["product"].tolist() == ["7", "7", "3", "3"]
+    assert history.frame["period"].tolist() == [1, 2, 1, 2]
+    assert history.notes == (
+        "2 of 4 rows were out of order and have been sorted by product, then period.",
+    )
+
+
+# ----------------------------------------------------------------- rule 8
+def test_constant_price_is_refused() -> None:
+    frame = weekly()
+    frame["price"] = 4.99
+    with pytest.raises(DataValidationError) as info:
+        load_history(frame)
+    message = str(info.value)
+    assert "the price never varies: all 6 rows have price 4.99 (column 'price')" in message
+    assert "no price effect can be identified" in message
+
+
+def test_require_price_variation_after_subsetting() -> None:
+    frame = pd.DataFrame(
+        {"period": [1, 2, 1, 2], "p": ["a", "a", "b", "b"], "price": [5, 5, 1, 2], "units": 3}
+    )
+    history = load_history(frame, product="p")
+    history.require_price_variation()
+    history.for_product("b").require_price_variation()
+    with pytest.raises(DataValidationError, match="all 2 rows have price 5"):
+        history.for_product("a").require_price_variation()
+
+
+# ----------------------------------------------------------------- rule 9
+def test_unparseable_date_names_row_and_value(tmp_path: Path) -> None:
+    frame = weekly()
+    frame.loc[2, "date"] = "2020-13-45"
+    path = write_csv(frame, tmp_path / "d.csv")
+    with pytest.raises(DataValidationError) as info:
+        load_history(path)
+    message = str(info.value)
+    assert f"{path}: 1 date in column 'date' cannot be parsed" in message
+    assert "row 4 ('2020-13-45')" in message
+    assert "YYYY-MM-DD" in message
+
+
+def test_numbers_mapped_as_dates_suggest_period() -> None:
+    frame = pd.DataFrame({"year": [1990, 1991], "price": [1, 2], "units": [3, 4]})
+    with pytest.raises(DataValidationError, match=r"holds numbers such as 1990.*period='year'"):
+        load_history(frame, date="year")
+
+
+def test_dates_off_the_weekly_grid_raise() -> None:
+    frame = weekly(4)
+    frame.loc[3, "date"] = "2020-01-30 12:00"  # 3.5 weeks after the first date
+    with pytest.raises(DataValidationError) as info:
+        load_history(frame)
+    message = str(info.value)
+    assert "row 5 (2020-01-30T12:00:00 is 3.5 weeks after 2020-01-06)" in message
+    assert "whole weeks apart" in message
+
+
+def test_irregular_dates_ask_for_freq() -> None:
+    frame = pd.DataFrame(
+        {"date": ["2020-01-01", "2020-01-04", "2020-01-08"], "price": [1, 2, 3], "units": 1}
+    )
+    with pytest.raises(DataValidationError, match=r"median gap .* is 3.5 days.*pass freq="):
+        load_history(frame)
+    assert load_history(frame, freq="D").t.tolist() == [0.0, 3.0, 7.0]
+
+
+def test_fractional_period_numbers_raise() -> None:
+    frame = pd.DataFrame({"period": [1, 2, 2.5], "price": [1, 2, 3], "units": 1})
+    with pytest.raises(DataValidationError, match=r"row 4 \(2.5\)"):
+        load_history(frame)
+
+
+def test_freq_with_integer_periods_is_refused() -> None:
+    frame = pd.DataFrame({"period": [1, 2], "price": [1, 2], "units": 1})
+    with pytest.raises(DataValidationError, match="integer periods have none"):
+        load_history(frame, freq="W")
+
+
+# --------------------------------------------------------------- the clock
+@pytest.mark.parametrize(
+    ("dates", "freq", "t"),
+    [
+        (["2021-03-01", "2021-03-02", "2021-03-05"], "D", [0, 1, 4]),
+        (["2021-03-01", "2021-03-08", "2021-03-29"], "W", [0, 1, 4]),
+        (["2020-01-31", "2020-02-29", "2020-04-30"], "M", [0, 1, 3]),  # month ends
+        (["2020-01-15", "2020-02-15", "2020-03-15", "2020-07-15"], "M", [0, 1, 2, 6]),
+        (["2019-03-31", "2019-06-30", "2020-03-31"], "Q", [0, 1, 4]),
+        (["2001-07-01", "2002-07-01", "2005-07-01"], "Y", [0, 1, 4]),
+    ],
+)
+def test_t_counts_periods_of_the_inferred_frequency(
+    dates: list[str], freq: str, t: list[float]
+) -> None:
+    prices = np.arange(1.0, len(dates) + 1)
+    history = load_history(pd.DataFrame({"date": dates, "price": prices, "units": 1}))
+    assert history.freq == freq
+    assert history.t.tolist() == t
+    assert history.frame["date"].dtype == np.dtype("datetime64[ns]")
+
+
+def test_t_is_zero_at_the_earliest_period_of_the_whole_panel() -> None:
+    frame = pd.DataFrame(
+        {
+            "date": ["2020-01-20", "2020-01-27", "2020-01-06", "2020-01-20"],
+            "sku": ["late", "late", "early", "early"],
+            "price": [1, 2, 3, 4],
+            "units": 1,
+        }
+    )
+    history = load_history(frame, product="sku")
+    assert history.products == ("late", "early")
+    assert history.t.tolist() == [2.0, 3.0, 0.0, 2.0]
+
+
+def test_t_for_integer_periods_and_auto_detected_week_column() -> None:
+    frame = pd.DataFrame({"week": [5, 6, 9], "price": [1, 2, 3], "units": [0, 1, 2]})
+    history = load_history(frame)
+    assert history.freq is None
+    assert history.frame.columns.tolist() == ["period", "t", "price", "units"]
+    assert history.frame["period"].tolist() == [5, 6, 9]
+    assert history.t.tolist() == [0.0, 1.0, 4.0]
+    assert history.notes == (
+        "column 'week' was used as the period (auto-detected); pass date=... or period=... "
+        "to choose another column.",
+    )
+
+
+def test_monthly_dates_on_different_days_raise() -> None:
+    frame = pd.DataFrame(
+        {"date": ["2020-01-15", "2020-02-15", "2020-03-15", "2020-04-16"], "price": [1, 2, 3, 4]}
+    )
+    frame["units"] = 1
+    with pytest.raises(DataValidationError, match=r"row 5 \(2020-04-16\).*same point of its month"):
+        load_history(frame)
+
+
+# ------------------------------------------------------ files and mapping
+def test_csv_and_parquet_round_trip_give_the_same_history(tmp_path: Path) -> None:
+    frame = weekly(cost=[1.5] * 6, comp=[2.2] * 6, promo=[0, 0, 1, 1, 0, 0])
+    options = {"cost": "cost", "competitors": ["comp"], "promotions": ["promo"]}
+    from_frame = load_history(frame, **options)
+    from_csv = load_history(write_csv(frame, tmp_path / "s.csv"), **options)
+    frame.to_parquet(tmp_path / "s.parquet", index=False)
+    from_parquet = load_history(tmp_path / "s.parquet", **options)
+    expected = ["date", "t", "price", "units", "cost", "comp", "promo"]
+    assert from_frame.frame.columns.tolist() == expected
+    pd.testing.assert_frame_equal(from_csv.frame, from_frame.frame)
+    pd.testing.assert_frame_equal(from_parquet.frame, from_frame.frame)
+    assert from_parquet.source == str(tmp_path / "s.parquet")
+    assert from_csv.competitors == ("comp",) and from_csv.promotions == ("promo",)
+
+
+def test_column_mapping_with_avocado_like_names(tmp_path: Path) -> None:
+    frame = pd.DataFrame(
+        {
+            "day": ["2015-01-04", "2015-01-11", "2015-01-18"],
+            "avgprc": [0.93, 0.92, 1.02],
+            "totqty": [5.78, 6.02, 5.57],
+            "pimin": [0.9, 0.95, 1.0],
+            "ignored": ["x", "y", "z"],
+        }
+    )
+    history = load_history(
+        write_csv(frame, tmp_path / "avo.csv"),
+        date="day",
+        price="avgprc",
+        units="totqty",
+        competitors="pimin",
+    )
+    assert history.frame.columns.tolist() == ["date", "t", "price", "units", "pimin"]
+    assert history.price.tolist() == [0.93, 0.92, 1.02]
+    assert history.units.tolist() == [5.78, 6.02, 5.57]
+    assert history.competitors == ("pimin",)
+    assert history.freq == "W"
+
+
+def test_unknown_file_type_and_missing_file(tmp_path: Path) -> None:
+    (tmp_path / "s.xlsx").write_text("x")
+    with pytest.raises(DataValidationError, match=r"unsupported file type '.xlsx'"):
+        load_history(tmp_path / "s.xlsx")
+    with pytest.raises(DataValidationError, match="file not found"):
+        load_history(tmp_path / "nope.csv")
+
+
+# ------------------------------------------------------------------ views
+def panel() -> SalesHistory:
+    frame = pd.DataFrame(
+        {
+            "period": [1, 2, 3, 1, 2],
+            "sku": [10, 10, 10, 20, 20],
+            "price": [1.0, 2.0, 3.0, 4.0, 5.0],
+            "units": [1, 2, 3, 4, 5],
+        }
+    )
+    return load_history(frame, product="sku")
+
+
+def test_require_rows_uses_the_smallest_product() -> None:
+    history = panel()
+    history.require_rows(2, "ols")
+    with pytest.raises(DataValidationError) as info:
+        history.require_rows(3, "arimax")
+    message = str(info.value)
+    assert "too few rows for the chosen model 'arimax'" in message
+    assert "product '20' has only 2 rows (the fewest of 2 products)" in message
+    assert "needs at least 3" in message and "simpler model" in message
+    single = load_history(weekly(4))
+    with pytest.raises(
+        DataValidationError, match="the history has 4 rows, but mlp needs at least 5"
+    ):
+        single.require_rows(5, "mlp")
+
+
+def test_take_and_for_product_keep_the_clock() -> None:
+    history = panel()
+    part = history.for_product("20")
+    assert part.frame["price"].tolist() == [4.0, 5.0]
+    assert part.t.tolist() == [0.0, 1.0]
+    assert part.notes[-1] == "selected product '20'"
+    taken = history.take([0, 2], note="every other row")
+    assert taken.t.tolist() == [0.0, 2.0]
+    assert taken.notes == ("every other row",)
+    with pytest.raises(DataValidationError, match="product '30' not found"):
+        history.for_product("30")
+
+
+def test_to_dict_summary() -> None:
+    summary = load_history(weekly(3, comp=[1.0, 1.1, 1.2]), competitors=["comp"]).to_dict_summary()
+    assert summary == {
+        "source": "<DataFrame>",
+        "n_rows": 3,
+        "products": ["all"],
+        "n_products": 1,
+        "freq": "W",
+        "time_column": "date",
+        "date_range": ["2020-01-06", "2020-01-20"],
+        "price_range": [2.0, 2.2],
+        "competitors": ["comp"],
+        "promotions": [],
+        "notes": [],
+    }
+    assert panel().to_dict_summary()["date_range"] == [1, 3]
