@@ -12,19 +12,37 @@ from pricegym.demand.data import SalesHistory, load_history
 from pricegym.demand.features import FeatureSpec, MarketContext
 from pricegym.demand.kernels import DemandKernel, RegressionKernel
 from pricegym.demand.noise import NoiseModel
+from pricegym.demand.parametric import (
+    ConstantElasticity,
+    ExponentialTruth,
+    LinearTruth,
+    LogitTruth,
+)
+from pricegym.demand.regression import LinearDemand, LogLinearDemand, PoissonDemand
+from pricegym.demand.selection import ModelComparison, compare_models, make_model
 
 __all__ = [
     "BacktestResult",
+    "ConstantElasticity",
     "DemandKernel",
     "DemandModel",
     "Diagnostics",
     "Elasticity",
+    "ExponentialTruth",
     "FeatureSpec",
+    "LinearDemand",
+    "LinearTruth",
+    "LogLinearDemand",
+    "LogitTruth",
     "MarketContext",
+    "ModelComparison",
     "NoiseModel",
+    "PoissonDemand",
     "RegressionKernel",
     "SalesHistory",
+    "compare_models",
     "error_metrics",
     "load_history",
+    "make_model",
     "model_families",
 ]

@@ -192,6 +192,9 @@ class DemandModel(ABC):
     family: ClassVar[str] = ""
     #: Whether the family can fit a panel (several products) in one model.
     supports_panel: ClassVar[bool] = True
+    #: Whether :meth:`min_rows` counts all rows of a panel (pooled estimation with
+    #: product effects) rather than the rows of each product.
+    pooled: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -223,7 +226,7 @@ class DemandModel(ABC):
 
     # ---------------------------------------------------------------- fit
     def min_rows(self, history: SalesHistory) -> int:
-        """Fewest rows (per product) this family needs to fit ``history``."""
+        """Fewest rows (per product, or in all if :attr:`pooled`) needed to fit ``history``."""
         return 8
 
     def fit(self, history: SalesHistory) -> Self:
@@ -244,7 +247,9 @@ class DemandModel(ABC):
                 f"{len(history.products)} products; select one with "
                 "history.for_product(KEY) (CLI: --product KEY) or use a regression family."
             )
-        history.require_rows(self.min_rows(history), type(self).__name__)
+        history.require_rows(
+            self.min_rows(history), type(self).__name__, per_product=not self.pooled
+        )
         history.require_price_variation()
         self.support_ = history.price_range
         self.n_obs_ = history.n_rows
@@ -399,7 +404,8 @@ class DemandModel(ABC):
     ) -> Elasticity:
         """Own-price elasticity at ``price`` (default: the mean price) in the reference context.
 
-        The estimate is the central difference of log expected units in log price.
+        The estimate is the kernel's exact elasticity where it has one, else the
+        central difference of log expected units in log price.
         The interval is a parametric bootstrap: ``n_draws`` coefficient vectors drawn
         from the estimator's asymptotic normal distribution (``coef_``,
         ``coef_cov_``), each turned into an elasticity; the interval is their
@@ -419,6 +425,9 @@ class DemandModel(ABC):
 
     def _elasticity_with(self, coef: np.ndarray, price: float) -> float:
         kern = self._kernel_with_coef(coef)
+        exact = getattr(kern, "elasticity", None)
+        if exact is not None:
+            return float(exact(np.array([price]), kern.context(1))[0])
         p = price * np.exp(np.array([-_LOG_STEP, _LOG_STEP]))
         ctx = kern.context(2)
         q = kern.expected(p, ctx, kern.initial_state(2))

@@ -202,12 +202,14 @@ class SalesHistory:
         return "date" if "date" in self.frame.columns else "period"
 
     # ------------------------------------------------------------ requirements
-    def require_rows(self, n: int, model: str) -> None:
+    def require_rows(self, n: int, model: str, per_product: bool = True) -> None:
         """Raise unless the history (every product of a panel) has at least ``n`` rows.
 
         Args:
             n: the fewest rows ``model`` can be fitted on.
             model: the model's name, used in the message.
+            per_product: count the rows of each product of a panel (models with
+                per-product dynamics); ``False`` counts all rows (pooled models).
 
         Raises:
             DataValidationError: "too few rows for the chosen model", with the rows
@@ -216,7 +218,7 @@ class SalesHistory:
         """
         if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
             raise PricegymError(f"require_rows: n must be a non-negative integer, got {n!r}.")
-        if "product" in self.frame.columns and self.frame["product"].nunique() > 1:
+        if per_product and self.is_panel:
             counts = self.frame.groupby("product", sort=False).size()
             have = int(counts.min())
             where = (

@@ -75,14 +75,14 @@ class DemandKernel(ABC):
         once, so :meth:`expected` can stay free of checks.
         """
         b = int(batch_size)
-        m, q = len(self.spec.competitors), len(self.spec.promotions)
+        m = len(self.spec.competitors)
         tt = np.broadcast_to(
             np.asarray(self.reference["t"] if t is None else t, dtype=np.float64), (b,)
         )
         comp = self.reference["competitors"] if competitors is None else competitors
         promo = self.reference["promotions"] if promotions is None else promotions
-        comp = np.broadcast_to(np.asarray(comp, dtype=np.float64).reshape(-1, m), (b, m))
-        promo = np.broadcast_to(np.asarray(promo, dtype=np.float64).reshape(-1, q), (b, q))
+        comp = _columns(comp, b, self.spec.competitors, "competitor prices")
+        promo = _columns(promo, b, self.spec.promotions, "promotion flags")
         prod = np.broadcast_to(np.asarray(0 if product is None else product, np.int64), (b,))
         if m and np.any(comp <= 0):
             raise ModelError(
@@ -136,6 +136,21 @@ class DemandKernel(ABC):
         return p[:, 0] if p.ndim == 2 else p
 
 
+def _columns(values: Any, b: int, names: tuple[str, ...], what: str) -> np.ndarray:
+    """``values`` as a (b, len(names)) float array: a row is broadcast to every market."""
+    arr = np.asarray(values, dtype=np.float64)
+    k = len(names)
+    if arr.ndim <= 1 and arr.size == k:
+        arr = arr.reshape(1, k)
+    if arr.ndim != 2 or arr.shape[1] != k or arr.shape[0] not in (1, b):
+        raise ModelError(
+            f"{what} have shape {arr.shape}, but the model needs ({b}, {k}) for columns "
+            f"{list(names)} (or one row of {k} values for every market); pass them in that "
+            "order."
+        )
+    return np.broadcast_to(arr, (b, k))
+
+
 def _expand(mask: np.ndarray, like: np.ndarray) -> np.ndarray:
     return mask.reshape((-1,) + (1,) * (like.ndim - 1))
 
@@ -174,6 +189,20 @@ class RegressionKernel(DemandKernel):
     def linear_predictor(self, prices: np.ndarray, context: MarketContext) -> np.ndarray:
         """``X @ coef`` for own prices (B,) in ``context``."""
         return self.spec.build_context(self._own_price(prices), context) @ self.coef
+
+    def elasticity(self, prices: np.ndarray, context: MarketContext) -> np.ndarray:
+        """Exact own-price elasticity d log E[units] / d log p, shape (B,).
+
+        With price coefficient b: level price and identity link gives b·p/eta; log
+        price and identity link b/eta; level price and log link b·p; log price and
+        log link b (constant elasticity).
+        """
+        p = self._own_price(prices)
+        b = self.coef[self.spec.price_index]
+        dlink = b * p if self.spec.price_transform == "level" else np.full_like(p, b)
+        if self.link == "log":
+            return dlink
+        return dlink / self.linear_predictor(prices, context)
 
     def expected(
         self, prices: np.ndarray, context: MarketContext, state: KernelState | None = None

@@ -73,6 +73,7 @@ def _select(option: bool | Sequence[str], available: tuple[str, ...], what: str)
 class _RegressionDemand(DemandModel):
     """Shared machinery of the statsmodels regression families."""
 
+    pooled = True
     price_transform: ClassVar[Literal["level", "log"]] = "level"
     link: ClassVar[Literal["identity", "log"]] = "identity"
 

@@ -1,0 +1,42 @@
+"""Shared fixtures: synthetic histories from known truths and a catalogue of families."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+import pricegym.demand.arimax  # noqa: F401  (registers the family)
+from pricegym.demand.selection import make_model
+from pricegym.demand.synthetic import DemandTruth, generate_history
+
+#: Every demand-model family with hyper-parameters that keep the suite fast.
+#: Tests parametrised over this catalogue cover each family the same way.
+FAMILY_PARAMS: dict[str, dict] = {
+    "linear": {},
+    "loglinear": {},
+    "poisson": {},
+    "arimax": {"order": (1, 0, 0)},
+}
+
+
+@pytest.fixture(scope="session")
+def weekly_history():
+    """Three years of weekly sales, constant elasticity -2, competitor, promotions, season."""
+    return generate_history(
+        DemandTruth("constant_elasticity", own_price=-2.0, trend=0.0),
+        n_periods=156,
+        noise="poisson",
+        seed=11,
+    )
+
+
+@pytest.fixture(scope="session")
+def fitted_models(weekly_history):
+    """One fitted model per family on ``weekly_history``."""
+    out = {}
+    for family, params in FAMILY_PARAMS.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out[family] = make_model(family, **params).fit(weekly_history)
+    return out
