@@ -1,5 +1,6 @@
 """Demand models fitted from sales history, and their fast numpy kernels."""
 
+from pricegym.demand.arimax import ArimaxDemand, ArimaxKernel
 from pricegym.demand.base import (
     BacktestResult,
     DemandModel,
@@ -22,6 +23,8 @@ from pricegym.demand.regression import LinearDemand, LogLinearDemand, PoissonDem
 from pricegym.demand.selection import ModelComparison, compare_models, make_model
 
 __all__ = [
+    "ArimaxDemand",
+    "ArimaxKernel",
     "BacktestResult",
     "ConstantElasticity",
     "DemandKernel",

@@ -262,6 +262,12 @@ class DemandModel(ABC):
         }
         self.mean_price_ = float(history.price.mean())
         self._fit(history)
+        spec = getattr(self, "spec_", None)
+        if spec is not None:  # the reference context holds only the columns the model uses
+            self.reference_["competitors"] = [
+                float(history.column(c).mean()) for c in spec.competitors
+            ]
+            self.reference_["promotions"] = [0.0 for _ in spec.promotions]
         fitted = self._fitted_values(history)
         self.in_sample_ = error_metrics(history.units, fitted)
         self.noise_ = NoiseModel.fit(getattr(self, "noise", "auto"), history.units, fitted)

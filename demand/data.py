@@ -301,8 +301,8 @@ _ROLE_TEXT: dict[str, tuple[str, str, str]] = {
     "price": ("the own price", "price", "--price"),
     "units": ("the units sold", "units", "--units"),
     "cost": ("the unit cost", "cost", "--cost"),
-    "competitor": ("a competitor price", "competitors", "--competitors"),
-    "promotion": ("a promotion flag", "promotions", "--promotions"),
+    "competitor": ("a competitor price", "competitors", "--competitor"),
+    "promotion": ("a promotion flag", "promotions", "--promotion"),
     "product": ("the product key", "product", "--product"),
 }
 

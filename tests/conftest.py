@@ -6,7 +6,6 @@ import warnings
 
 import pytest
 
-import pricegym.demand.arimax  # noqa: F401  (registers the family)
 from pricegym.demand.selection import make_model
 from pricegym.demand.synthetic import DemandTruth, generate_history
 

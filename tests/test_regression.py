@@ -108,3 +108,11 @@ def test_feature_spec_layout_and_round_trip():
     assert FeatureSpec.from_dict(spec.to_dict()) == spec
     with pytest.raises(ModelError, match="seasonal period"):
         FeatureSpec(fourier=1)
+
+
+def test_model_may_ignore_columns_the_data_has(weekly_history):
+    """competitors=False / promotions=False: the reference context drops those columns."""
+    model = LinearDemand(competitors=False, promotions=False).fit(weekly_history)
+    assert model.spec_.names[:2] == ["intercept", "price"]
+    assert model.reference_["competitors"] == [] and model.reference_["promotions"] == []
+    assert model.expected_units([10.0]).shape == (1,)
