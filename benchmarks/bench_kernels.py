@@ -71,7 +71,22 @@ def library_call(model, prices: np.ndarray, ctx) -> Callable[[], object]:
 
         return forecast_each
     if family == "neural":
-        return model.library_callable(prices, ctx)
+        import torch
+
+        kern = model.kernel()
+        recent = kern.initial_state(len(prices), ctx.product)["lags"]
+        x_all = model.spec_.build_context(prices, ctx)
+        log_p = torch.as_tensor(x_all[:, 0])
+        z_raw = torch.as_tensor(
+            np.concatenate([x_all[:, 1:], np.log1p(recent / kern.unit_scale)], axis=1)
+        )
+        net = model._require_results()
+
+        def forward() -> object:
+            with torch.no_grad():
+                return net(log_p, z_raw)
+
+        return forward
     raise ValueError(family)
 
 

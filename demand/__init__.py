@@ -12,6 +12,7 @@ from pricegym.demand.base import (
 from pricegym.demand.data import SalesHistory, load_history
 from pricegym.demand.features import FeatureSpec, MarketContext
 from pricegym.demand.kernels import DemandKernel, RegressionKernel
+from pricegym.demand.neural import MLPKernel, NeuralDemand
 from pricegym.demand.noise import NoiseModel
 from pricegym.demand.parametric import (
     ConstantElasticity,
@@ -37,8 +38,10 @@ __all__ = [
     "LinearTruth",
     "LogLinearDemand",
     "LogitTruth",
+    "MLPKernel",
     "MarketContext",
     "ModelComparison",
+    "NeuralDemand",
     "NoiseModel",
     "PoissonDemand",
     "RegressionKernel",

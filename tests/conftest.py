@@ -16,6 +16,7 @@ FAMILY_PARAMS: dict[str, dict] = {
     "loglinear": {},
     "poisson": {},
     "arimax": {"order": (1, 0, 0)},
+    "neural": {"n_bootstrap": 4},
 }
 
 
