@@ -1,0 +1,365 @@
+"""The ``pricegym`` command line: fit, demo, errors and exit codes.
+
+Most tests call :func:`pricegym.cli.main` in-process and read stdout/stderr with
+``capsys``; two smoke tests run the installed program in a subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import pricegym
+from pricegym import cli
+from pricegym.demand.base import DemandModel
+
+ARTICLE = Path(__file__).parent / "data" / "article.csv"
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run ``pricegym ARGV`` in-process; return (exit code, stdout, stderr)."""
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
+    """Run a ``--json`` command that must succeed; stdout must be exactly one JSON document."""
+    code, out, err = run(capsys, *argv, "--json")
+    assert code == 0, err
+    return json.loads(out)  # raises if anything but one JSON document is on stdout
+
+
+@pytest.fixture()
+def negative_price_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "sales.csv"
+    path.write_text("week,price,units\n1,10,5\n2,-9.5,6\n3,9,7\n4,8.5,8\n5,8,9\n")
+    return path
+
+
+# ---------------------------------------------------------------- program
+
+
+def test_version_is_the_package_version(capsys):
+    code, out, _ = run(capsys, "--version")
+    assert code == 0
+    assert out == f"pricegym {pricegym.__version__}\n"
+
+
+def test_help_lists_the_commands(capsys):
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    for command in ("fit", "demo", "demand"):
+        assert command in out
+
+
+def test_no_command_prints_help_and_exits_2(capsys):
+    code, _, err = run(capsys)
+    assert code == 2
+    assert "fit" in err
+
+
+def test_command_registry_matches_the_parser():
+    parser = cli.build_parser()
+    help_text = parser.format_help()
+    assert [c.name for c in cli.COMMANDS] == ["fit", "demand", "demo"]
+    assert all(c.name in help_text for c in cli.COMMANDS)
+
+
+def test_python_dash_m_fit_json_smoke():
+    proc = subprocess.run(
+        [sys.executable, "-m", "pricegym", "fit", str(ARTICLE), "--period", "week", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["model"] == "linear"
+
+
+def test_console_script_reports_errors_with_exit_2(negative_price_csv):
+    script = Path(sys.executable).with_name("pricegym")
+    if not script.exists():
+        pytest.skip("the pricegym console script is not installed next to this interpreter")
+    proc = subprocess.run(
+        [str(script), "fit", str(negative_price_csv)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: ")
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout == ""
+
+
+# ---------------------------------------------------------------- fit: the article example
+
+
+def test_article_linear_fit_is_exact_ols(capsys):
+    doc = run_json(capsys, "fit", str(ARTICLE), "--period", "week", "--model", "linear")
+    frame = pd.read_csv(ARTICLE)
+    p, q = frame["price"].to_numpy(float), frame["units"].to_numpy(float)
+    (a, b), *_ = np.linalg.lstsq(np.column_stack([np.ones_like(p), p]), q, rcond=None)
+    assert doc["model"] == "linear"
+    assert doc["params"]["intercept"] == pytest.approx(a, rel=1e-9)
+    assert doc["params"]["price"] == pytest.approx(b, rel=1e-9)
+    el = doc["elasticity"]
+    assert el["estimate"] == pytest.approx(b * p.mean() / q.mean(), rel=1e-9)
+    assert el["price"] == pytest.approx(p.mean(), rel=1e-12)
+    assert el["level"] == 0.95
+    assert el["ci_low"] <= el["estimate"] <= el["ci_high"]
+    assert doc["support"] == {"min": 840.0, "max": 1000.0}
+    assert doc["n_obs"] == 8
+    assert doc["data"]["n_rows"] == 8
+
+
+def test_article_too_short_for_backtest_still_fits(capsys):
+    doc = run_json(capsys, "fit", str(ARTICLE), "--period", "week")
+    assert doc["metrics"]["backtest"] is None
+    assert set(doc["metrics"]["in_sample"]) >= {"mae", "rmse", "wape", "bias"}
+    assert "backtest skipped" in doc["backtest_skipped"]
+    assert "too few rows" in doc["backtest_skipped"]
+    assert doc["backtest_skipped"] in doc["notes"]
+
+
+def test_article_backtest_runs_with_fewer_splits(capsys):
+    doc = run_json(capsys, "fit", str(ARTICLE), "--splits", "2")
+    bt = doc["metrics"]["backtest"]
+    assert bt["n_splits"] == 2
+    assert bt["n"] == 4  # 2 folds x 2 periods
+    assert doc["backtest_skipped"] is None
+
+
+def test_human_report_shows_parameters_metrics_elasticity_support(capsys):
+    code, out, err = run(capsys, "fit", str(ARTICLE), "--period", "week")
+    assert code == 0, err
+    for text in ("Parameters", "intercept", "price", "95% CI", "MAE", "RMSE", "WAPE", "bias"):
+        assert text in out
+    assert "Elasticity at the mean price 916.2: -4.99" in out
+    assert "840 to 1000" in out
+    assert "backtest skipped" in out
+
+
+def test_out_saves_a_model_that_loads_with_the_same_params(capsys, tmp_path):
+    target = tmp_path / "models" / "article.json"
+    doc = run_json(capsys, "fit", str(ARTICLE), "--period", "week", "--out", str(target))
+    assert doc["saved"] == str(target)
+    assert target.is_file() and target.with_suffix(".npz").is_file()
+    model = DemandModel.load(target)
+    table = model.params_table()
+    loaded = dict(zip(table["term"], table["estimate"], strict=True))
+    assert loaded == pytest.approx(doc["params"], rel=1e-12)
+    assert model.elasticity_.estimate == pytest.approx(doc["elasticity"]["estimate"], rel=1e-12)
+    assert model.support_ == (840.0, 1000.0)
+
+
+def test_no_backtest_flag(capsys):
+    doc = run_json(capsys, "fit", "--dataset", "article", "--no-backtest")
+    assert doc["metrics"]["backtest"] is None
+    assert "--no-backtest" in doc["backtest_skipped"]
+
+
+# ---------------------------------------------------------------- fit: mapping and notes
+
+
+def test_column_mapping_options(capsys, tmp_path):
+    rng = np.random.default_rng(4)
+    n = 40
+    price = np.round(rng.uniform(8, 12, n), 2)
+    rival = np.round(rng.uniform(9, 11, n), 2)
+    units = np.round(200 - 12 * price + 3 * rival + rng.normal(0, 2, n), 1)
+    frame = pd.DataFrame(
+        {
+            "day": pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
+            "avgprc": price,
+            "totqty": units,
+            "rival": rival,
+        }
+    ).iloc[::-1]
+    path = tmp_path / "sales.csv"
+    frame.to_csv(path, index=False)
+    doc = run_json(
+        capsys,
+        "fit",
+        str(path),
+        "--date",
+        "day",
+        "--price",
+        "avgprc",
+        "--units",
+        "totqty",
+        "--competitor",
+        "rival",
+        "--freq",
+        "D",
+    )
+    assert doc["params"]["price"] == pytest.approx(-12, abs=1.0)
+    assert doc["params"]["competitor:rival"] == pytest.approx(3, abs=1.5)
+    assert doc["data"]["freq"] == "D"
+    assert any("sorted" in note for note in doc["notes"])  # rows were reversed
+
+
+def test_drop_invalid_goes_to_the_notes(capsys, negative_price_csv):
+    code, out, err = run(capsys, "fit", str(negative_price_csv), "--drop-invalid", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["n_obs"] == 4
+    assert any("dropped 1 of 5 rows" in note for note in doc["notes"])
+    assert doc["warnings"] == []  # the loader's warning repeats the note: reported once
+
+
+def test_select_product_of_a_panel(capsys):
+    doc = run_json(capsys, "fit", "--dataset", "cigar", "--select-product", "1", "--no-backtest")
+    assert doc["n_obs"] == 30
+    assert any("selected product '1'" in note for note in doc["notes"])
+
+
+# ---------------------------------------------------------------- fit: errors
+
+
+def test_validation_error_exit_2_names_row_and_rule(capsys, negative_price_csv):
+    code, out, err = run(capsys, "fit", str(negative_price_csv))
+    assert code == 2
+    assert out == ""
+    assert err.startswith("error: ")
+    assert "row 3" in err  # the header is row 1
+    assert "prices must be > 0" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_shows_the_traceback(capsys, negative_price_csv, where):
+    argv = ["fit", str(negative_price_csv)]
+    argv = ["--debug", *argv] if where == "before" else [*argv, "--debug"]
+    code, _, err = run(capsys, *argv)
+    assert code == 2
+    assert "Traceback" in err
+    assert "DataValidationError" in err
+    assert "error: " in err
+
+
+def test_unknown_model_suggests_the_closest_name(capsys):
+    code, _, err = run(capsys, "fit", str(ARTICLE), "--model", "linaer")
+    assert code == 2
+    assert "unknown model 'linaer'" in err
+    assert "Did you mean 'linear'?" in err
+
+
+def test_missing_file_exit_2(capsys, tmp_path):
+    code, _, err = run(capsys, "fit", str(tmp_path / "nope.csv"))
+    assert code == 2
+    assert "file not found" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["fit"], "either a DATA file or --dataset"),
+        (["fit", str(ARTICLE), "--dataset", "article"], "either a DATA file or --dataset"),
+        (["fit", "--dataset", "avocado", "--price", "x"], "--price"),
+        (["fit", "--dataset", "avocad"], "Did you mean 'avocado'?"),
+        (["fit", "--dataset", "article", "--model", "auto", "--no-backtest"], "--no-backtest"),
+        (["fit", "--dataset", "article", "--families", "linear"], "--model auto"),
+        (["fit", "--dataset", "avocado", "--model", "auto", "--families", "lin"], "unknown model"),
+    ],
+)
+def test_inconsistent_options_exit_2(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_argparse_usage_error_exit_2(capsys):
+    code, _, err = run(capsys, "fit", str(ARTICLE), "--splits", "0")
+    assert code == 2
+    assert "--splits" in err
+
+
+def test_auto_on_too_little_data_explains(capsys):
+    code, _, err = run(capsys, "fit", "--dataset", "article", "--model", "auto")
+    assert code == 2
+    assert "no model family could be fitted and backtested" in err
+
+
+# ---------------------------------------------------------------- fit: real data
+
+
+def test_auto_league_with_regression_and_arimax(capsys, tmp_path):
+    families = "linear,loglinear,poisson,arimax"
+    target = tmp_path / "best.json"
+    doc = run_json(
+        capsys, "fit", "--dataset", "avocado", "--model", "auto", "--families", families,
+        "--out", str(target),
+    )  # fmt: skip
+    league = doc["league"]
+    assert doc["model"] == "auto"
+    assert [row["model"] for row in league if row["status"] == "ok"] == [
+        row["model"] for row in sorted(league, key=lambda r: r["backtest_wape"])
+    ]
+    assert doc["best"] == league[0]["model"]
+    assert doc["metrics"]["backtest"]["wape"] == pytest.approx(league[0]["backtest_wape"])
+    assert DemandModel.load(target).family == doc["best"]
+
+
+@pytest.mark.slow
+def test_avocado_auto_compares_every_family(capsys):
+    doc = run_json(capsys, "fit", "--dataset", "avocado", "--model", "auto")
+    ok = [row for row in doc["league"] if row["status"] == "ok"]
+    assert len(ok) >= 3
+    assert {row["model"] for row in doc["league"]} == {
+        "linear",
+        "loglinear",
+        "poisson",
+        "arimax",
+        "neural",
+    }
+    el = doc["elasticity"]
+    assert el["estimate"] < 0
+    assert el["ci_high"] < 0
+    assert doc["best"] == ok[0]["model"]
+
+
+def test_cigar_panel_default_model(capsys):
+    doc = run_json(capsys, "fit", "--dataset", "cigar")
+    assert doc["model"] == cli.DEFAULT_MODEL == "linear"
+    assert doc["data"]["n_products"] == 46
+    el = doc["elasticity"]
+    assert el["estimate"] < 0
+    assert el["ci_high"] < 0
+    assert doc["metrics"]["backtest"]["n_splits"] == 5
+
+
+# ---------------------------------------------------------------- demo
+
+
+def test_demo_falls_back_to_synthetic_data(capsys, monkeypatch):
+    monkeypatch.setattr(cli, "_package_available", lambda package: False)
+    code, out, err = run(capsys, "demo", "--families", "linear,loglinear,poisson")
+    assert code == 0, err
+    assert "synthetic" in out
+    assert 'pip install "pricegym[datasets]"' in out
+    for column in ("model", "backtest WAPE", "MAE", "bias", "elasticity [95% CI]", "AIC"):
+        assert column in out
+    verdict = [line for line in out.splitlines() if line.startswith("Verdict:")]
+    assert len(verdict) == 1
+    assert "demand is elastic" in out  # the synthetic truth has elasticity -2
+
+
+def test_demo_json_on_a_bundled_data_set(capsys):
+    doc = run_json(capsys, "demo", "--dataset", "avocado", "--families", "linear,poisson")
+    assert doc["synthetic"] is False
+    assert doc["dataset"] == "avocado"
+    assert {row["model"] for row in doc["league"]} == {"linear", "poisson"}
+    assert doc["verdict"].startswith(f"Verdict: {doc['best']} forecasts best")
