@@ -31,6 +31,8 @@ __all__ = [
 
 FORMAT = "pricegym.demand-model"
 FORMAT_VERSION = 1
+#: How messages name each kind of file.
+_WHAT = {FORMAT: "pricegym demand model", "pricegym.agent": "pricegym agent"}
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -54,12 +56,18 @@ def _arrays_path(json_path: Path) -> Path:
 
 
 def write_model_files(
-    path: str | Path, document: dict[str, Any], arrays: dict[str, np.ndarray]
+    path: str | Path,
+    document: dict[str, Any],
+    arrays: dict[str, np.ndarray],
+    *,
+    fmt: str = FORMAT,
 ) -> Path:
     """Write ``document`` as JSON at ``path`` (suffix forced to ``.json``) and arrays beside it.
 
-    Returns the JSON path. The ``.npz`` is written first, so a crash can leave at
-    worst an orphan ``.npz``, never a JSON that points at missing arrays.
+    ``fmt`` names the kind of file (demand model by default; agents use
+    ``"pricegym.agent"``). Returns the JSON path. The ``.npz`` is written first, so
+    a crash can leave at worst an orphan ``.npz``, never a JSON that points at
+    missing arrays.
     """
     json_path = Path(path)
     if json_path.suffix != ".json":
@@ -72,7 +80,7 @@ def write_model_files(
             raise ModelFileError(f"array {name!r} has dtype object, which would need pickle.")
     atomic_write_bytes(_arrays_path(json_path), blob)
     doc = {
-        "format": FORMAT,
+        "format": fmt,
         "format_version": FORMAT_VERSION,
         **document,
         "arrays_file": _arrays_path(json_path).name,
@@ -83,8 +91,10 @@ def write_model_files(
     return json_path
 
 
-def read_model_files(path: str | Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Read and check a model file written by :func:`write_model_files`.
+def read_model_files(
+    path: str | Path, *, fmt: str = FORMAT
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Read and check a file written by :func:`write_model_files` with the same ``fmt``.
 
     Raises:
         ModelFileError: the file is missing, not JSON, not a pricegym model, of a
@@ -104,11 +114,11 @@ def read_model_files(path: str | Path) -> tuple[dict[str, Any], dict[str, np.nda
             f"model file {str(json_path)!r} is not valid JSON ({exc}); model files are "
             "JSON documents written by `model.save()`; refit and save again."
         ) from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+    if not isinstance(doc, dict) or doc.get("format") != fmt:
         raise ModelFileError(
-            f"{str(json_path)!r} is not a pricegym demand model (its 'format' is "
+            f"{str(json_path)!r} is not a {_WHAT.get(fmt, repr(fmt))} file (its 'format' is "
             f"{doc.get('format') if isinstance(doc, dict) else type(doc).__name__!r}, "
-            f"expected {FORMAT!r}); pass a file written by `model.save()`."
+            f"expected {fmt!r}); pass a file written by the matching `save()`."
         )
     version = doc.get("format_version")
     if version != FORMAT_VERSION:

@@ -1,0 +1,277 @@
+"""The one protocol every pricing agent follows, and the action ↔ price helpers.
+
+Rule-based sellers, bandits, tabular Q-learning, stable-baselines3 policies and
+the dynamic-programming optimum all subclass :class:`PricingAgent`, so that they
+meet on equal terms in the same markets, tournaments and reports:
+
+- ``reset(seed)`` starts an episode (or a whole run, for learners that keep what
+  they learned across episodes) and re-seeds the agent's **one** random source,
+  ``self.rng``; nothing else random is used.
+- ``act(observation) → action`` returns an action of the market's action space
+  (a grid index for discrete markets, a value in [-1, 1] for continuous ones).
+- ``update(observation, action, reward, next_observation, terminated)`` feeds one
+  transition to an agent that learns online; it does nothing for the others.
+- ``name`` (for reports; defaults to the agent kind) and ``params`` (the
+  constructor's arguments, scikit-learn style) describe the agent.
+- ``save(path)`` / ``load(path)`` write and read ``<path>.json`` + ``<path>.npz``
+  (never pickle) through :mod:`pricegym.demand.io`; a subclass that learns
+  overrides :meth:`_get_state` / :meth:`_set_state`.
+
+Subclasses register themselves by their ``kind`` so that :func:`make_agent` and
+:meth:`PricingAgent.load` can rebuild them from a name and parameters (as the
+experiment YAML does).
+"""
+
+from __future__ import annotations
+
+import inspect
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+from gymnasium import spaces
+
+from pricegym.demand.io import read_model_files, write_model_files
+from pricegym.errors import ConfigError, ModelFileError
+
+__all__ = [
+    "AGENT_FORMAT",
+    "ActionCodec",
+    "PricingAgent",
+    "agent_kinds",
+    "make_agent",
+]
+
+#: The ``format`` field of agent files (see :func:`pricegym.demand.io.write_model_files`).
+AGENT_FORMAT = "pricegym.agent"
+
+_REGISTRY: dict[str, type[PricingAgent]] = {}
+
+
+def agent_kinds() -> dict[str, type[PricingAgent]]:
+    """Every registered agent kind (name → class), in registration order."""
+    return dict(_REGISTRY)
+
+
+def make_agent(kind: str, **params: Any) -> PricingAgent:
+    """An agent of the registered ``kind`` built with ``params``.
+
+    Raises:
+        ConfigError: an unknown kind (with a did-you-mean) or parameters the kind
+            does not take.
+    """
+    if kind not in _REGISTRY:
+        import difflib
+
+        close = difflib.get_close_matches(str(kind), list(_REGISTRY), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(
+            f"unknown agent kind {kind!r}; known kinds: {', '.join(sorted(_REGISTRY))}.{hint}"
+        )
+    cls = _REGISTRY[kind]
+    accepted = set(cls._param_names())
+    unknown = sorted(set(params) - accepted)
+    if unknown:
+        raise ConfigError(
+            f"agent kind {kind!r} does not take parameter(s) {', '.join(unknown)}; "
+            f"it takes: {', '.join(sorted(accepted)) or 'no parameters'}."
+        )
+    return cls(**params)
+
+
+class PricingAgent(ABC):
+    """Base class of every pricing agent (see the module docstring for the protocol).
+
+    Subclasses set the class attribute ``kind`` (a unique registry name), store
+    their constructor arguments unchanged under the same attribute names (so that
+    :attr:`params` can read them back), and implement :meth:`act`.
+    """
+
+    #: Registry name; each concrete subclass sets its own.
+    kind: ClassVar[str] = ""
+    #: Whether :meth:`update` learns (reports and runners use it to decide on training).
+    learns: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.kind and not inspect.isabstract(cls):
+            if cls.kind in _REGISTRY and _REGISTRY[cls.kind] is not cls:
+                raise TypeError(
+                    f"agent kind {cls.kind!r} is registered twice "
+                    f"({_REGISTRY[cls.kind].__qualname__} and {cls.__qualname__})"
+                )
+            _REGISTRY[cls.kind] = cls
+
+    # ------------------------------------------------------------------ identity
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [
+            n
+            for n, p in sig.parameters.items()
+            if n != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The constructor's arguments, as stored on the agent (JSON-friendly values)."""
+        return {n: _jsonable(getattr(self, n)) for n in self._param_names() if n != "name"}
+
+    @property
+    def name(self) -> str:
+        """Label for reports: the ``name`` given at construction, else the kind."""
+        return getattr(self, "_name", None) or self.kind
+
+    @name.setter
+    def name(self, value: str | None) -> None:
+        self._name = value
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"{type(self).__name__}({args})"
+
+    # ------------------------------------------------------------------ protocol
+    def reset(self, seed: int | None = None) -> None:
+        """Re-seed ``self.rng`` and start an episode (learners keep what they learned)."""
+        self.rng = np.random.default_rng(seed)
+        self._reset()
+
+    def _reset(self) -> None:
+        """Hook: per-episode state of the subclass (default: none)."""
+        return None
+
+    @abstractmethod
+    def act(self, observation: np.ndarray) -> Any:
+        """The action for ``observation`` (an element of the market's action space)."""
+
+    def update(
+        self,
+        observation: np.ndarray,
+        action: Any,
+        reward: float,
+        next_observation: np.ndarray,
+        terminated: bool,
+    ) -> None:
+        """Learn from one transition (agents that do not learn ignore it)."""
+        return None
+
+    # ------------------------------------------------------------------ files
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """Hook: learned state as (JSON-able dict, numpy arrays). Default: nothing."""
+        return {}, {}
+
+    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        """Hook: restore what :meth:`_get_state` returned."""
+        return None
+
+    def save(self, path: str | Path) -> Path:
+        """Write ``path`` (.json) and its ``.npz`` atomically; returns the JSON path."""
+        state, arrays = self._get_state()
+        document = {
+            "kind": self.kind,
+            "name": self.name,
+            "params": self.params,
+            "state": state,
+        }
+        return write_model_files(path, document, arrays, fmt=AGENT_FORMAT)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Self:
+        """Rebuild an agent saved by :meth:`save` (of this class or, on the base, any kind).
+
+        Raises:
+            ModelFileError: not an agent file, an unknown kind, or a file of another
+                kind than the class it is loaded through.
+        """
+        doc, arrays = read_model_files(path, fmt=AGENT_FORMAT)
+        kind = doc.get("kind")
+        if kind not in _REGISTRY:
+            raise ModelFileError(
+                f"{str(path)!r} holds an agent of kind {kind!r}, which this pricegym does "
+                f"not know (known: {', '.join(sorted(_REGISTRY))}); upgrade pricegym."
+            )
+        target = _REGISTRY[kind]
+        if cls is not PricingAgent and not issubclass(target, cls):
+            raise ModelFileError(
+                f"{str(path)!r} holds a {kind!r} agent, not a {cls.kind or cls.__name__!r}; "
+                "load it with PricingAgent.load(path)."
+            )
+        params = dict(doc.get("params", {}))
+        if "name" in target._param_names():
+            params["name"] = doc.get("name")
+        agent = target(**params)
+        if "name" not in target._param_names():
+            agent.name = doc.get("name")
+        agent._set_state(doc.get("state", {}), arrays)
+        return agent  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class ActionCodec:
+    """Actions ↔ prices for one market's action space (the env's own mapping).
+
+    Build it with :meth:`from_env` from any pricegym single-seller env (it reads
+    ``env.unwrapped.prices`` for a discrete grid, or ``p_min``/``p_max`` for a
+    continuous ``Box(-1, 1)``), or directly from a grid or a range.
+    """
+
+    grid: np.ndarray | None
+    p_min: float
+    p_max: float
+
+    @classmethod
+    def from_grid(cls, prices: np.ndarray) -> ActionCodec:
+        """A discrete market whose action ``i`` is ``prices[i]``."""
+        grid = np.asarray(prices, dtype=np.float64)
+        return cls(grid, float(grid.min()), float(grid.max()))
+
+    @classmethod
+    def from_range(cls, p_min: float, p_max: float) -> ActionCodec:
+        """A continuous market whose action ``a`` in [-1, 1] maps linearly onto [p_min, p_max]."""
+        if not p_min < p_max:
+            raise ConfigError(f"need p_min < p_max, got p_min={p_min}, p_max={p_max}.")
+        return cls(None, float(p_min), float(p_max))
+
+    @classmethod
+    def from_env(cls, env: Any) -> ActionCodec:
+        """The codec of a pricegym env (discrete grid or continuous range)."""
+        base = getattr(env, "unwrapped", env)
+        space = getattr(env, "action_space", None)
+        if isinstance(space, spaces.Discrete):
+            return cls.from_grid(np.asarray(base.prices))
+        return cls.from_range(float(base.p_min), float(base.p_max))
+
+    @property
+    def discrete(self) -> bool:
+        """Whether actions are grid indices."""
+        return self.grid is not None
+
+    def to_price(self, action: Any) -> np.ndarray:
+        """Prices of actions (the same formula as ``MarketConfig.action_to_price``)."""
+        from pricegym.envs.config import MarketConfig
+
+        return MarketConfig.action_to_price(action, self.grid, self.p_min, self.p_max)
+
+    def to_action(self, price: Any) -> np.ndarray:
+        """The action whose price is nearest to ``price`` (grid) or maps to it (range)."""
+        p = np.asarray(price, dtype=np.float64)
+        if self.grid is not None:
+            return np.abs(p[..., None] - self.grid).argmin(axis=-1).astype(np.int64)
+        a = 2.0 * (p - self.p_min) / (self.p_max - self.p_min) - 1.0
+        return np.clip(a, -1.0, 1.0).astype(np.float32)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
