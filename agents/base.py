@@ -11,6 +11,12 @@ meet on equal terms in the same markets, tournaments and reports:
   (a grid index for discrete markets, a value in [-1, 1] for continuous ones).
 - ``update(observation, action, reward, next_observation, terminated)`` feeds one
   transition to an agent that learns online; it does nothing for the others.
+- ``bind(env) → self`` tells the agent the market it will act in: the action ↔
+  price mapping (:class:`ActionCodec`, ``self.codec``) and the meaning of each
+  observation entry (``self.obs_index``: name → position, from the env's
+  ``observation_names``). Runners bind before the first ``reset``; an agent
+  that reads prices or named features from observations needs it, and raises
+  :class:`~pricegym.errors.ConfigError` from ``act`` when it was never bound.
 - ``name`` (for reports; defaults to the agent kind) and ``params`` (the
   constructor's arguments, scikit-learn style) describe the agent.
 - ``save(path)`` / ``load(path)`` write and read ``<path>.json`` + ``<path>.npz``
@@ -133,6 +139,34 @@ class PricingAgent(ABC):
         return f"{type(self).__name__}({args})"
 
     # ------------------------------------------------------------------ protocol
+    def bind(self, env: Any) -> Self:
+        """Adopt ``env``'s action codec and observation names; returns ``self``.
+
+        ``env`` is any pricegym env (or wrapper of one) with an ``action_space``
+        and, on its unwrapped env, ``observation_names`` plus ``prices`` (discrete)
+        or ``p_min``/``p_max`` (continuous).
+        """
+        self.codec = ActionCodec.from_env(env)
+        names = getattr(getattr(env, "unwrapped", env), "observation_names", ())
+        self.obs_index = {str(n): i for i, n in enumerate(names)}
+        self._bind(env)
+        return self
+
+    def _bind(self, env: Any) -> None:
+        """Hook: anything else the subclass reads from the env (default: nothing)."""
+        return None
+
+    def _require_bound(self) -> ActionCodec:
+        """The codec, or a ConfigError naming the fix when :meth:`bind` was never called."""
+        codec = getattr(self, "codec", None)
+        if codec is None:
+            raise ConfigError(
+                f"agent {self.name!r} ({type(self).__name__}) has not been bound to a market; "
+                "call agent.bind(env) before reset/act so it knows the price grid and the "
+                "observation layout."
+            )
+        return codec
+
     def reset(self, seed: int | None = None) -> None:
         """Re-seed ``self.rng`` and start an episode (learners keep what they learned)."""
         self.rng = np.random.default_rng(seed)
