@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test test-fast lint format bench clean
+.PHONY: setup run test test-fast lint format bench report clean
 
 # torch==2.13.0 goes in first so pip keeps the CPU build on this machine instead of
 # downloading a multi-GB GPU build for the plain `torch` requirement.
@@ -36,6 +36,10 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_kernels.py
+	$(BIN)/python benchmarks/report.py
+
+report: $(STAMP)
+	$(BIN)/python benchmarks/report.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

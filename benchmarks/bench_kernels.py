@@ -7,12 +7,22 @@ same bundled data set and both paths are timed side by side in one run, on the s
 inputs, and reported as ratios (wall-clock numbers on a shared machine are noisy;
 ratios measured in one run are not).
 
-Library paths timed (the cheapest honest call of each library):
+Both paths start from the same inputs — own prices and a market context — and
+end with expected units, so both include building the design matrix with the
+model's own :class:`FeatureSpec`. Library paths timed (the cheapest honest call
+of each library):
 
-- regression families: ``results.predict(X)`` with X a prebuilt numpy array;
+- regression families: ``results.predict(X)`` (statsmodels);
 - ARIMAX: ``results.get_forecast(steps=1, exog=x)`` — one call per scenario, because
   a SARIMAX forecast takes one exogenous path at a time;
-- neural: the torch module's forward under ``torch.no_grad()`` on a prebuilt tensor.
+- neural: the torch module's forward under ``torch.no_grad()``.
+
+What the numbers say: for the regression families the kernel and statsmodels do
+the same matrix product, so the kernel only saves the library's call overhead;
+the kernel's real gain there is that it carries no library objects into the
+market's hot loop (and the markets precompute the price-independent part of the
+linear predictor per episode). For ARIMAX the kernel replaces one
+``get_forecast`` per market per step; for the neural model it replaces torch.
 
 Usage: ``python benchmarks/bench_kernels.py [--dataset avocado] [--repeat 7]``.
 Writes ``benchmarks/results/kernels.json`` and prints a table.
@@ -59,15 +69,17 @@ def best_time(fn: Callable[[], object], repeat: int, min_time: float = 0.2) -> f
 def library_call(model, prices: np.ndarray, ctx) -> Callable[[], object]:
     """The fitting library's own prediction for these inputs, as a zero-arg callable."""
     family = model.family
+    spec = model.spec_
     if family in ("linear", "loglinear", "poisson"):
-        x = model.spec_.build_context(prices, ctx)
-        return lambda: model.results_.predict(x)
+        return lambda: model.results_.predict(spec.build_context(prices, ctx))
     if family == "arimax":
-        x = model.spec_.build_context(prices, ctx)
-        rows = [x[i : i + 1] for i in range(x.shape[0])]
 
         def forecast_each() -> list:
-            return [model.results_.get_forecast(steps=1, exog=r).predicted_mean for r in rows]
+            x = spec.build_context(prices, ctx)
+            return [
+                model.results_.get_forecast(steps=1, exog=x[i : i + 1]).predicted_mean
+                for i in range(x.shape[0])
+            ]
 
         return forecast_each
     if family == "neural":
@@ -75,16 +87,13 @@ def library_call(model, prices: np.ndarray, ctx) -> Callable[[], object]:
 
         kern = model.kernel()
         recent = kern.initial_state(len(prices), ctx.product)["lags"]
-        x_all = model.spec_.build_context(prices, ctx)
-        log_p = torch.as_tensor(x_all[:, 0])
-        z_raw = torch.as_tensor(
-            np.concatenate([x_all[:, 1:], np.log1p(recent / kern.unit_scale)], axis=1)
-        )
         net = model._require_results()
 
         def forward() -> object:
+            x_all = spec.build_context(prices, ctx)
+            z_raw = np.concatenate([x_all[:, 1:], np.log1p(recent / kern.unit_scale)], axis=1)
             with torch.no_grad():
-                return net(log_p, z_raw)
+                return net(torch.as_tensor(x_all[:, 0]), torch.as_tensor(z_raw)).numpy()
 
         return forward
     raise ValueError(family)
