@@ -9,8 +9,8 @@ meet on equal terms in the same markets, tournaments and reports:
   ``self.rng``; nothing else random is used.
 - ``act(observation) → action`` returns an action of the market's action space
   (a grid index for discrete markets, a value in [-1, 1] for continuous ones).
-- ``update(observation, action, reward, next_observation, terminated)`` feeds one
-  transition to an agent that learns online; it does nothing for the others.
+- ``update(observation, action, reward, next_observation, terminated, info=None)``
+  feeds one transition to an agent that learns online; it does nothing for the others.
 - ``bind(env) → self`` tells the agent the market it will act in: the action ↔
   price mapping (:class:`ActionCodec`, ``self.codec``) and the meaning of each
   observation entry (``self.obs_index``: name → position, from the env's
@@ -30,15 +30,16 @@ experiment YAML does).
 
 from __future__ import annotations
 
+import difflib
+import importlib
 import inspect
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
-from gymnasium import spaces
 
+from pricegym.agents.view import ActionCodec, MarketView
 from pricegym.demand.io import read_model_files, write_model_files
 from pricegym.errors import ConfigError, ModelFileError
 
@@ -55,9 +56,23 @@ AGENT_FORMAT = "pricegym.agent"
 
 _REGISTRY: dict[str, type[PricingAgent]] = {}
 
+#: Modules whose agents register themselves on import; loaded on first registry use
+#: so that ``make_agent("ucb1")`` works without importing the module first.
+_BUILTIN_MODULES = ("rules", "bandits", "dp", "qlearning", "sb3")
+
+
+def _load_builtins() -> None:
+    for name in _BUILTIN_MODULES:
+        try:
+            importlib.import_module(f"pricegym.agents.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"pricegym.agents.{name}":
+                raise
+
 
 def agent_kinds() -> dict[str, type[PricingAgent]]:
     """Every registered agent kind (name → class), in registration order."""
+    _load_builtins()
     return dict(_REGISTRY)
 
 
@@ -68,9 +83,8 @@ def make_agent(kind: str, **params: Any) -> PricingAgent:
         ConfigError: an unknown kind (with a did-you-mean) or parameters the kind
             does not take.
     """
+    _load_builtins()
     if kind not in _REGISTRY:
-        import difflib
-
         close = difflib.get_close_matches(str(kind), list(_REGISTRY), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ConfigError(
@@ -80,8 +94,14 @@ def make_agent(kind: str, **params: Any) -> PricingAgent:
     accepted = set(cls._param_names())
     unknown = sorted(set(params) - accepted)
     if unknown:
+        hints = []
+        for u in unknown:
+            close = difflib.get_close_matches(u, sorted(accepted), n=1)
+            if close:
+                hints.append(f"{u!r} → did you mean {close[0]!r}?")
+        hint = f" ({'; '.join(hints)})" if hints else ""
         raise ConfigError(
-            f"agent kind {kind!r} does not take parameter(s) {', '.join(unknown)}; "
+            f"agent kind {kind!r} does not take parameter(s) {', '.join(unknown)}{hint}; "
             f"it takes: {', '.join(sorted(accepted)) or 'no parameters'}."
         )
     return cls(**params)
@@ -140,15 +160,15 @@ class PricingAgent(ABC):
 
     # ------------------------------------------------------------------ protocol
     def bind(self, env: Any) -> Self:
-        """Adopt ``env``'s action codec and observation names; returns ``self``.
+        """Adopt ``env``'s action codec, observation names and market facts; returns ``self``.
 
-        ``env`` is any pricegym env (or wrapper of one) with an ``action_space``
-        and, on its unwrapped env, ``observation_names`` plus ``prices`` (discrete)
-        or ``p_min``/``p_max`` (continuous).
+        ``env`` is any pricegym market (see :class:`~pricegym.agents.view.MarketView`):
+        sets ``self.codec``, ``self.obs_index`` and ``self.market`` (the view).
         """
-        self.codec = ActionCodec.from_env(env)
-        names = getattr(getattr(env, "unwrapped", env), "observation_names", ())
-        self.obs_index = {str(n): i for i, n in enumerate(names)}
+        view = MarketView.from_env(env)
+        self.codec = view.codec
+        self.obs_index = {n: i for i, n in enumerate(view.names)}
+        self.market = view
         self._bind(env)
         return self
 
@@ -187,8 +207,13 @@ class PricingAgent(ABC):
         reward: float,
         next_observation: np.ndarray,
         terminated: bool,
+        info: dict[str, Any] | None = None,
     ) -> None:
-        """Learn from one transition (agents that do not learn ignore it)."""
+        """Learn from one transition (agents that do not learn ignore it).
+
+        ``info`` is the env's step info when the caller has it (exact units sold,
+        prices); learners must also work without it.
+        """
         return None
 
     # ------------------------------------------------------------------ files
@@ -240,61 +265,6 @@ class PricingAgent(ABC):
             agent.name = doc.get("name")
         agent._set_state(doc.get("state", {}), arrays)
         return agent  # type: ignore[return-value]
-
-
-@dataclass(frozen=True)
-class ActionCodec:
-    """Actions ↔ prices for one market's action space (the env's own mapping).
-
-    Build it with :meth:`from_env` from any pricegym single-seller env (it reads
-    ``env.unwrapped.prices`` for a discrete grid, or ``p_min``/``p_max`` for a
-    continuous ``Box(-1, 1)``), or directly from a grid or a range.
-    """
-
-    grid: np.ndarray | None
-    p_min: float
-    p_max: float
-
-    @classmethod
-    def from_grid(cls, prices: np.ndarray) -> ActionCodec:
-        """A discrete market whose action ``i`` is ``prices[i]``."""
-        grid = np.asarray(prices, dtype=np.float64)
-        return cls(grid, float(grid.min()), float(grid.max()))
-
-    @classmethod
-    def from_range(cls, p_min: float, p_max: float) -> ActionCodec:
-        """A continuous market whose action ``a`` in [-1, 1] maps linearly onto [p_min, p_max]."""
-        if not p_min < p_max:
-            raise ConfigError(f"need p_min < p_max, got p_min={p_min}, p_max={p_max}.")
-        return cls(None, float(p_min), float(p_max))
-
-    @classmethod
-    def from_env(cls, env: Any) -> ActionCodec:
-        """The codec of a pricegym env (discrete grid or continuous range)."""
-        base = getattr(env, "unwrapped", env)
-        space = getattr(env, "action_space", None)
-        if isinstance(space, spaces.Discrete):
-            return cls.from_grid(np.asarray(base.prices))
-        return cls.from_range(float(base.p_min), float(base.p_max))
-
-    @property
-    def discrete(self) -> bool:
-        """Whether actions are grid indices."""
-        return self.grid is not None
-
-    def to_price(self, action: Any) -> np.ndarray:
-        """Prices of actions (the same formula as ``MarketConfig.action_to_price``)."""
-        from pricegym.envs.config import MarketConfig
-
-        return MarketConfig.action_to_price(action, self.grid, self.p_min, self.p_max)
-
-    def to_action(self, price: Any) -> np.ndarray:
-        """The action whose price is nearest to ``price`` (grid) or maps to it (range)."""
-        p = np.asarray(price, dtype=np.float64)
-        if self.grid is not None:
-            return np.abs(p[..., None] - self.grid).argmin(axis=-1).astype(np.int64)
-        a = 2.0 * (p - self.p_min) / (self.p_max - self.p_min) - 1.0
-        return np.clip(a, -1.0, 1.0).astype(np.float32)
 
 
 def _jsonable(value: Any) -> Any:

@@ -46,8 +46,32 @@ def kernels(doc: dict[str, Any]) -> str:
     )
 
 
+def envs(doc: dict[str, Any]) -> str:
+    """Env steps per second against Gymnasium's CartPole yardsticks."""
+    rows = []
+    for r in doc["rows"]:
+        goal = ""
+        if r["goal"] is not None:
+            goal = f"≥ {r['goal']:.1f}× {'met' if r['met'] else 'missed'}"
+        rows.append(
+            [
+                r["env"],
+                r["mode"] or "–",
+                f"{r['steps_per_s']:,.0f}",
+                f"{r['ratio']:.2f}× ({r['ratio_min']:.2f}–{r['ratio_max']:.2f})",
+                goal,
+            ]
+        )
+    return (
+        _table(["env", "path", "steps/s", "vs yardstick (min–max)", "goal"], rows)
+        + f"\n\nData set `{doc['dataset']}`, {doc['horizon']}-period seasons, "
+        f"{doc['clock']} time, median of {doc['rounds']} interleaved rounds; written by "
+        "`benchmarks/bench_envs.py`."
+    )
+
+
 #: results file stem → formatter of its README table.
-SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {"kernels": kernels}
+SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {"kernels": kernels, "envs": envs}
 
 
 def render(text: str, results: Path = RESULTS) -> tuple[str, list[str]]:

@@ -1,0 +1,258 @@
+"""Market step speed against Gymnasium's classic-control yardstick, side by side.
+
+The question: is a pricing market as cheap to step as the environments RL code is
+tuned on? Every env is timed in the same run, interleaved round by round (so a
+busy machine slows all of them alike), and reported as steps per second and as
+the ratio to the yardstick measured in the same round (median over rounds, with
+the range). Time is the process's CPU time (``time.process_time``) with numpy's
+BLAS held to one thread, so that other jobs on a shared machine do not count
+against an env (single-threaded code on an idle machine: CPU time = wall time);
+``--wall`` times with ``time.perf_counter`` instead.
+
+- single envs, each made with ``gymnasium.make`` (so each carries the same
+  ``TimeLimit`` / ``OrderEnforcing`` / ``PassiveEnvChecker`` wrappers):
+  ``CartPole-v1`` and :class:`~pricegym.envs.market.PricingEnv` driven by the
+  fitted linear, ARIMAX and neural models, with discrete and continuous prices;
+- batched envs with 1024 markets: gymnasium's ``CartPoleVectorEnv(num_envs=1024)``
+  and :class:`~pricegym.envs.vector.MarketVectorEnv` (env-steps per second =
+  markets × batch steps per second), when that module is importable.
+
+Each env plays uniformly random actions drawn beforehand (the same for every
+round) and restarts finished episodes, as a training loop would. Markets: a
+52-week season, 10 grid prices or a continuous price, unlimited stock, demand
+models fitted on the bundled ``avocado`` data (their support is the price range;
+log-normal noise; seasonal features), made with ``max_episode_steps=500`` like
+CartPole-v1. The table's ``path`` column is the env's demand path
+(``PricingEnv.mode``; see :mod:`pricegym.envs._fastpath`).
+
+Goals (issue 3): single market at least as fast as CartPole with the linear or
+ARIMAX model, at least half as fast with the neural one; the batched market at
+least 0.8× ``CartPoleVectorEnv`` for linear/ARIMAX.
+
+Usage: ``python benchmarks/bench_envs.py [--dataset avocado] [--rounds 7]``.
+Writes ``benchmarks/results/envs.json`` and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
+from threadpoolctl import threadpool_limits
+
+from pricegym.demand.datasets import load_dataset
+from pricegym.demand.selection import make_model
+from pricegym.envs.market import PricingEnv
+
+OUT = Path(__file__).resolve().parent / "results" / "envs.json"
+#: A local id: the benchmark needs no registration from the package.
+BENCH_ID = "pricegym_bench/PricingEnv-v0"
+FAMILIES = ("linear", "arimax", "neural")
+#: Minimum ratio to the yardstick each family must reach (issue 3).
+GOALS = {
+    "single": {"linear": 1.0, "arimax": 1.0, "neural": 0.5},
+    "batched": {"linear": 0.8, "arimax": 0.8},
+}
+HORIZON = 52
+#: The markets' TimeLimit, as CartPole-v1's (it never binds: seasons end first).
+CUTOFF = 500
+N_ACTIONS = 4096
+#: The clock the runners read (set from --wall in main).
+clock: Callable[[], float] = time.process_time
+
+
+def single_runner(env: gym.Env, seed: int) -> Callable[[int], float]:
+    """``run(n)`` plays n steps of random actions and returns the seconds taken."""
+    env.action_space.seed(seed)
+    actions = [env.action_space.sample() for _ in range(N_ACTIONS)]
+    env.reset(seed=seed)
+
+    def run(n: int) -> float:
+        step, reset = env.step, env.reset
+        t0 = clock()
+        for j in range(n):
+            _, _, terminated, truncated, _ = step(actions[j % N_ACTIONS])
+            if terminated or truncated:
+                reset()
+        return clock() - t0
+
+    return run
+
+
+def vector_runner(env: Any, seed: int) -> Callable[[int], float]:
+    """``run(n)`` plays n batch steps (autoreset by the env) and returns the seconds taken."""
+    env.action_space.seed(seed)
+    actions = [env.action_space.sample() for _ in range(64)]
+    env.reset(seed=seed)
+
+    def run(n: int) -> float:
+        step = env.step
+        t0 = clock()
+        for j in range(n):
+            step(actions[j % 64])
+        return clock() - t0
+
+    return run
+
+
+def calibrate(run: Callable[[int], float], seconds: float) -> int:
+    """Steps that take about ``seconds``."""
+    n = 64
+    while (elapsed := run(n)) < seconds / 4:
+        n *= 2
+    return max(1, int(n * seconds / elapsed))
+
+
+def measure(
+    runners: dict[str, tuple[Callable[[int], float], int]], rounds: int, seconds: float, base: str
+) -> dict[str, dict[str, float]]:
+    """Interleaved rounds: steps/s per env (median) and median ratio to ``base``."""
+    counts = {name: calibrate(run, seconds) for name, (run, _) in runners.items()}
+    rates: dict[str, list[float]] = {name: [] for name in runners}
+    for _ in range(rounds):
+        for name, (run, per_step) in runners.items():
+            rates[name].append(counts[name] * per_step / run(counts[name]))
+    out = {}
+    for name, values in rates.items():
+        ratios = [v / b for v, b in zip(values, rates[base], strict=True)]
+        out[name] = {
+            "steps_per_s": statistics.median(values),
+            "ratio": statistics.median(ratios),
+            "ratio_min": min(ratios),
+            "ratio_max": max(ratios),
+        }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--dataset", default="avocado")
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--seconds", type=float, default=0.4, help="per env per round")
+    parser.add_argument("--batch", type=int, default=1024)
+    parser.add_argument("--wall", action="store_true", help="time wall-clock, not CPU")
+    args = parser.parse_args()
+    global clock
+    clock = time.perf_counter if args.wall else time.process_time
+    with threadpool_limits(limits=1):
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
+    """Fit, time, print and write the results (see the module docstring)."""
+
+    history = load_dataset(args.dataset)
+    kernels = {}
+    for family in FAMILIES:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            kernels[family] = make_model(family).fit(history).kernel()
+    if BENCH_ID not in gym.registry:
+        gym.register(BENCH_ID, entry_point=PricingEnv)
+
+    # ------------------------------------------------------------ single envs
+    runners: dict[str, tuple[Callable[[int], float], int]] = {
+        "CartPole-v1": (single_runner(gym.make("CartPole-v1"), 0), 1)
+    }
+    modes = {}
+    for family in FAMILIES:
+        for action in ("discrete", "continuous"):
+            env = gym.make(
+                BENCH_ID,
+                kernel=kernels[family],
+                config={"action": action, "horizon": HORIZON},
+                max_episode_steps=CUTOFF,
+            )
+            name = f"PricingEnv {family} {action}"
+            modes[name] = env.unwrapped.mode
+            runners[name] = (single_runner(env, 0), 1)
+    single = measure(runners, args.rounds, args.seconds, "CartPole-v1")
+
+    # ------------------------------------------------------------ batched envs
+    batched: dict[str, dict[str, float]] = {}
+    batched_note = ""
+    try:
+        from pricegym.envs.vector import MarketVectorEnv
+
+        vec_runners = {
+            f"CartPoleVectorEnv B={args.batch}": (
+                vector_runner(CartPoleVectorEnv(num_envs=args.batch), 0),
+                args.batch,
+            )
+        }
+        for family in FAMILIES:
+            for action in ("discrete", "continuous"):
+                venv = MarketVectorEnv(
+                    kernels[family],
+                    {"action": action, "horizon": HORIZON},
+                    num_envs=args.batch,
+                )
+                name = f"MarketVectorEnv {family} {action} B={args.batch}"
+                modes[name] = str(getattr(venv, "mode", ""))
+                vec_runners[name] = (vector_runner(venv, 0), args.batch)
+        batched = measure(vec_runners, args.rounds, args.seconds, next(iter(vec_runners)))
+    except Exception as exc:  # the batched env is another module's; report why it is missing
+        batched_note = f"MarketVectorEnv not measured: {type(exc).__name__}: {exc}"
+
+    # ------------------------------------------------------------ report
+    rows = []
+    for kind, table in (("single", single), ("batched", batched)):
+        for name, r in table.items():
+            family = next((f for f in FAMILIES if f" {f} " in name), None)
+            goal = GOALS[kind].get(family) if family else None
+            rows.append(
+                {
+                    "kind": kind,
+                    "env": name,
+                    "mode": modes.get(name, ""),
+                    "steps_per_s": r["steps_per_s"],
+                    "ratio": r["ratio"],
+                    "ratio_min": r["ratio_min"],
+                    "ratio_max": r["ratio_max"],
+                    "goal": goal,
+                    "met": None if goal is None else bool(r["ratio"] >= goal),
+                }
+            )
+    print(f"{'env':46s} {'path':8s} {'steps/s':>12s} {'ratio':>7s} {'(min-max)':>13s} goal")
+    for r in rows:
+        goal = "" if r["goal"] is None else f">={r['goal']:.1f} {'met' if r['met'] else 'MISSED'}"
+        print(
+            f"{r['env']:46s} {r['mode']:8s} {r['steps_per_s']:12,.0f} {r['ratio']:7.2f} "
+            f"({r['ratio_min']:.2f}-{r['ratio_max']:.2f})  {goal}"
+        )
+    if batched_note:
+        print(batched_note)
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "dataset": args.dataset,
+        "horizon": HORIZON,
+        "batch": args.batch,
+        "rounds": args.rounds,
+        "clock": "wall" if args.wall else "cpu",
+        "machine": {
+            "python": platform.python_version(),
+            "processor": platform.machine(),
+            "numpy": np.__version__,
+            "gymnasium": gym.__version__,
+        },
+        "rows": rows,
+        "note": batched_note,
+    }
+    tmp = OUT.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(document, indent=2) + "\n")
+    tmp.replace(OUT)  # atomic
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()
