@@ -1,0 +1,1466 @@
+"""B single-seller markets stepped together: :class:`MarketVectorEnv` and its SB3 adapter.
+
+:class:`MarketVectorEnv` is the batched twin of
+:class:`~pricegym.envs.market.PricingEnv`, as gymnasium's ``CartPoleVectorEnv`` is
+of ``CartPoleEnv``: B markets with the same kernel and
+:class:`~pricegym.envs.config.MarketConfig`, advanced in one numpy pass per step,
+with exactly the semantics of B ``PricingEnv`` s in a
+:class:`gymnasium.vector.SyncVectorEnv` — same observations, rewards, ``info``
+(gymnasium's dict of arrays with ``_key`` masks), termination and truncation, and
+the same random draws. :class:`SB3VecEnv` exposes it through stable-baselines3's
+own :class:`~stable_baselines3.common.vec_env.VecEnv` API.
+
+Same seeds, same trajectories
+-----------------------------
+``reset(seed=s)`` gives market i the generator ``PricingEnv.reset(seed=s + i)``
+would have (gymnasium's ``np_random``, the SyncVectorEnv convention); ``seed=None``
+keeps each market's stream going (autoresets never reseed). Every market then
+consumes its own stream in ``PricingEnv``'s order — at reset the competitor path of
+the episode, each period its demand draw — so market i of the batch and a
+``PricingEnv`` reset with seed s + i produce the same observations, rewards and
+flags. Calling a generator once per market per step would cost B Python calls per
+step, so each market's stream is drawn **ahead in chunks** (one call per market
+every few hundred periods) and consumed in numpy:
+
+- Poisson demand (and NB2 with α = 0): chunks of uniform doubles, turned into
+  Poisson draws by a numpy transcription of numpy's own ``random_poisson`` (the
+  multiplication method below λ = 10, Hörmann's PTRS from 10 up), consuming
+  exactly the doubles numpy's generator would. A competitor path drawn at a reset
+  first rewinds the generator to the market's position (``PCG64.advance``).
+- log-normal demand: chunks of standard normals (competitor paths are normals too).
+- no noise: nothing per step; competitor paths from the generator directly.
+- NB2 with α > 0 (a gamma draw before the Poisson) and kernels with their own
+  ``sample``: one generator call per market per step (the slow, exact path).
+
+Expected demand is computed as ``PricingEnv`` computes it: for a stateless kernel
+with deterministic competitor prices, a table over periods × grid prices (or the
+price-free part of a regression's linear predictor) built with the same batched
+kernel calls, blocks of :data:`~pricegym.envs._fastpath.BLOCK` periods, so values
+agree bit for bit; the ARIMAX error state filtered with the same float operations.
+With random-walk competitors, neural or other kernels, a batched kernel call per
+step gives the same numbers up to floating-point rounding (BLAS sums a batch of B
+rows in a different order than one row), which leaves sampled Poisson demand —
+hence sales, rewards, observations and flags — unchanged, and ``expected_demand``
+equal to ~1e-15 relative.
+
+Rivals (rule-based agents inside the market) are Python objects called once per
+market and period, so a market with rivals is run as B ``PricingEnv`` s in a
+:class:`gymnasium.vector.SyncVectorEnv` behind the same interface.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.error import InvalidAction, ResetNeeded
+from gymnasium.utils import seeding
+from gymnasium.vector import AutoresetMode, SyncVectorEnv, VectorEnv
+from gymnasium.vector.utils import batch_space
+from stable_baselines3.common.vec_env import VecEnv
+from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
+
+from pricegym.demand.arimax import ArimaxKernel
+from pricegym.demand.features import MarketContext
+from pricegym.demand.kernels import DemandKernel
+from pricegym.demand.noise import NoiseModel
+from pricegym.envs import render as rendering
+from pricegym.envs._fastpath import BLOCK, SMALL_STATE
+from pricegym.envs.competitors import CompetitorProcess
+from pricegym.envs.config import MarketConfig
+from pricegym.envs.market import PRICE_OBS_CAP, SALES_OBS_CAP, PricingEnv, Rival
+from pricegym.errors import ConfigError, ExtrapolationWarning, ModelError
+
+__all__ = ["RESET_KEYS", "STEP_KEYS", "MarketVectorEnv", "SB3VecEnv"]
+
+#: Draws per market per chunk of the buffered streams (uniform doubles, normals).
+UNIFORM_CHUNK = 1024
+NORMAL_CHUNK = 512
+#: PTRS tries drawn at once for the markets whose first try was rejected.
+PTRS_TRIES = 4
+#: Largest Poisson mean accepted (numpy's own limit is ~9e18; demand this large is a bug).
+_LAM_MAX = 1e12
+#: ``info`` keys of a step, in ``PricingEnv``'s order, and those a reset also sets.
+STEP_KEYS = (
+    "price",
+    "expected_demand",
+    "demand",
+    "sales",
+    "lost_sales",
+    "revenue",
+    "cost",
+    "holding_cost",
+    "salvage",
+    "profit",
+    "inventory",
+    "replenished",
+    "competitor_prices",
+    "t",
+)
+RESET_KEYS = ("t", "inventory", "competitor_prices")
+
+_TWO_128 = 1 << 128
+#: Largest expected-demand table whose Poisson constants are precomputed (9 arrays).
+_CONSTANTS_TABLE_MAX = 1 << 20
+#: Largest argument of the tabulated log-gamma (larger ones are computed).
+_LOGGAM_TABLE_MAX = 1 << 22
+
+
+# ==================================================================== exact per-market streams
+#: numpy's ``random_loggam`` coefficients (numpy/random/src/distributions/distributions.c).
+_LOGGAM_A = (
+    8.333333333333333e-02,
+    -2.777777777777778e-03,
+    7.936507936507937e-04,
+    -5.952380952380952e-04,
+    8.417508417508418e-04,
+    -1.917526917526918e-03,
+    6.410256410256410e-03,
+    -2.955065359477124e-02,
+    1.796443723688307e-01,
+    -1.39243221690590e00,
+)
+
+
+def _loggam(x: np.ndarray) -> np.ndarray:
+    """numpy's ``random_loggam(x)`` for integer-valued x >= 1, elementwise, same operations."""
+    x = np.asarray(x, dtype=np.float64)
+    small = x <= 7.0
+    n = np.where(small, np.floor(7.0 - x), 0.0)
+    x0 = x + n
+    x2 = 1.0 / (x0 * x0)
+    gl0 = np.full_like(x, _LOGGAM_A[9])
+    for a in _LOGGAM_A[8::-1]:
+        gl0 = gl0 * x2
+        gl0 = gl0 + a
+    gl = gl0 / x0 + 0.5 * math.log(2.0 * math.pi) + (x0 - 0.5) * np.log(x0) - x0
+    for j in range(1, 7):
+        step = small & (n >= j)
+        gl = np.where(step, gl - np.log(np.where(step, x0 - 1.0, 1.0)), gl)
+        x0 = np.where(step, x0 - 1.0, x0)
+    return np.where((x == 1.0) | (x == 2.0), 0.0, gl)
+
+
+class _LoggamTable:
+    """``random_loggam(k + 1)`` for k = 0, 1, ...: PTRS needs it at integer points only."""
+
+    def __init__(self) -> None:
+        self.values = _loggam(np.arange(1.0, 1025.0))
+
+    def __call__(self, k: np.ndarray) -> np.ndarray:
+        """``random_loggam(k + 1)`` for integer-valued k >= 0."""
+        top = int(k.max()) + 1
+        if top > _LOGGAM_TABLE_MAX:
+            return _loggam(k + 1.0)  # a try far in the tail: the formula itself
+        if top >= self.values.shape[0]:
+            size = max(2 * self.values.shape[0], top + 1)
+            self.values = _loggam(np.arange(1.0, size + 1.0))
+        return self.values[k.astype(np.int64)]
+
+
+class _MarketStreams:
+    """One generator per market, seeded as ``PricingEnv.reset`` seeds its ``np_random``.
+
+    ``kind`` says how the per-step draws are served: ``"uniform"`` (chunks of
+    doubles for the numpy Poisson), ``"normal"`` (chunks of standard normals) or
+    ``"direct"`` (the generators are called as needed). Each generator stands right
+    after its market's chunk, so a chunk is a look-ahead of the market's stream and
+    consuming it in order is consuming the stream.
+    """
+
+    def __init__(
+        self, n: int, kind: str, transform: Callable[[np.ndarray], np.ndarray] | None = None
+    ) -> None:
+        self.kind = kind
+        #: an elementwise function of the draws, kept beside them (``draws(rows, True)``)
+        self.transform = transform
+        self.gens: list[np.random.Generator | None] = [None] * n
+        self.chunk = UNIFORM_CHUNK if kind == "uniform" else NORMAL_CHUNK
+        if kind in ("uniform", "normal"):
+            self.buf = np.empty((n, self.chunk))
+            self.flat = self.buf.reshape(-1)
+            self.base = np.arange(n, dtype=np.int64) * self.chunk
+            self.pos = np.full(n, self.chunk, dtype=np.int64)
+            if transform is not None:
+                self.tbuf = np.empty((n, self.chunk))
+                self.tflat = self.tbuf.reshape(-1)
+        #: An upper bound of ``pos.max()``, so that most steps skip the refill check.
+        self.top = self.chunk
+        self._loggam = _LoggamTable()
+        self._offsets = np.arange(self.chunk)
+
+    # ---------------------------------------------------------------- seeding
+    def seed(self, rows: Sequence[int], seeds: Sequence[int | None]) -> None:
+        """Gymnasium's seeding: a new generator for a seed, or the first time; else keep."""
+        for i, s in zip(rows, seeds, strict=True):
+            if s is not None or self.gens[i] is None:
+                self.gens[i], _ = seeding.np_random(s)
+                if self.kind != "direct":
+                    self.pos[i] = self.chunk  # the old look-ahead belongs to the old stream
+                    self.top = self.chunk
+
+    def generator(self, i: int) -> np.random.Generator:
+        """Market i's generator at its stream position (a uniform look-ahead is rewound)."""
+        g = self.gens[i]
+        assert g is not None, "market used before it was seeded"
+        if self.kind == "uniform":
+            ahead = self.chunk - int(self.pos[i])
+            if ahead:
+                g.bit_generator.advance(_TWO_128 - ahead)  # PCG64 is a cycle: step back
+            self.pos[i] = self.top = self.chunk
+        elif self.kind == "normal" and self.pos[i] != self.chunk:
+            raise RuntimeError("a normal look-ahead cannot be rewound; take normals instead")
+        return g
+
+    # ---------------------------------------------------------------- chunks
+    def _refill(self, rows: np.ndarray) -> None:
+        chunk = self.chunk
+        uniform = self.kind == "uniform"
+        for i in rows.tolist():
+            p = int(self.pos[i])
+            left = chunk - p
+            row = self.buf[i]
+            if left:
+                row[:left] = row[p:]
+            g = self.gens[i]
+            assert g is not None
+            if uniform:
+                g.random(out=row[left:])
+            else:
+                g.standard_normal(out=row[left:])
+            if self.transform is not None:
+                self.tbuf[i] = self.transform(row)
+            self.pos[i] = 0
+
+    def _ensure(self, rows: np.ndarray | None, need: int) -> None:
+        """Make ``need`` draws available to every market in ``rows`` (all when None)."""
+        if self.top + need <= self.chunk:
+            return
+        pos = self.pos if rows is None else self.pos[rows]
+        low = np.flatnonzero(pos + need > self.chunk)
+        if low.size:
+            self._refill(low if rows is None else rows[low])
+        self.top = int(self.pos.max())
+
+    def normals(self, rows: np.ndarray | None, transformed: bool = False) -> np.ndarray:
+        """The next standard normal of each market in ``rows`` (all when None), or its
+        ``transform`` (computed when the chunk was drawn)."""
+        if rows is not None and rows.size == 0:
+            return np.empty(0)
+        self._ensure(rows, 1)
+        flat = self.tflat if transformed else self.flat
+        if rows is None:
+            z = flat[self.base + self.pos]
+            self.pos += 1
+        else:
+            z = flat[self.base[rows] + self.pos[rows]]
+            self.pos[rows] += 1
+        self.top += 1
+        return z
+
+    def normal_block(self, i: int, count: int) -> np.ndarray:
+        """The next ``count`` standard normals of market i's stream."""
+        if self.kind == "normal":
+            p = int(self.pos[i])
+            have = self.chunk - p
+            if count <= have:
+                self.pos[i] = p + count
+                return self.buf[i, p : p + count].copy()
+            head = self.buf[i, p:].copy()
+            self.pos[i] = self.top = self.chunk
+            g = self.gens[i]
+            assert g is not None
+            return np.concatenate([head, g.standard_normal(count - have)])
+        return self.generator(i).standard_normal(count)
+
+    # ---------------------------------------------------------------- Poisson
+    def poisson(
+        self,
+        lam: np.ndarray,
+        consts: _PoissonConstants | None = None,
+        entry: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Poisson draws with means ``lam`` (<= 0 draws nothing and gives 0), one per market.
+
+        The same values, consuming the same doubles, as ``rng.poisson(max(lam[i], 0))``
+        on market i's generator: numpy's ``random_poisson`` written over arrays
+        (hand-written because no numpy call draws from B generators at once).
+        ``consts``/``entry``: per-mean constants precomputed for a table of means and
+        each market's entry in it (markets whose means come from a table).
+        """
+        top = lam.max()
+        if not top < _LAM_MAX:
+            raise ModelError(
+                f"expected demand {top!r} is not a finite number below {_LAM_MAX:g}; "
+                "the demand model returned an impossible mean for the prices asked."
+            )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self._poisson(lam, consts, entry)
+
+    def _poisson(
+        self, lam: np.ndarray, consts: _PoissonConstants | None, entry: np.ndarray | None
+    ) -> np.ndarray:
+        if consts is None:
+            consts, entry = _PoissonConstants(lam), None
+        out = np.zeros(lam.shape[0])
+        large = lam >= 10.0  # numpy: PTRS from 10 up, multiplication below, nothing at 0
+        if large.all():
+            self._poisson_ptrs(None, consts, entry, out)
+        else:
+            small = np.flatnonzero((lam > 0.0) & ~large)
+            if small.size:
+                e = small if entry is None else entry[small]
+                self._poisson_mult(small, lam[small], consts.enlam[e], out)
+            rows = np.flatnonzero(large)
+            if rows.size:
+                self._poisson_ptrs(rows, consts, rows if entry is None else entry[rows], out)
+        self.top = int(self.pos.max())
+        return out
+
+    def _poisson_mult(
+        self, rows: np.ndarray, lam: np.ndarray, enlam: np.ndarray, out: np.ndarray
+    ) -> None:
+        """Multiplication method: X = number of uniforms whose running product stays > e^-λ.
+
+        A window of uniforms per market at once, draws along the first axis; their
+        running product is taken row by row, in numpy's order (so its roundings).
+        """
+        # a window that settles most markets at once (the mean + 2 s.d. of a Poisson
+        # at the average mean); the rest continue with a second, smaller window
+        mean = float(lam.mean())
+        width = int(min(self.chunk // 2, 3.0 + mean + 2.0 * math.sqrt(mean)))
+        offsets = self._offsets[:width, None]
+        count = np.zeros(rows.size)
+        carry: np.ndarray | None = None
+        while True:
+            self._ensure(rows, width)
+            u = self.flat[offsets + (self.base[rows] + self.pos[rows])]  # (width, R)
+            if carry is not None:
+                u[0] *= carry  # continue the running product in the same order
+            for j in range(1, width):  # running product, row by row (cumprod along
+                u[j] *= u[j - 1]  # axis 0 is not vectorised across markets)
+            # the product only falls, so the first stop is the number of non-stops
+            first = (u > enlam).sum(axis=0)
+            found = first < width
+            self.pos[rows] += np.where(found, first + 1, width)
+            self.top += width
+            count += first
+            if found.all():
+                out[rows] = count
+                return
+            out[rows[found]] = count[found]
+            keep = np.flatnonzero(~found)
+            rows, enlam, count, carry = rows[keep], enlam[keep], count[keep], u[-1, keep]
+
+    def _poisson_ptrs(
+        self,
+        rows: np.ndarray | None,
+        c: _PoissonConstants,
+        entry: np.ndarray | None,
+        out: np.ndarray,
+    ) -> None:
+        """Hörmann's transformed rejection (PTRS) over arrays, two uniforms per try.
+
+        ``rows``: the markets (None: all); ``entry``: each one's entry in the constants
+        ``c`` (None: aligned with the markets). A first pass takes every market's
+        first try and settles those numpy's quick test accepts (most); the others
+        redo that try with :data:`PTRS_TRIES` − 1 more at once, all of numpy's tests
+        in order (tries after a market's first accepted one are not consumed).
+        """
+        self._ensure(rows, 2)
+        if rows is None:
+            at = self.base + self.pos
+        else:
+            at = self.base[rows] + self.pos[rows]
+        if entry is None:
+            a2, b, lam, vr = c.a2, c.b, c.lam, c.vr
+        else:
+            a2, b, lam, vr = c.a2[entry], c.b[entry], c.lam[entry], c.vr[entry]
+        u = self.flat[at]
+        u -= 0.5
+        v = self.flat[at + 1]
+        us = np.abs(u)
+        np.subtract(0.5, us, out=us)
+        k = a2 / us  # the operations of numpy's k = floor((2a/us + b)·u + λ + 0.43)
+        k += b
+        k *= u
+        k += lam
+        k += 0.43
+        np.floor(k, out=k)
+        quick = us >= 0.07
+        quick &= v <= vr
+        if rows is None:
+            out[:] = k
+            self.pos += 2
+        else:
+            out[rows] = k
+            self.pos[rows] += 2
+        self.top += 2
+        if quick.all():
+            return
+        rest = np.flatnonzero(~quick)
+        rows = rest if rows is None else rows[rest]
+        entry = rest if entry is None else entry[rest]
+        self.pos[rows] -= 2  # these markets redo their first try with the full tests
+        tries = PTRS_TRIES
+        offsets = self._offsets[: 2 * tries]
+        while rows.size:
+            self._ensure(rows, 2 * tries)
+            uv = self.flat[(self.base[rows] + self.pos[rows])[:, None] + offsets]
+            u = uv[:, 0::2] - 0.5
+            v = uv[:, 1::2]
+            col = (entry[:, None],)
+            a, b, lam = c.a[col], c.b[col], c.lam[col]
+            us = 0.5 - np.abs(u)
+            k = np.floor((c.a2[col] / us + b) * u + lam + 0.43)
+            accept = (us >= 0.07) & (v <= c.vr[col])
+            test = ~accept & (k >= 0) & ((us >= 0.013) | (v <= us))
+            if test.any():
+                kt = np.where(test, k, 0.0)
+                lhs = np.log(v) + c.log_invalpha[col] - np.log(a / (us * us) + b)
+                rhs = -lam + kt * c.loglam[col] - self._loggam(kt)
+                accept |= test & (lhs <= rhs)
+            first = accept.argmax(axis=1)
+            got = accept.any(axis=1)
+            out[rows] = k[np.arange(rows.size), first]
+            self.pos[rows] += np.where(got, 2 * first + 2, 2 * tries)
+            self.top += 2 * tries
+            left = np.flatnonzero(~got)
+            rows, entry = rows[left], entry[left]
+
+
+class _PoissonConstants:
+    """Per-mean constants of numpy's Poisson samplers (``random_poisson_mult``/``_ptrs``),
+    computed with numpy's operations in numpy's order for an array of means."""
+
+    def __init__(self, lam: np.ndarray) -> None:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            self.lam = lam
+            self.enlam = np.exp(-lam)
+            slam = np.sqrt(lam)
+            self.loglam = np.log(lam)
+            self.b = 0.931 + 2.53 * slam
+            self.a = -0.059 + 0.02483 * self.b
+            self.a2 = 2 * self.a
+            self.invalpha = 1.1239 + 1.1328 / (self.b - 3.4)
+            self.log_invalpha = np.log(self.invalpha)
+            self.vr = 0.9277 - 3.6224 / (self.b - 2)
+
+
+class _DrawnNormals:
+    """A stand-in generator whose ``standard_normal`` returns normals drawn beforehand.
+
+    :meth:`CompetitorProcess.path` draws a random walk's steps with one
+    ``standard_normal((n_periods, B, m))`` call; handing it each market's own
+    normals makes one batched call reproduce B single-market paths.
+    """
+
+    def __init__(self, normals: np.ndarray) -> None:
+        self._normals = normals
+
+    def standard_normal(self, size: tuple[int, ...]) -> np.ndarray:
+        if tuple(size) != self._normals.shape:
+            raise RuntimeError(f"expected a draw of shape {self._normals.shape}, got {size}")
+        return self._normals
+
+
+def _noise_kind(kernel: DemandKernel, noise: bool) -> str:
+    """How a market's demand draw is made (see the module docstring)."""
+    if not noise:
+        return "none"
+    model = kernel.noise
+    if type(kernel).sample is not DemandKernel.sample or type(model) is not NoiseModel:
+        return "kernel"
+    if model.kind == "poisson" or (model.kind == "negbin" and model.alpha <= 0):
+        return "poisson"
+    if model.kind == "negbin":
+        return "negbin"
+    return "lognormal"
+
+
+# ==================================================================== the batched env
+class MarketVectorEnv(VectorEnv):
+    """B single-seller markets stepped together in numpy (see the module docstring).
+
+    ## Description
+
+    ``num_envs`` independent copies of
+    :class:`~pricegym.envs.market.PricingEnv` with the same demand kernel and
+    market config, advanced together. Everything a ``PricingEnv`` documents —
+    action mapping, step order, observation table, reward, ``info`` entries,
+    episode end — holds per market; this docstring only adds what batching adds.
+
+    ## Spaces
+
+    ``single_action_space`` / ``single_observation_space`` are the ``PricingEnv``'s
+    (``Discrete(n)`` or ``Box(-1, 1, (1,))``; the float32 observation ``Box`` of
+    d = 4 + m (+2 seasonal) entries, names in ``observation_names``);
+    ``action_space`` is ``MultiDiscrete([n] * B)`` or ``Box(-1, 1, (B, 1))`` and
+    ``observation_space`` a ``Box`` of shape (B, d).
+
+    ## Step and reset
+
+    ``step(actions)`` returns observations (B, d) float32, rewards (B,) float64
+    (each market's profit), terminated and truncated (B,) bool and ``info``, a
+    dict of arrays — ``info[key][i]`` is market i's value, ``info["_" + key][i]``
+    whether market i has it — holding every key of ``PricingEnv``'s step info
+    (``competitor_prices`` of shape (B, m)). In a step where every market played,
+    the masks of all keys are one all-true array.
+
+    ``autoreset_mode`` (``metadata["autoreset_mode"]``, gymnasium's
+    :class:`~gymnasium.vector.AutoresetMode`):
+
+    - ``NEXT_STEP`` (default): a market that ended is reset at the next ``step``,
+      whose action for it is ignored; for it that step returns the reset
+      observation, reward 0, both flags false and the reset ``info`` (``t``,
+      ``inventory``, ``competitor_prices``; the step keys are masked out).
+    - ``SAME_STEP``: a market that ends is reset in the same step; ``info`` then
+      has ``final_obs`` (object array of the last observations) and
+      ``final_info`` (the step info of the markets that ended, with masks), and
+      the returned observation is the reset one.
+    - ``DISABLED``: stepping a market that ended raises ``ResetNeeded``; reset it
+      with ``reset(options={"reset_mask": mask})``.
+
+    ``reset(seed=..., options=...)`` takes a seed (market i gets ``seed + i``),
+    a list of B seeds (``None`` entries keep the stream) or ``None``;
+    ``options["reset_mask"]`` (bool array of shape (B,)) resets only those markets.
+
+    ## Attributes
+
+    The market's facts as on ``PricingEnv``: ``kernel``, ``config``, ``prices``
+    (grid or None), ``p_min``, ``p_max``, ``observation_names``, ``sales_scale``,
+    ``horizon``, ``episode_length``, ``start_t``, ``season_period``; and ``mode``,
+    how demand is evaluated: ``"table"``, ``"linear"``, ``"arimax"`` (the
+    single env's precomputed paths), ``"kernel"`` (one batched kernel call per
+    step) or ``"sync"`` (markets with rivals, run as single envs).
+
+    ## Randomness
+
+    Market i consumes its own generator exactly as a ``PricingEnv`` reset with
+    the same seed does, so trajectories equal those of
+    ``SyncVectorEnv([PricingEnv(...)] * B)`` (see the module docstring for how
+    this is fast).
+
+    ## Arguments
+
+    - ``kernel``, ``config``, ``model_path``, ``fast_path``: as for ``PricingEnv``.
+    - ``num_envs``: the number of markets B (>= 1).
+    - ``rivals``: rival agents (templates): every market gets its own deep copy;
+      such markets run as ``PricingEnv`` s in a ``SyncVectorEnv``.
+    - ``autoreset_mode``: see above.
+    - ``max_episode_steps``: a training cut-off with ``TimeLimit`` semantics
+      (truncated once a market has played that many periods since its reset), as
+      ``gymnasium.make_vec(..., max_episode_steps=...)`` passes it.
+    - ``render_mode``: ``None`` or ``"ansi"`` (``render()`` returns one status
+      line per market).
+
+    ## Version History
+
+    - v0: initial version.
+
+    ## Example
+
+    >>> from pricegym.demand import ExponentialTruth
+    >>> from pricegym.envs.vector import MarketVectorEnv
+    >>> venv = MarketVectorEnv(ExponentialTruth(a=50.0, alpha=0.5),
+    ...                        {"n_prices": 5, "horizon": 4, "inventory": 40}, num_envs=3)
+    >>> obs, info = venv.reset(seed=0)
+    >>> obs.shape, venv.action_space
+    ((3, 4), MultiDiscrete([5 5 5]))
+    >>> obs, reward, terminated, truncated, info = venv.step([1, 1, 1])
+    >>> info["price"].tolist(), info["_price"].tolist()
+    ([5.15, 5.15, 5.15], [True, True, True])
+    """
+
+    metadata: dict[str, Any] = {  # noqa: RUF012
+        "autoreset_mode": AutoresetMode.NEXT_STEP,
+        "render_modes": ["ansi"],
+    }
+
+    def __init__(
+        self,
+        kernel: DemandKernel | None = None,
+        config: MarketConfig | Mapping[str, Any] | None = None,
+        *,
+        num_envs: int = 1,
+        model_path: str | None = None,
+        rivals: Sequence[Rival] = (),
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+        max_episode_steps: int | None = None,
+        render_mode: str | None = None,
+        fast_path: bool = True,
+    ) -> None:
+        if not isinstance(num_envs, int | np.integer) or isinstance(num_envs, bool) or num_envs < 1:
+            raise ConfigError(f"num_envs={num_envs!r} must be an integer >= 1 (markets).")
+        if max_episode_steps is not None and (
+            not isinstance(max_episode_steps, int | np.integer) or max_episode_steps < 1
+        ):
+            raise ConfigError(
+                f"max_episode_steps={max_episode_steps!r} must be an integer >= 1, or None "
+                "for no cut-off."
+            )
+        try:
+            mode = AutoresetMode(autoreset_mode)
+        except ValueError:
+            raise ConfigError(
+                f"autoreset_mode={autoreset_mode!r} is unknown; use one of "
+                f"{[m.value for m in AutoresetMode]} (gymnasium.vector.AutoresetMode)."
+            ) from None
+        if render_mode not in (None, "ansi"):
+            raise ConfigError(
+                f"render_mode={render_mode!r} is not supported by the batched market; use "
+                "'ansi' or None (for charts, render single PricingEnvs)."
+            )
+        self.num_envs = int(num_envs)
+        self.autoreset_mode = mode
+        self.metadata = {**type(self).metadata, "autoreset_mode": mode}
+        self.render_mode = render_mode
+        self.time_limit = None if max_episode_steps is None else int(max_episode_steps)
+        self._rival_templates = list(rivals)
+        proto = PricingEnv(
+            kernel,
+            config,
+            model_path=model_path,
+            rivals=copy.deepcopy(self._rival_templates),
+            fast_path=fast_path,
+        )
+        self._proto = proto
+        self.kernel: DemandKernel = proto.kernel
+        self.config: MarketConfig = proto.config
+        self.fast_path = bool(fast_path)
+        # ------------------------------------------------------------ the market's facts
+        self.prices: np.ndarray | None = proto.prices
+        self.p_min, self.p_max = proto.p_min, proto.p_max
+        self.observation_names = proto.observation_names
+        self.sales_scale = proto.sales_scale
+        self.horizon = proto.horizon
+        self.max_steps = proto.max_steps
+        self.episode_length = proto.episode_length
+        self.start_t = proto.start_t
+        self.season_period = proto.season_period
+        self.single_action_space = proto.action_space
+        self.single_observation_space = proto.observation_space
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self._last_info: dict[str, Any] = {}
+        if self._rival_templates:
+            self._sync: SyncVectorEnv | None = SyncVectorEnv(
+                [self._single_env_factory(fast_path)] * self.num_envs,
+                copy=True,
+                autoreset_mode=mode,
+            )
+            self.mode = "sync"
+        else:
+            self._sync = None
+            self._setup_batch()
+
+    # ================================================================ construction
+    def _single_env_factory(self, fast_path: bool) -> Callable[[], gym.Env]:
+        def make() -> gym.Env:
+            with warnings.catch_warnings():  # the prototype has warned once already
+                warnings.simplefilter("ignore", ExtrapolationWarning)
+                env: gym.Env = PricingEnv(
+                    self.kernel,
+                    self.config,
+                    rivals=copy.deepcopy(self._rival_templates),
+                    fast_path=fast_path,
+                )
+            if self.time_limit is not None:
+                env = gym.wrappers.TimeLimit(env, self.time_limit)
+            return env
+
+        return make
+
+    def _setup_batch(self) -> None:
+        proto, kern, cfg = self._proto, self.kernel, self.config
+        b = self.num_envs
+        m = proto.competitors.n_competitors
+        self._m = m
+        self._grid = None if self.prices is None else np.asarray(self.prices, np.float64)
+        self._inv_pmax = 1.0 / self.p_max
+        self._mid_price = 0.5 * (self.p_min + self.p_max)
+        self._inv0 = None if cfg.inventory is None else float(cfg.inventory)
+        self._every = None if cfg.replenish_every is None else int(cfg.replenish_every)
+        self._replenish_to = self._inv0 if cfg.replenish_to is None else float(cfg.replenish_to)
+        self._inv_denom = 1.0
+        if self._inv0 is not None:
+            self._inv_denom = self._inv0 or (self._replenish_to or 1.0)
+        self._cost, self._holding = float(cfg.cost), float(cfg.holding_cost)
+        self._salvage = float(cfg.salvage_value)
+        self._start_comp = proto.competitors.start.copy()
+        self._promo = np.asarray(kern.reference["promotions"], np.float64).reshape(1, -1)
+        # observation columns that depend on the period only, as PricingEnv computes them
+        # (time remaining, season; stock when unlimited; competitors when fixed, below)
+        d = self.single_observation_space.shape[0]
+        ks = range(self.horizon + 1)
+        static = np.zeros((self.horizon + 1, d))
+        static[:, 0] = [(self.horizon - k) / self.horizon for k in ks]
+        if self._inv0 is None:
+            static[:, 1] = 1.0
+        if self.season_period:
+            angles = [2.0 * math.pi * (self.start_t + k) / self.season_period for k in ks]
+            static[:, 4 + m :] = [[math.sin(a), math.cos(a)] for a in angles]
+        start_obs = np.minimum(self._start_comp * self._inv_pmax, PRICE_OBS_CAP)
+        reset_obs = static[0].copy()
+        reset_obs[1] = 1.0 if self._inv0 is None else self._inv0 / self._inv_denom
+        reset_obs[2] = self._mid_price * self._inv_pmax
+        reset_obs[3 : 3 + m] = start_obs
+        reset_obs[3 + m] = 0.0
+        self._reset_obs = reset_obs.astype(np.float32)
+        # ------------------------------------------------------------ demand
+        self._noise = _noise_kind(kern, cfg.noise)
+        stream_kind = {"poisson": "uniform", "lognormal": "normal"}.get(self._noise, "direct")
+        transform = None
+        if self._noise == "lognormal":
+            sigma, shift = float(kern.noise.sigma), 0.5 * kern.noise.sigma**2
+
+            # the log-normal factor exp(σz − σ²/2) of each buffered normal z
+            def transform(z: np.ndarray) -> np.ndarray:
+                return np.exp(sigma * z - shift)
+
+        self._streams = _MarketStreams(b, stream_kind, transform)
+        if self._noise == "negbin":
+            self._nb_shape = 1.0 / kern.noise.alpha
+            self._nb_alpha = float(kern.noise.alpha)
+        self._random_path = proto.competitors.kind == "random_walk" and m > 0
+        self._stateful = type(kern).update is not DemandKernel.update or bool(kern.initial_state(1))
+        length = self.episode_length
+        if self._random_path:
+            self._comp = np.empty((b, length, m))
+            path, comp_obs = None, None
+        else:
+            # deterministic kinds draw nothing from the generator
+            proc = CompetitorProcess(cfg.competitor, kern, 1)
+            path = proc.path(np.random.default_rng(0), length)
+            path = path[:, 0, :]
+            comp_obs = np.minimum(path * self._inv_pmax, PRICE_OBS_CAP)
+        self._path, self._path_obs = path, comp_obs
+        #: competitor prices constant over the episode: their observation never changes
+        self._fixed_comp = path is not None and bool(np.all(path == path[:1]))
+        if self._fixed_comp:
+            static[:, 3 : 3 + m] = start_obs
+        self._static_obs = static.astype(np.float32)
+        fast = (
+            self.fast_path and not self._random_path and proto.mode in ("table", "linear", "arimax")
+        )
+        self.mode = proto.mode if fast else "kernel"
+        #: expected demand cannot be negative (or NaN): the draws need not clip it
+        self._mu_nonneg = self.mode in ("linear", "arimax")
+        if self.mode == "table":
+            self._table = self._blocks(self._table_block)
+            self._table_flat = self._table.reshape(-1)
+            self._mu_nonneg = bool(np.all(self._table_flat >= 0.0))
+            self._n_prices = self._table.shape[1]
+            if self._noise == "poisson" and self._table_flat.size <= _CONSTANTS_TABLE_MAX:
+                # the Poisson sampler's constants, once per table entry
+                self._table_consts: _PoissonConstants | None = _PoissonConstants(self._table_flat)
+            else:
+                self._table_consts = None
+        elif self.mode == "linear":
+            self._setup_linear(kern)
+            self._base = self._blocks(self._base_block)
+        elif self.mode == "arimax":
+            self._setup_linear(kern)
+            block = self._base_block if self._grid is None else self._xb_block
+            self._base = self._blocks(block)
+            self._base_flat = self._base.reshape(-1)
+            self._n_prices = 1 if self._grid is None else self._grid.shape[0]
+            self._setup_arimax(kern)
+        # ------------------------------------------------------------ per-market state
+        self._k = np.zeros(b, dtype=np.int64)
+        self._inv = None if self._inv0 is None else np.full(b, self._inv0)
+        self._obs = np.zeros((b, *self.single_observation_space.shape), np.float32)
+        self._started = np.zeros(b, dtype=bool)
+        self._all_started = False
+        self._ended = np.zeros(b, dtype=bool)
+        self._state: dict[str, np.ndarray] = kern.initial_state(b) if self._stateful else {}
+        self._rows = np.arange(b)
+
+    # ---------------------------------------------------------------- precomputed tables
+    def _context(self, t: np.ndarray, comp: np.ndarray) -> MarketContext:
+        n = t.shape[0]
+        promo = np.broadcast_to(self._promo, (n, self._promo.shape[1]))
+        return MarketContext(t, comp, promo, np.zeros(n, np.int64))
+
+    def _blocks(self, compute: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
+        """Per-period values over the episode, computed in PricingEnv's blocks of periods.
+
+        The same batched kernel calls as the single env's block paths, so the values
+        agree bit for bit (a BLAS product over a differently sized batch would not).
+        """
+        assert self._path is not None
+        parts = []
+        for k0 in range(0, self.episode_length, BLOCK):
+            k1 = min(k0 + BLOCK, self.episode_length)
+            t = self.start_t + np.arange(k0, k1, dtype=np.float64)
+            parts.append(compute(t, self._path[k0:k1]))
+        return np.concatenate(parts)
+
+    def _table_block(self, t: np.ndarray, comp: np.ndarray) -> np.ndarray:
+        grid, kern = self._grid, self.kernel
+        assert grid is not None
+        n, rows = grid.shape[0], t.shape[0]
+        ctx = self._context(np.repeat(t, n), np.repeat(comp, n, axis=0))
+        mu = kern.expected(np.tile(grid, rows), ctx, kern.initial_state(rows * n))
+        return np.asarray(mu, np.float64).reshape(rows, n)
+
+    def _base_block(self, t: np.ndarray, comp: np.ndarray) -> np.ndarray:
+        kern: Any = self.kernel
+        x = kern.spec.build_context(np.ones(t.shape[0]), self._context(t, comp))
+        x[:, kern.spec.price_index] = 0.0
+        return x @ kern.coef
+
+    def _xb_block(self, t: np.ndarray, comp: np.ndarray) -> np.ndarray:
+        kern: Any = self.kernel
+        grid = self._grid
+        assert grid is not None
+        n, rows = grid.shape[0], t.shape[0]
+        ctx = self._context(np.repeat(t, n), np.repeat(comp, n, axis=0))
+        xb = kern.spec.build_context(np.tile(grid, rows), ctx) @ kern.coef
+        return xb.reshape(rows, n)
+
+    def _setup_linear(self, kern: Any) -> None:
+        spec = kern.spec
+        self._level = spec.price_transform == "level"
+        self._beta = float(kern.coef[spec.price_index])
+        if self.mode == "linear":
+            self._log_link, self._scale = kern.link == "log", float(kern.scale)
+
+    def _setup_arimax(self, kern: ArimaxKernel) -> None:
+        self._log_link, self._scale = kern.target == "log", float(kern.smear)
+        self._log_floor = float(kern.log_floor)
+        self._small = kern.k_states <= SMALL_STATE
+        if self._small:
+            # the single env filters small states on Python floats, entry by entry; the
+            # same operations in the same order run here on rows of a (k_states, B) array
+            self._z = kern.design.tolist()
+            self._t_rows = kern.transition.tolist()
+            self._gain = kern.gain.tolist()
+            self._a = np.tile(kern.state[:, None], (1, self.num_envs))
+        else:
+            self._z = kern.design.copy()
+            self._t_rows = np.ascontiguousarray(kern.transition.T)
+            self._gain = kern.gain.copy()
+            self._a = np.tile(kern.state, (self.num_envs, 1))
+
+    # ================================================================ gymnasium API
+    def reset(
+        self,
+        *,
+        seed: int | Sequence[int | None] | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Reset every market (or those of ``options["reset_mask"]``); see the class docstring."""
+        b = self.num_envs
+        if seed is None:
+            seeds: list[int | None] = [None] * b
+        elif isinstance(seed, int | np.integer):
+            seeds = [int(seed) + i for i in range(b)]
+        else:
+            seeds = list(seed)
+            if len(seeds) != b:
+                raise ConfigError(
+                    f"seed has {len(seeds)} entries but there are {b} markets; pass one seed "
+                    "per market, an int (market i gets seed + i) or None."
+                )
+        mask = None if options is None else options.get("reset_mask")
+        if mask is not None:
+            mask = np.asarray(mask)
+            if mask.shape != (b,) or mask.dtype != np.bool_ or not mask.any():
+                raise ConfigError(
+                    f"options['reset_mask'] must be a bool array of shape ({b},) with at least "
+                    f"one True; got dtype {mask.dtype} and shape {mask.shape}."
+                )
+        if self._sync is not None:
+            sync_options = None if options is None else dict(options)
+            obs, info = self._sync.reset(seed=seeds, options=sync_options)
+            self._last_info = info
+            return obs, info
+        rows = self._rows if mask is None else np.flatnonzero(mask)
+        self._obs = self._obs.copy()  # the caller may hold the last one
+        self._streams.seed(rows.tolist(), [seeds[i] for i in rows.tolist()])
+        values = self._reset_rows(rows)
+        info: dict[str, Any] = {}
+        for key in RESET_KEYS:
+            arr = np.zeros((b, *values[key].shape[1:]))
+            arr[rows] = values[key]
+            info[key] = arr
+            info["_" + key] = _mask(b, rows)
+        self._last_info = info
+        return self._obs, info
+
+    def step(
+        self, actions: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """Play one period in every market (see the class docstring)."""
+        if self._sync is not None:
+            obs, reward, terminated, truncated, info = self._sync.step(actions)
+            self._last_info = info
+            return obs, reward, terminated, truncated, info
+        if not self._all_started:
+            raise ResetNeeded(
+                f"markets {np.flatnonzero(~self._started)[:10].tolist()} were never reset; "
+                "call reset() before step()."
+            )
+        mode = self.autoreset_mode
+        ended = self._ended
+        resetting: np.ndarray | None = None
+        if ended.any():
+            if mode == AutoresetMode.NEXT_STEP:
+                resetting = np.flatnonzero(ended)
+            else:
+                raise ResetNeeded(
+                    f"markets {np.flatnonzero(ended)[:10].tolist()} have ended; with "
+                    "autoreset_mode=DISABLED reset them with reset(options={'reset_mask': ...})."
+                )
+        obs, reward, terminated, truncated, info = self._step_batch(actions, resetting)
+        b = self.num_envs
+        if resetting is not None:
+            values = self._reset_rows(resetting)
+            reward[resetting] = 0.0
+            terminated[resetting] = False
+            truncated[resetting] = False
+            keep = np.ones(b, dtype=bool)
+            keep[resetting] = False
+            for key in STEP_KEYS:
+                if key in RESET_KEYS:
+                    info[key][resetting] = values[key]
+                    info["_" + key] = np.ones(b, dtype=bool)
+                else:
+                    info[key][resetting] = 0.0
+                    info["_" + key] = keep.copy()
+            if not keep.any():  # as SyncVectorEnv: keys no market has are left out
+                for key in STEP_KEYS:
+                    if key not in RESET_KEYS:
+                        del info[key], info["_" + key]
+            obs = self._obs
+        else:
+            present = np.ones(b, dtype=bool)  # one mask for all keys of this step
+            for key in STEP_KEYS:
+                info["_" + key] = present
+        done = terminated | truncated
+        self._ended = done.copy()
+        if mode == AutoresetMode.SAME_STEP and done.any():
+            rows = np.flatnonzero(done)
+            final_obs = np.full(b, None, dtype=object)
+            for i in rows.tolist():
+                final_obs[i] = obs[i].copy()
+            final_info: dict[str, Any] = {}
+            for key in STEP_KEYS:
+                arr = np.zeros_like(info[key])
+                arr[rows] = info[key][rows]
+                final_info[key], final_info["_" + key] = arr, done.copy()
+            values = self._reset_rows(rows)
+            stay = ~done
+            for key in STEP_KEYS:
+                if key in RESET_KEYS:
+                    info[key][rows] = values[key]
+                else:
+                    info[key][rows] = 0.0
+                    info["_" + key] = stay.copy()
+            if not stay.any():
+                for key in STEP_KEYS:
+                    if key not in RESET_KEYS:
+                        del info[key], info["_" + key]
+            info["final_obs"], info["_final_obs"] = final_obs, done.copy()
+            info["final_info"], info["_final_info"] = final_info, done.copy()
+            self._ended = np.zeros(b, dtype=bool)
+        self._last_info = info
+        return self._obs, reward, terminated, truncated, info
+
+    def render(self) -> tuple[str, ...] | None:
+        """``"ansi"``: one status line per market (its last step, or its reset)."""
+        if self.render_mode is None:
+            gym.logger.warn(
+                "render() called without a render mode; create the env with render_mode='ansi'."
+            )
+            return None
+        info = self._last_info
+        lines = []
+        for i in range(self.num_envs):
+            status = {
+                k: float(info[k][i])
+                for k in ("t", "price", "demand", "sales", "inventory", "profit")
+                if k in info and info["_" + k][i]
+            }
+            lines.append(rendering.ansi_line(status))
+        return tuple(lines)
+
+    def close_extras(self, **kwargs: Any) -> None:
+        """Close the single envs of a market with rivals (nothing to close otherwise)."""
+        if self._sync is not None:
+            self._sync.close()
+
+    # ================================================================ batched engine
+    def _reset_rows(self, rows: np.ndarray) -> dict[str, np.ndarray]:
+        """Start a new episode in markets ``rows`` (already seeded); returns their reset info."""
+        kern = self.kernel
+        if self._random_path:
+            length, m = self.episode_length, self._m
+            normals = np.empty((length, rows.size, m))
+            for j, i in enumerate(rows.tolist()):
+                normals[:, j, :] = self._streams.normal_block(i, length * m).reshape(length, m)
+            proc = CompetitorProcess(self.config.competitor, kern, rows.size)
+            path = proc.path(_DrawnNormals(normals), length)  # type: ignore[arg-type]
+            self._comp[rows] = path.transpose(1, 0, 2)
+        self._k[rows] = 0
+        if self._inv is not None:
+            self._inv[rows] = self._inv0
+        if self.mode == "arimax":
+            state = kern.state  # type: ignore[attr-defined]
+            if self._small:
+                self._a[:, rows] = state[:, None]
+            else:
+                self._a[rows] = state
+        elif self._stateful:
+            mask = np.zeros(self.num_envs, dtype=bool)
+            mask[rows] = True
+            self._state = kern.reset_state(self._state, mask, self.num_envs)
+        self._started[rows] = True
+        self._all_started = bool(self._started.all())
+        self._ended[rows] = False
+        # the reset observation, as PricingEnv._observation at k = 0
+        self._obs[rows] = self._reset_obs
+        n = rows.size
+        return {
+            "t": np.full(n, self.start_t),
+            "inventory": np.full(n, math.inf if self._inv0 is None else self._inv0),
+            "competitor_prices": np.tile(self._start_comp, (n, 1)),
+        }
+
+    def _action_prices(self, actions: Any) -> tuple[np.ndarray | None, np.ndarray]:
+        """(grid indices or None, prices) of a batch of actions; InvalidAction if outside.
+
+        The mapping is :meth:`MarketConfig.action_to_price`, written out here with
+        the same operations in the same order (bit for bit) because the call and its
+        copies cost a tenth of a batched step.
+        """
+        b = self.num_envs
+        grid = self._grid
+        a = actions if type(actions) is np.ndarray else np.asarray(actions)
+        if grid is not None:
+            if a.shape != (b,) or a.dtype.kind not in "iu":
+                if a.shape == (b,) and a.dtype.kind == "f" and np.all(a == np.floor(a)):
+                    a = a.astype(np.int64)
+                else:
+                    raise InvalidAction(
+                        f"actions of shape {a.shape} and dtype {a.dtype} are not {b} price "
+                        f"indices; pass an int array of shape ({b},) (e.g. "
+                        "env.action_space.sample())."
+                    )
+            a = a.astype(np.int64, copy=False)
+            if (a.view(np.uint64) >= grid.shape[0]).any():  # negatives wrap to huge values
+                bad = np.flatnonzero((a < 0) | (a >= grid.shape[0]))[:5]
+                raise InvalidAction(
+                    f"actions {a[bad].tolist()} of markets {bad.tolist()} are not price indices "
+                    f"in [0, {grid.shape[0]}); sample actions from env.action_space."
+                )
+            return a, grid[a]
+        if a.shape not in ((b, 1), (b,)) or a.dtype.kind not in "iuf":
+            raise InvalidAction(
+                f"actions of shape {a.shape} and dtype {a.dtype} are not one number in [-1, 1] "
+                f"per market; pass an array of shape ({b}, 1) (e.g. env.action_space.sample())."
+            )
+        # lo + 0.5·(clip(a, −1, 1) + 1)·(hi − lo), in place on a float64 copy
+        price = np.array(a, dtype=np.float64).reshape(b)
+        np.maximum(price, -1.0, out=price)
+        np.minimum(price, 1.0, out=price)
+        price += 1.0
+        price *= 0.5
+        price *= self.p_max - self.p_min
+        price += self.p_min
+        # prices are clipped into [p_min, p_max], so only NaN actions give a NaN sum
+        if not math.isfinite(price.sum()):
+            bad = np.flatnonzero(~np.isfinite(price))[:5]
+            raise InvalidAction(
+                f"actions of markets {bad.tolist()} are not finite numbers in [-1, 1]."
+            )
+        return None, price
+
+    def _expected(
+        self, k: np.ndarray, idx: np.ndarray | None, price: np.ndarray, comp: np.ndarray
+    ) -> tuple[np.ndarray, Any]:
+        """Expected units of period ``k`` at ``price`` per market, and what the update needs."""
+        mode = self.mode
+        if mode == "table":
+            assert idx is not None
+            entry = k * self._n_prices + idx
+            return self._table_flat[entry], entry
+        if mode == "linear":
+            f = price if self._level else np.log(price)
+            eta = self._base[k] + self._beta * f
+            if self._log_link:
+                return self._scale * np.exp(eta), None
+            return np.where(eta > 0.0, eta, 0.0), None
+        if mode == "arimax":
+            if idx is not None:
+                xb = self._base_flat[k * self._n_prices + idx]
+            else:
+                xb = self._base[k] + self._beta * (price if self._level else np.log(price))
+            a = self._a
+            if self._small:
+                z = self._z
+                acc = a[0] * z[0]
+                for j in range(1, len(z)):
+                    acc += a[j] * z[j]
+                yhat = xb + acc
+            else:
+                yhat = xb + a @ self._z
+            if self._log_link:
+                return self._scale * np.exp(yhat), yhat
+            return np.where(yhat > 0.0, yhat, 0.0), yhat
+        ctx = self._context(self.start_t + k, comp)
+        mu = np.asarray(self.kernel.expected(price, ctx, self._state or None), np.float64)
+        return mu, ctx
+
+    def _observe(self, demand: np.ndarray, price: np.ndarray, extra: Any) -> None:
+        """Advance the kernel state with the period's demand (all markets)."""
+        if self.mode == "arimax":
+            yhat = extra
+            if not self._log_link:
+                innov = demand - yhat
+            elif self._log_floor > 0.0:
+                innov = np.log(np.maximum(demand, self._log_floor))
+                innov -= yhat
+            else:
+                with np.errstate(divide="ignore"):  # a floor of 0 reads zero sales as log 0
+                    innov = np.log(np.maximum(demand, self._log_floor)) - yhat
+            a = self._a
+            if not self._small:
+                self._a = a @ self._t_rows + innov[:, None] * self._gain
+            elif a.shape[0] == 1:  # one state: a ← a·T + innov·K, in place
+                a *= self._t_rows[0][0]
+                innov *= self._gain[0]
+                a += innov
+            else:
+                new = np.empty_like(a)
+                for r, (row, g) in enumerate(zip(self._t_rows, self._gain, strict=True)):
+                    acc = new[r]
+                    np.multiply(a[0], row[0], out=acc)
+                    for j in range(1, len(row)):
+                        acc += a[j] * row[j]
+                    acc += innov * g
+                self._a = new
+        elif self.mode == "kernel" and self._stateful:
+            self._state = self.kernel.update(self._state, price, extra, demand)
+
+    def _draw(
+        self, mu: np.ndarray, resetting: np.ndarray | None, entry: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The period's demand of every market that plays (0 for those resetting).
+
+        ``entry``: each market's entry in the expected-demand table (table mode).
+        """
+        kind = self._noise
+        if kind == "poisson":
+            # a mean <= 0 draws nothing and gives 0, as rng.poisson(max(mu, 0)) does
+            lam = mu
+            if resetting is not None:
+                lam = mu.copy()
+                lam[resetting] = 0.0
+            if entry is None or self._table_consts is None:
+                return self._streams.poisson(lam)
+            return self._streams.poisson(lam, self._table_consts, entry)
+        mean = mu if self._mu_nonneg else np.where(mu > 0.0, mu, 0.0)
+        if kind == "none":
+            return mean
+        if kind == "lognormal":
+            rows = None
+            if resetting is not None:
+                rows = np.ones(self.num_envs, dtype=bool)
+                rows[resetting] = False
+                rows = np.flatnonzero(rows)
+            factor = self._streams.normals(rows, transformed=True)
+            if rows is None:
+                return mean * factor
+            out = np.zeros(self.num_envs)
+            out[rows] = mean[rows] * factor
+            return out
+        # one generator call per market (exact, not vectorised)
+        out = np.zeros(self.num_envs)
+        skip = set() if resetting is None else set(resetting.tolist())
+        gens = self._streams.gens
+        for i in range(self.num_envs):
+            if i in skip:
+                continue
+            g = gens[i]
+            assert g is not None
+            if kind == "negbin":
+                out[i] = g.poisson(g.gamma(self._nb_shape, self._nb_alpha * mean[i]))
+            else:
+                out[i] = self.kernel.sample(g, mu[i : i + 1])[0]
+        return out
+
+    def _step_batch(
+        self, actions: Any, resetting: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """One period in every market; rows in ``resetting`` compute values that are
+        discarded (they draw no randomness)."""
+        if resetting is not None:  # as SyncVectorEnv: their actions are not looked at
+            actions = np.array(actions, copy=True)
+            if actions.shape[:1] == (self.num_envs,):
+                actions[resetting] = 0
+        idx, price = self._action_prices(actions)
+        k = self._k
+        if resetting is not None:
+            k = np.minimum(k, self.episode_length - 1)
+        # 2. competitor prices of the period
+        if self._random_path:
+            comp = self._comp[self._rows, k]
+            comp_obs = np.minimum(comp * self._inv_pmax, PRICE_OBS_CAP)
+        else:
+            assert self._path is not None and self._path_obs is not None
+            comp = self._path[k]
+            comp_obs = None if self._fixed_comp else self._path_obs[k]
+        # 3. expected and drawn demand
+        mu, extra = self._expected(k, idx, price, comp)
+        demand = self._draw(mu, resetting, extra if self.mode == "table" else None)
+        # 4.-6. sales, money, stock
+        b = self.num_envs
+        last_period = k == self.horizon - 1
+        if self._inv is None:
+            sales = demand.copy()
+            revenue = price * sales
+            cost = self._cost * sales
+            profit = revenue - cost  # holding and salvage are 0.0 without stock
+            lost, holding, salvage, replenished = np.zeros((4, b))  # rows of one array
+            inv_out = np.full(b, math.inf)
+        else:
+            inv = self._inv
+            sales = np.where(demand < inv, demand, inv)
+            lost = demand - sales
+            inv = inv - sales
+            holding = self._holding * inv
+            salvage = np.where(last_period, self._salvage * inv, 0.0)
+            replenished = np.zeros(b)
+            if self._every is not None:
+                due = ~last_period & ((k + 1) % self._every == 0)
+                replenished = np.where(due, np.maximum(0.0, self._replenish_to - inv), 0.0)
+                inv = np.where(due, inv + replenished, inv)
+            self._inv = inv
+            inv_out = inv.copy()
+            revenue = price * sales
+            cost = self._cost * sales
+            profit = revenue - cost - holding + salvage
+        # 7. kernel state
+        self._observe(demand, price, extra)
+        # 8. episode end
+        k1 = k + 1
+        self._k = k1
+        if self._inv is not None and self._every is None:
+            terminated = last_period | (self._inv <= 0.0)
+        else:
+            terminated = last_period
+        if self.max_steps is not None:
+            truncated = ~terminated & (k1 >= self.max_steps)
+        else:
+            truncated = np.zeros(b, dtype=bool)
+        if self.time_limit is not None:
+            truncated |= k1 >= self.time_limit
+        # observation, as PricingEnv._observation after the period: the columns that
+        # depend on the period only from the table (a fresh array), then the others
+        obs = self._obs = self._static_obs[k1]
+        m = self._m
+        if self._inv is not None:
+            obs[:, 1] = self._inv / self._inv_denom
+        np.multiply(price, self._inv_pmax, out=obs[:, 2], casting="same_kind")
+        if m and not self._fixed_comp:
+            obs[:, 3 : 3 + m] = comp_obs
+        np.minimum(sales / self.sales_scale, SALES_OBS_CAP, out=obs[:, 3 + m], casting="same_kind")
+        info = {
+            "price": price,
+            "expected_demand": mu,
+            "demand": demand,
+            "sales": sales,
+            "lost_sales": lost,
+            "revenue": revenue,
+            "cost": cost,
+            "holding_cost": holding,
+            "salvage": salvage,
+            "profit": profit.copy(),
+            "inventory": inv_out,
+            "replenished": replenished,
+            "competitor_prices": comp,
+            "t": self.start_t + k,
+        }
+        return obs, profit, terminated, truncated, info
+
+
+def _mask(b: int, rows: np.ndarray) -> np.ndarray:
+    out = np.zeros(b, dtype=bool)
+    out[rows] = True
+    return out
+
+
+# ==================================================================== stable-baselines3
+class SB3VecEnv(VecEnv):
+    """stable-baselines3's :class:`VecEnv` API over a :class:`MarketVectorEnv`.
+
+    SB3 resets a finished environment inside ``step`` and hands the last
+    observation over in ``infos[i]["terminal_observation"]``; this adapter runs the
+    batched markets with ``AutoresetMode.SAME_STEP``, which does exactly that, and
+    turns gymnasium's (terminated, truncated) into SB3's ``dones`` plus
+    ``infos[i]["TimeLimit.truncated"]`` (truncated and not terminated).
+
+    - ``reset()`` takes no arguments: seeds given with ``seed(s)`` (market i gets
+      s + i) and options given with ``set_options`` apply to that reset only.
+    - ``step_async(actions)`` / ``step_wait()`` → (obs, rewards float32, dones,
+      infos), infos a list of B dicts.
+    - ``info_keys``: which of the market's ``info`` entries to copy into each
+      market's dict (default none: building B dicts of 14 entries every step
+      would cost more than the step itself).
+    - ``get_attr`` / ``set_attr`` / ``env_method`` reach the one batched env (its
+      attributes are shared by all markets, so each index sees the same value;
+      ``set_attr`` on a subset of markets is refused).
+
+    Args:
+        venv: a :class:`MarketVectorEnv` with ``autoreset_mode=SAME_STEP``; or
+            ``None`` and the market's arguments in ``market_kwargs``.
+    """
+
+    def __init__(
+        self,
+        venv: MarketVectorEnv | None = None,
+        *,
+        info_keys: Sequence[str] = (),
+        **market_kwargs: Any,
+    ) -> None:
+        if venv is None:
+            market_kwargs["autoreset_mode"] = AutoresetMode.SAME_STEP
+            venv = MarketVectorEnv(**market_kwargs)
+        elif market_kwargs:
+            raise ConfigError(
+                f"SB3VecEnv got a venv and market settings {sorted(market_kwargs)}; pass one."
+            )
+        if not isinstance(venv, MarketVectorEnv):
+            raise ConfigError(
+                f"venv={venv!r} is not a MarketVectorEnv; build one (or pass its arguments)."
+            )
+        if venv.autoreset_mode != AutoresetMode.SAME_STEP:
+            raise ConfigError(
+                f"venv has autoreset_mode={venv.autoreset_mode}; stable-baselines3 resets in "
+                "the same step, so build it with autoreset_mode=AutoresetMode.SAME_STEP."
+            )
+        unknown = sorted(set(info_keys) - set(STEP_KEYS))
+        if unknown:
+            raise ConfigError(
+                f"info_keys {unknown} are not step info entries; choose from {list(STEP_KEYS)}."
+            )
+        self.venv = venv
+        self.info_keys = tuple(info_keys)
+        self.render_mode = venv.render_mode
+        super().__init__(venv.num_envs, venv.single_observation_space, venv.single_action_space)
+        self._actions: np.ndarray | None = None
+
+    def reset(self) -> np.ndarray:
+        """Reset every market (with the seeds and options set since the last reset)."""
+        seeds = None if all(s is None for s in self._seeds) else list(self._seeds)
+        options: dict[str, Any] = {}
+        for opt in self._options:
+            options.update(opt)
+        obs, info = self.venv.reset(seed=seeds, options=options or None)
+        self.reset_infos = _per_market(info, RESET_KEYS, self.num_envs)
+        self._reset_seeds()
+        self._reset_options()
+        return obs
+
+    def step_async(self, actions: np.ndarray) -> None:
+        """Store the actions of the next :meth:`step_wait`."""
+        self._actions = actions
+
+    def step_wait(self) -> VecEnvStepReturn:
+        """(obs, rewards, dones, infos) of one period; ended markets are already reset."""
+        if self._actions is None:
+            raise RuntimeError("step_wait() without step_async(actions)")
+        actions, self._actions = self._actions, None
+        if isinstance(self.action_space, spaces.Discrete):
+            actions = np.asarray(actions).reshape(self.num_envs)
+        obs, rewards, terminated, truncated, info = self.venv.step(actions)
+        dones = terminated | truncated
+        time_limit = (truncated & ~terminated).tolist()
+        infos: list[dict[str, Any]] = [{"TimeLimit.truncated": t} for t in time_limit]
+        if self.info_keys:
+            source = info.get("final_info", {}) if dones.any() else {}
+            for key in self.info_keys:
+                values = info.get(key)
+                final = source.get(key)
+                for i in range(self.num_envs):
+                    if final is not None and dones[i]:
+                        infos[i][key] = _item(final[i])
+                    elif values is not None and info["_" + key][i]:
+                        infos[i][key] = _item(values[i])
+        if dones.any():
+            final_obs = info["final_obs"]
+            for i in np.flatnonzero(dones).tolist():
+                infos[i]["terminal_observation"] = final_obs[i]
+            self.reset_infos = _per_market(info, RESET_KEYS, self.num_envs, dones)
+        return obs, rewards.astype(np.float32), dones, infos
+
+    def close(self) -> None:
+        """Close the batched env."""
+        self.venv.close()
+
+    def _indices(self, indices: VecEnvIndices) -> list[int]:
+        return list(self._get_indices(indices))
+
+    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
+        """The batched env's attribute, once per index."""
+        value = getattr(self.venv, attr_name)
+        return [value for _ in self._indices(indices)]
+
+    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
+        """Set an attribute of the batched env (all markets at once)."""
+        if len(self._indices(indices)) != self.num_envs:
+            raise ConfigError(
+                f"set_attr({attr_name!r}) on some markets only: the {self.num_envs} markets share "
+                "one batched env; set it for all (indices=None)."
+            )
+        setattr(self.venv, attr_name, value)
+
+    def env_method(
+        self,
+        method_name: str,
+        *method_args: Any,
+        indices: VecEnvIndices = None,
+        **method_kwargs: Any,
+    ) -> list[Any]:
+        """Call a method of the batched env once; its result is repeated per index."""
+        result = getattr(self.venv, method_name)(*method_args, **method_kwargs)
+        return [result for _ in self._indices(indices)]
+
+    def env_is_wrapped(
+        self, wrapper_class: type[gym.Wrapper], indices: VecEnvIndices = None
+    ) -> list[bool]:
+        """No market is wrapped (the batched env is not made of gymnasium envs)."""
+        return [False for _ in self._indices(indices)]
+
+    def get_images(self) -> Sequence[np.ndarray | None]:
+        """No images: the batched market renders text only."""
+        return [None for _ in range(self.num_envs)]
+
+
+def _item(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _per_market(
+    info: Mapping[str, Any],
+    keys: Sequence[str],
+    b: int,
+    rows: np.ndarray | None = None,
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = [{} for _ in range(b)]
+    for key in keys:
+        if key not in info:
+            continue
+        values, mask = info[key], info["_" + key]
+        for i in range(b):
+            if mask[i] and (rows is None or rows[i]):
+                out[i][key] = _item(values[i]) if values.ndim == 1 else values[i].copy()
+    return out
