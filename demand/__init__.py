@@ -1,54 +1,54 @@
-"""Demand models fitted from sales history, and their fast numpy kernels."""
+"""Demand models fitted from sales history, and their fast numpy kernels.
 
-from pricegym.demand.arimax import ArimaxDemand, ArimaxKernel
-from pricegym.demand.base import (
-    BacktestResult,
-    DemandModel,
-    Diagnostics,
-    Elasticity,
-    error_metrics,
-    model_families,
-)
-from pricegym.demand.data import SalesHistory, load_history
-from pricegym.demand.features import FeatureSpec, MarketContext
-from pricegym.demand.kernels import DemandKernel, RegressionKernel
-from pricegym.demand.neural import MLPKernel, NeuralDemand
-from pricegym.demand.noise import NoiseModel
-from pricegym.demand.parametric import (
-    ConstantElasticity,
-    ExponentialTruth,
-    LinearTruth,
-    LogitTruth,
-)
-from pricegym.demand.regression import LinearDemand, LogLinearDemand, PoissonDemand
-from pricegym.demand.selection import ModelComparison, compare_models, make_model
+Names are imported lazily (PEP 562): ``from pricegym.demand import LinearDemand``
+imports the regression module only, and torch / statsmodels' SARIMAX load only
+when the neural / ARIMAX families are used.
+"""
 
-__all__ = [
-    "ArimaxDemand",
-    "ArimaxKernel",
-    "BacktestResult",
-    "ConstantElasticity",
-    "DemandKernel",
-    "DemandModel",
-    "Diagnostics",
-    "Elasticity",
-    "ExponentialTruth",
-    "FeatureSpec",
-    "LinearDemand",
-    "LinearTruth",
-    "LogLinearDemand",
-    "LogitTruth",
-    "MLPKernel",
-    "MarketContext",
-    "ModelComparison",
-    "NeuralDemand",
-    "NoiseModel",
-    "PoissonDemand",
-    "RegressionKernel",
-    "SalesHistory",
-    "compare_models",
-    "error_metrics",
-    "load_history",
-    "make_model",
-    "model_families",
-]
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: public name → module that defines it
+_EXPORTS = {
+    "ArimaxDemand": "pricegym.demand.arimax",
+    "ArimaxKernel": "pricegym.demand.statespace",
+    "BacktestResult": "pricegym.demand.base",
+    "ConstantElasticity": "pricegym.demand.parametric",
+    "DemandKernel": "pricegym.demand.kernels",
+    "DemandModel": "pricegym.demand.base",
+    "Diagnostics": "pricegym.demand.base",
+    "Elasticity": "pricegym.demand.base",
+    "ExponentialTruth": "pricegym.demand.parametric",
+    "FeatureSpec": "pricegym.demand.features",
+    "LinearDemand": "pricegym.demand.regression",
+    "LinearTruth": "pricegym.demand.parametric",
+    "LogLinearDemand": "pricegym.demand.regression",
+    "LogitTruth": "pricegym.demand.parametric",
+    "MLPKernel": "pricegym.demand.mlp",
+    "MarketContext": "pricegym.demand.features",
+    "ModelComparison": "pricegym.demand.selection",
+    "NeuralDemand": "pricegym.demand.neural",
+    "NoiseModel": "pricegym.demand.noise",
+    "PoissonDemand": "pricegym.demand.regression",
+    "RegressionKernel": "pricegym.demand.kernels",
+    "SalesHistory": "pricegym.demand.data",
+    "compare_models": "pricegym.demand.selection",
+    "error_metrics": "pricegym.demand.base",
+    "load_history": "pricegym.demand.data",
+    "make_model": "pricegym.demand.selection",
+    "model_families": "pricegym.demand.base",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'pricegym.demand' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -27,7 +27,6 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import TimeSeriesSplit
 
 from pricegym.demand.data import SalesHistory
 from pricegym.demand.features import MarketContext
@@ -166,9 +165,18 @@ class Diagnostics:
 
 _REGISTRY: dict[str, type[DemandModel]] = {}
 
+#: Modules whose families register themselves on import. They are loaded on first
+#: use of the registry, so that importing the markets (which only need kernels) does
+#: not import statsmodels' SARIMAX or torch.
+_BUILTIN_MODULES = ("regression", "arimax", "neural")
+
 
 def model_families() -> dict[str, type[DemandModel]]:
     """Registered demand-model families by name (``linear``, ``arimax``, ...)."""
+    import importlib
+
+    for name in _BUILTIN_MODULES:
+        importlib.import_module(f"pricegym.demand.{name}")
     return dict(_REGISTRY)
 
 
@@ -483,6 +491,8 @@ class DemandModel(ABC):
                 f"backtest with n_splits={n_splits} and test_size={size} needs more than "
                 f"{n_splits * size + 1} periods, the data has {n}; lower n_splits or test_size."
             )
+        from sklearn.model_selection import TimeSeriesSplit
+
         splitter = TimeSeriesSplit(n_splits=n_splits, test_size=size)
         t = history.t
         frames = []
@@ -594,7 +604,7 @@ class DemandModel(ABC):
         """
         doc, arrays = read_model_files(path)
         family = doc.get("family")
-        cls = _REGISTRY.get(family)  # type: ignore[arg-type]
+        cls = model_families().get(family)  # type: ignore[arg-type]
         if cls is None:
             raise ModelFileError(
                 f"{str(path)!r} holds a model of family {family!r}, which this pricegym does "

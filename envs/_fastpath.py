@@ -49,10 +49,10 @@ from typing import Any
 
 import numpy as np
 
-from pricegym.demand.arimax import ArimaxKernel
+from pricegym.demand.statespace import ArimaxKernel
 from pricegym.demand.features import MarketContext
 from pricegym.demand.kernels import DemandKernel, RegressionKernel
-from pricegym.demand.neural import MLPKernel
+from pricegym.demand.mlp import MLPKernel
 from pricegym.demand.noise import NoiseModel
 from pricegym.demand.parametric import ConstantElasticity, ExponentialTruth, LinearTruth
 

@@ -20,7 +20,6 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.error import InvalidAction, ResetNeeded
 
-from pricegym.demand.base import DemandModel
 from pricegym.demand.kernels import DemandKernel
 from pricegym.envs import render as rendering
 from pricegym.envs._fastpath import make_draw, make_path
@@ -591,6 +590,8 @@ def _resolve_kernel(kernel: DemandKernel | None, model_path: str | None) -> Dema
             "of a model saved with DemandModel.save)."
         )
     if model_path is not None:
+        from pricegym.demand.base import DemandModel  # lazy: fitting libraries stay unloaded
+
         return DemandModel.load(model_path).kernel()
     if not isinstance(kernel, DemandKernel):
         raise ConfigError(

@@ -66,7 +66,7 @@ from gymnasium.vector.utils import batch_space
 from stable_baselines3.common.vec_env import VecEnv
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
 
-from pricegym.demand.arimax import ArimaxKernel
+from pricegym.demand.statespace import ArimaxKernel
 from pricegym.demand.features import MarketContext
 from pricegym.demand.kernels import DemandKernel
 from pricegym.demand.noise import NoiseModel
