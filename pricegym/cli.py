@@ -17,14 +17,21 @@ Commands
 ``pricegym demo [--dataset avocado]``
     Fit every family to a bundled data set and print the league table with a
     one-line verdict (a synthetic history when the ``datasets`` extra is missing).
+``pricegym run [CONFIG|NAME] [--jobs N] [--force] [--out DIR] [--no-report]``
+    Run (or resume) an experiment YAML or bundled name (default ``quickstart``):
+    fit → train → evaluate → tournament → report; see :mod:`pricegym.experiments.runner`.
+``pricegym evaluate POLICY --market CONFIG_OR_NAME [--episodes N] [--seed S]``
+    Play a saved agent (or an agent kind) in a market and print its results.
+``pricegym report RUN_DIR``
+    Rebuild a run's figures and ``index.html`` from its saved results.
 
 Exit codes: 0 success; 2 wrong input — any :class:`~pricegym.errors.PricegymError`,
 a missing or unreadable file, or a usage error — reported as one ``error: ...``
 paragraph on stderr without a traceback (``--debug`` adds it); 130 interrupted.
 
 Each command is one ``_cmd_*`` function plus a ``_configure_*`` function that adds
-its arguments, listed in :data:`COMMANDS`; a new command (``run``, ``evaluate``,
-``export``, ``price``) is a new :class:`Command` entry. Heavy libraries (statsmodels,
+its arguments, listed in :data:`COMMANDS`; a new command (``export``, ``price``)
+is a new :class:`Command` entry. Heavy libraries (statsmodels,
 torch, matplotlib) are imported only by the commands that need them, so
 ``pricegym --help`` and ``--version`` answer at once.
 """
@@ -820,6 +827,47 @@ def _configure_demo(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON document instead")
 
 
+# ====================================================================== experiments
+# The experiment commands live in pricegym.experiments; their modules are imported
+# only when the command runs (evaluate pulls in numpy/pandas and the markets).
+
+
+def _configure_run(parser: argparse.ArgumentParser) -> None:
+    from pricegym.experiments.runner import configure_run_parser
+
+    configure_run_parser(parser)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from pricegym.experiments.runner import cli_run
+
+    return cli_run(args)
+
+
+def _configure_evaluate(parser: argparse.ArgumentParser) -> None:
+    from pricegym.experiments.runner import configure_evaluate_parser
+
+    configure_evaluate_parser(parser)
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from pricegym.experiments.evaluate import cli_evaluate
+
+    return cli_evaluate(args)
+
+
+def _configure_report(parser: argparse.ArgumentParser) -> None:
+    from pricegym.experiments.report import configure_report_parser
+
+    configure_report_parser(parser)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from pricegym.experiments.report import cli_report
+
+    return cli_report(args)
+
+
 # ====================================================================== parser
 
 #: The command tree of ``pricegym``; add a :class:`Command` here to add a command.
@@ -852,6 +900,28 @@ COMMANDS: tuple[Command, ...] = (
         _configure_demo,
         _cmd_demo,
     ),
+    Command(
+        "run",
+        "run an experiment: fit → train → evaluate → tournament → report",
+        _configure_run,
+        _cmd_run,
+        description="Run (or resume) an experiment YAML file or bundled name (default "
+        "quickstart); writes the run directory and prints the league table.",
+    ),
+    Command(
+        "evaluate",
+        "evaluate a saved policy in a market and print its league-table row",
+        _configure_evaluate,
+        _cmd_evaluate,
+    ),
+    Command(
+        "report",
+        "rebuild the figures and index.html of a run directory from its saved results",
+        _configure_report,
+        _cmd_report,
+        description="Rebuild figures/*.png, report.json and index.html of RUN_DIR (written "
+        "by `pricegym run`) from the saved results, without retraining.",
+    ),
 )
 
 
@@ -879,7 +949,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pricegym",
         description="pricegym: fit demand models to sales history and simulate pricing "
-        "markets. Commands: fit, demand plot, demo.",
+        "markets. Commands: fit, demand plot, demo, run, evaluate, report.",
     )
     parser.add_argument("--version", action="version", version=f"pricegym {pricegym.__version__}")
     parser.add_argument(

@@ -1,0 +1,593 @@
+"""Policy evaluation: play agents in a market and return one tidy row per episode.
+
+:func:`evaluate` is the Python API users write their own evaluation scripts
+against (re-exported as ``pricegym.evaluate``)::
+
+    >>> from pricegym.agents.rules import FixedPrice
+    >>> from pricegym.experiments.evaluate import evaluate
+    >>> market = {"demand": {"form": "exponential", "a": 10.0, "alpha": 1.0},
+    ...           "options": {"n_prices": 10, "p_min": 0.5, "p_max": 5.0,
+    ...                       "horizon": 16, "inventory": 4}}
+    >>> table = evaluate(FixedPrice(price=2.5), market, episodes=3, seed=0)
+    >>> table.columns.tolist()[:5], len(table)
+    (['market', 'agent', 'seed', 'episode', 'profit'], 3)
+
+The same functions run every cell of an experiment (:mod:`pricegym.experiments.runner`):
+:func:`build_env` turns a validated :class:`~pricegym.experiments.schema.MarketSpec`
+into an environment, :func:`play_episodes` / :func:`play_oligopoly` play it, and
+:func:`derive_seeds` derives every seed from an entropy and a key with
+:class:`numpy.random.SeedSequence`, so results never depend on execution order.
+
+Columns of the episode table (:data:`COLUMNS`):
+
+==============  ==========================================================================
+market          the market's label
+agent           the agent's name
+seed            the replicate seed the episode belongs to
+episode         episode number within the seed (0, 1, ...)
+profit          sum of the seller's rewards (profit) over the episode
+revenue         sum of price × units sold
+units           units sold
+avg_price       mean posted price per period (defined even in periods without sales)
+sell_through    units sold / (initial stock + replenished units); NaN with unlimited stock
+lost_sales      demand that found no stock
+steps           periods (rounds) played
+==============  ==========================================================================
+
+Oligopoly rows add ``delta``, Calvano et al.'s profit gain
+(π − π^N)/(π^M − π^N) of the seller's average profit per round.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pricegym.errors import ConfigError, PricegymError
+
+__all__ = [
+    "COLUMNS",
+    "bind_to_seat",
+    "build_env",
+    "cli_evaluate",
+    "derive_seeds",
+    "evaluate",
+    "fit_model",
+    "load_sales_history",
+    "market_kernels",
+    "oligopoly_benchmarks",
+    "play_episodes",
+    "play_oligopoly",
+    "single_benchmarks",
+]
+
+#: Columns of every episode table, in order.
+COLUMNS: tuple[str, ...] = (
+    "market",
+    "agent",
+    "seed",
+    "episode",
+    "profit",
+    "revenue",
+    "units",
+    "avg_price",
+    "sell_through",
+    "lost_sales",
+    "steps",
+)
+
+
+# ==================================================================== seeds
+def derive_seeds(entropy: int, key: Sequence[Any], n: int) -> list[int]:
+    """``n`` seeds (< 2**32) for ``key`` under ``entropy``, independent of any call order.
+
+    ``key`` (strings and integers, e.g. ``("env", "article/poisson", 2)``) is hashed
+    with sha256 into the ``spawn_key`` of ``numpy.random.SeedSequence(entropy)``, so
+    different keys give statistically independent streams and the same key the same
+    seeds in every process and on every machine.
+    """
+    digest = hashlib.sha256(json.dumps([str(k) for k in key]).encode()).digest()
+    words = tuple(int.from_bytes(digest[i : i + 4], "little") for i in range(0, 32, 4))
+    seq = np.random.SeedSequence(int(entropy), spawn_key=words)
+    return [int(s) for s in seq.generate_state(int(n), dtype=np.uint32)]
+
+
+# ==================================================================== markets
+def load_sales_history(data: Any) -> Any:
+    """The validated :class:`~pricegym.demand.data.SalesHistory` of a ``DataSpec``."""
+    from pricegym.demand.data import load_history
+
+    if data.dataset is not None:
+        from pricegym.demand.datasets import load_dataset
+
+        history = load_dataset(data.dataset)
+    elif data.path is not None:
+        history = load_history(data.path, **data.load)
+    else:
+        from pricegym.demand.synthetic import generate_history
+
+        history = generate_history(**dict(data.synthetic or {}))
+    if data.select_product is not None:
+        history = history.for_product(data.select_product)
+    return history
+
+
+def fit_model(model: Any, data: Any, history: Any = None) -> Any:
+    """The fitted (or loaded) :class:`~pricegym.demand.base.DemandModel` of a ``ModelSpec``.
+
+    ``history`` is the already loaded sales history (loaded from ``data`` if None).
+    """
+    from pricegym.demand.base import DemandModel
+
+    if model.file is not None:
+        return DemandModel.load(model.file)
+    from pricegym.demand import make_model
+
+    if history is None:
+        history = load_sales_history(data)
+    return make_model(model.family, **model.params).fit(history)
+
+
+def market_kernels(spec: Any, models: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Base market name → its demand kernel (``None`` for env and oligopoly sources).
+
+    ``models`` maps model names to fitted models (fitted here when missing).
+    """
+    from pricegym.agents.rules import demand_from_spec
+
+    out: dict[str, Any] = {}
+    history = None
+    for name, model in spec.market_names().items():
+        if spec.source == "demand":
+            out[name] = demand_from_spec(spec.demand)
+        elif model is None:
+            out[name] = None
+        else:
+            fitted = None if models is None else models.get(model.name)
+            if fitted is None:
+                if history is None and model.file is None:
+                    history = load_sales_history(spec.data)
+                fitted = fit_model(model, spec.data, history)
+            out[name] = fitted.kernel()
+    return out
+
+
+def build_env(spec: Any, kernel: Any = None, rivals: Sequence[Any] = ()) -> Any:
+    """The environment of one market of ``spec`` (a validated ``MarketSpec``).
+
+    Single-seller markets are :class:`~pricegym.envs.market.PricingEnv` (``kernel``
+    required for data and demand sources) with ``rivals`` setting competitor
+    prices; an ``env`` source is ``gymnasium.make(id, **options)`` (with rivals: a
+    ``PricingEnv`` of its kernel and config with ``rivals``); an oligopoly is an
+    :class:`~pricegym.envs.oligopoly.OligopolyEnv` (its rivals are seated by the
+    caller, see :func:`play_oligopoly`).
+    """
+    if spec.source == "oligopoly":
+        from pricegym.envs.oligopoly import OligopolyEnv
+
+        return OligopolyEnv(**spec.oligopoly)
+    if spec.source == "env":
+        import gymnasium
+
+        _load_registrations()
+        env = gymnasium.make(spec.env, **dict(spec.options))
+        if not rivals:
+            return env
+        from pricegym.envs.market import PricingEnv
+
+        base = env.unwrapped
+        if not isinstance(base, PricingEnv):
+            raise ConfigError(
+                f"market.env {spec.env!r} is a {type(base).__name__}, not a PricingEnv, so rivals "
+                "cannot be seated in it. Fix: describe the market with market.data or "
+                "market.demand instead."
+            )
+        # The registered market with the listed rivals setting its competitor prices
+        # (they replace any rival the preset brings).
+        return PricingEnv(base.kernel, base.config, rivals=list(rivals))
+    from pricegym.envs.market import PricingEnv
+
+    if kernel is None:
+        raise ConfigError(f"market {spec.name!r}: a {spec.source} market needs its demand kernel.")
+    return PricingEnv(kernel, dict(spec.options), rivals=list(rivals))
+
+
+def _load_registrations() -> None:
+    import importlib
+    import importlib.util
+
+    if importlib.util.find_spec("pricegym.envs.registration") is not None:
+        importlib.import_module("pricegym.envs.registration")
+
+
+def single_benchmarks(env: Any) -> dict[str, Any]:
+    """DP optimum and best fixed price (expected profit per episode) of a single-seller env.
+
+    Returns ``{"dp": float | None, "best_fixed": float | None, "best_fixed_price":
+    float | None, "note": str | None}``; a benchmark is ``None`` where the DP does
+    not apply (continuous prices, lognormal noise, demand with memory, rivals, ...),
+    and ``note`` says why.
+    """
+    from pricegym.agents.dp import fixed_price_values, solve_dp
+
+    base = getattr(env, "unwrapped", env)
+    out: dict[str, Any] = {"dp": None, "best_fixed": None, "best_fixed_price": None, "note": None}
+    if getattr(base, "rivals", None):
+        out["note"] = "rival agents set competitor prices: the DP optimum is not defined"
+        return out
+    try:
+        solution = solve_dp(base.kernel, base.config)
+        fixed = fixed_price_values(base.kernel, base.config)
+    except PricegymError as exc:
+        out["note"] = f"DP optimum not defined here: {exc}"
+        return out
+    best = int(np.argmax(fixed))
+    out.update(
+        dp=float(solution.expected_value),
+        best_fixed=float(fixed[best]),
+        best_fixed_price=float(np.asarray(base.prices)[best]),
+    )
+    return out
+
+
+def oligopoly_benchmarks(env: Any) -> dict[str, Any]:
+    """Nash and monopoly prices and profits per round (per seat) of an OligopolyEnv."""
+    return {
+        "nash_prices": np.asarray(env.nash_prices, dtype=float).tolist(),
+        "monopoly_prices": np.asarray(env.monopoly_prices, dtype=float).tolist(),
+        "nash_profits": np.asarray(env.nash_profits, dtype=float).tolist(),
+        "monopoly_profits": np.asarray(env.monopoly_profits, dtype=float).tolist(),
+        "horizon": env.horizon,
+    }
+
+
+def bind_to_seat(agent: Any, env: Any, seat: int) -> Any:
+    """Bind ``agent`` to seat ``seat`` of an OligopolyEnv (through its single-seller view)."""
+    from pricegym.envs.oligopoly import OpponentWrapper
+
+    n = env.n_sellers
+    view = OpponentWrapper(env, [_idle] * (n - 1), seat=seat)
+    return agent.bind(view)
+
+
+def _idle(observation: np.ndarray) -> int:
+    """Placeholder rival policy of the view an agent is bound through (never called)."""
+    return 0
+
+
+# ==================================================================== playing
+def _updater(agent: Any) -> Callable[..., None]:
+    """``agent.update`` called with ``info=`` when it accepts one (bandits read units from it)."""
+    update = agent.update
+    try:
+        params = inspect.signature(update).parameters
+    except (TypeError, ValueError):
+        params = {}
+    takes_info = "info" in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
+
+    def call(obs: Any, action: Any, reward: float, nxt: Any, terminated: bool, info: Any) -> None:
+        if takes_info:
+            update(obs, action, reward, nxt, terminated, info=info)
+        else:
+            update(obs, action, reward, nxt, terminated)
+
+    return call
+
+
+def _row(
+    profit: float,
+    revenue: float,
+    units: float,
+    prices: float,
+    lost: float,
+    steps: int,
+    stock: float,
+) -> dict[str, Any]:
+    return {
+        "profit": float(profit),
+        "revenue": float(revenue),
+        "units": float(units),
+        "avg_price": float(prices / steps) if steps else float("nan"),
+        "sell_through": float(units / stock)
+        if math.isfinite(stock) and stock > 0
+        else float("nan"),
+        "lost_sales": float(lost),
+        "steps": int(steps),
+    }
+
+
+def play_episodes(
+    agent: Any,
+    env: Any,
+    env_seeds: Sequence[int],
+    agent_seeds: Sequence[int],
+    *,
+    learn: bool = False,
+) -> list[dict[str, Any]]:
+    """Play one episode per seed pair in a single-seller gymnasium env; one stats dict each.
+
+    The agent must already be bound to ``env``. Each episode resets the env with
+    ``env_seeds[i]`` and the agent with ``agent_seeds[i]``; with ``learn`` the agent's
+    ``update`` sees every transition (with ``info`` when it takes one). The dicts hold
+    the value columns of :data:`COLUMNS` (profit … steps).
+    """
+    update = _updater(agent) if learn else None
+    rows = []
+    for env_seed, agent_seed in zip(env_seeds, agent_seeds, strict=True):
+        obs, info = env.reset(seed=int(env_seed))
+        agent.reset(seed=int(agent_seed))
+        stock = float(info.get("inventory", math.inf))
+        profit = revenue = units = prices = lost = 0.0
+        steps = 0
+        while True:
+            action = agent.act(obs)
+            nxt, reward, terminated, truncated, info = env.step(action)
+            if update is not None:
+                update(obs, action, reward, nxt, terminated, info)
+            sold = float(info.get("sales", info.get("quantity", 0.0)))
+            price = float(info.get("price", math.nan))
+            profit += float(reward)
+            revenue += float(info.get("revenue", price * sold))
+            units += sold
+            prices += price
+            lost += float(info.get("lost_sales", 0.0))
+            stock += float(info.get("replenished", 0.0))
+            steps += 1
+            obs = nxt
+            if terminated or truncated:
+                break
+        rows.append(_row(profit, revenue, units, prices, lost, steps, stock))
+    return rows
+
+
+def play_oligopoly(
+    agents: Sequence[Any],
+    env: Any,
+    env_seeds: Sequence[int],
+    agent_seeds: Sequence[Sequence[int]],
+    *,
+    learn: Sequence[bool] | bool = False,
+) -> list[list[dict[str, Any]]]:
+    """Play episodes of an OligopolyEnv with ``agents[i]`` in seat i; stats per seat per episode.
+
+    Agents must be bound to their seats (:func:`bind_to_seat`). ``agent_seeds[i]`` are
+    seat i's reset seeds, one per episode; ``learn`` (one flag, or one per seat) lets a
+    seat's agent ``update`` on its own transitions. Each dict adds ``delta``, the
+    profit gain of the seat's average profit per round.
+    """
+    from pricegym.envs.oligopoly import profit_gain
+
+    n = env.n_sellers
+    if len(agents) != n:
+        raise ConfigError(
+            f"{len(agents)} agents for an oligopoly of {n} sellers; give one per seat."
+        )
+    flags = [bool(learn)] * n if isinstance(learn, bool) else [bool(f) for f in learn]
+    updates = [_updater(a) if f else None for a, f in zip(agents, flags, strict=True)]
+    seats = list(env.possible_agents)
+    out: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+    for e, env_seed in enumerate(env_seeds):
+        obs, infos = env.reset(seed=int(env_seed))
+        for i, agent in enumerate(agents):
+            agent.reset(seed=int(agent_seeds[i][e]))
+        totals = np.zeros((n, 4))  # profit, revenue, units, price sum
+        steps = 0
+        while env.agents:
+            actions = {a: agents[i].act(obs[a]) for i, a in enumerate(seats)}
+            nxt, rewards, terms, truncs, infos = env.step(actions)
+            for i, a in enumerate(seats):
+                info = infos[a]
+                if updates[i] is not None:
+                    updates[i](obs[a], actions[a], rewards[a], nxt[a], terms[a], info)
+                q = float(info["quantity"])
+                totals[i] += (rewards[a], info["price"] * q, q, info["price"])
+            steps += 1
+            obs = nxt
+            if any(terms.values()) or all(truncs.values()):
+                break
+        for i in range(n):
+            row = _row(*totals[i, :3], totals[i, 3], 0.0, steps, math.inf)
+            row["delta"] = float(
+                profit_gain(totals[i, 0] / steps, env.nash_profits[i], env.monopoly_profits[i])
+            )
+            out[i].append(row)
+    return out
+
+
+# ==================================================================== public API
+def _resolve_market(market: Any) -> tuple[Any, Any]:
+    """(MarketSpec or None, env or None) for whatever :func:`evaluate` was given."""
+    import gymnasium
+
+    from pricegym.experiments.schema import (
+        ExperimentConfig,
+        MarketSpec,
+        load_experiment,
+        parse_market,
+    )
+
+    if isinstance(market, MarketSpec):
+        return market, None
+    if isinstance(market, ExperimentConfig):
+        return market.market, None
+    if isinstance(market, gymnasium.Env):
+        return None, market
+    if isinstance(market, Mapping):
+        if "market" in market:
+            return load_experiment(market).market, None
+        return parse_market(market), None
+    if isinstance(market, str | Path):
+        _load_registrations()
+        if isinstance(market, str) and market in gymnasium.registry:
+            return None, gymnasium.make(market)
+        return load_experiment(market).market, None
+    from pricegym.envs.oligopoly import OligopolyEnv
+
+    if isinstance(market, OligopolyEnv):
+        raise ConfigError(
+            "evaluate() plays one seller; an OligopolyEnv has several. Fix: pass the market's "
+            "description (a dict with 'oligopoly': {...}) with rivals=[...], or wrap the env in "
+            "OpponentWrapper(env, rivals)."
+        )
+    raise ConfigError(
+        f"market={type(market).__name__} is not a market. Fix: pass a gymnasium env, a registered "
+        "id ('pricegym/Markdown-v0'), a bundled experiment name or YAML path, or a market section "
+        "as a dict ({'demand': {...}, 'options': {...}})."
+    )
+
+
+def evaluate(
+    agent: Any,
+    market: Any,
+    episodes: int = 10,
+    seed: int = 0,
+    *,
+    rivals: Sequence[Any] = (),
+    name: str | None = None,
+    market_name: str | None = None,
+    bind: bool = True,
+    learn: bool = False,
+) -> pd.DataFrame:
+    """Play ``agent`` for ``episodes`` episodes in ``market``; one tidy row per episode.
+
+    Args:
+        agent: a :class:`~pricegym.agents.base.PricingAgent` (any kind, trained or not).
+        market: a gymnasium env (used as is); a registered id; a bundled experiment
+            name or YAML path (its market; a fitted model is fitted here, and with
+            several models the first is used); a market section as a dict; or a
+            ``MarketSpec``.
+        episodes: number of episodes (>= 1).
+        seed: entropy of the episodes' seeds. Env and agent seeds come from
+            :func:`derive_seeds`; they do not depend on the agent, so two agents
+            evaluated with the same ``market`` and ``seed`` face the same demand draws
+            (paired comparisons).
+        rivals: rule-based rivals: competitor-price setters inside a single-seller
+            market, or the sellers of the other seats of an oligopoly (one agent for
+            all, or one per seat).
+        name: the ``agent`` column (default ``agent.name``).
+        market_name: the ``market`` column (default: the market's label).
+        bind: bind ``agent`` (and the rivals) to the market first; pass False for an
+            agent bound to an equivalent market (e.g. a policy evaluated in another
+            fitted market, as in cross-model evaluation).
+        learn: let the agent ``update`` on every transition (online learners).
+
+    Returns:
+        A DataFrame with the columns of :data:`COLUMNS` (plus ``delta`` in an oligopoly).
+
+    Raises:
+        ConfigError: a bad ``episodes``, an unknown market, or an agent that cannot
+            play it.
+    """
+    if isinstance(episodes, bool) or not isinstance(episodes, int | np.integer) or episodes < 1:
+        raise ConfigError(f"episodes={episodes!r} must be an integer >= 1. Fix: e.g. episodes=10.")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ConfigError(f"seed={seed!r} must be an integer >= 0. Fix: e.g. seed=0.")
+    spec, env = _resolve_market(market)
+    label = market_name
+    rivals = list(rivals)
+    env_seeds = derive_seeds(seed, ("env",), episodes)
+    agent_seeds = derive_seeds(seed, ("agent",), episodes)
+    agent_name = name or agent.name
+    if spec is not None and spec.is_oligopoly:
+        env = build_env(spec)
+        n = env.n_sellers
+        if not rivals:
+            raise ConfigError(
+                f"market {spec.name!r} is an oligopoly of {n} sellers; evaluate() needs the "
+                f"others. Fix: pass rivals=[...] with {n - 1} agent(s), one per other seat."
+            )
+        if len(rivals) != n - 1:
+            raise ConfigError(
+                f"rivals: {len(rivals)} given for the {n - 1} other seat(s) of market "
+                f"{spec.name!r}. Fix: pass {n - 1} separate rival agents (one per seat)."
+            )
+        others = rivals
+        seated = [agent, *others]
+        if bind:
+            for i, a in enumerate(seated):
+                bind_to_seat(a, env, i)
+        seeds = [agent_seeds, *[derive_seeds(seed, ("rival", i), episodes) for i in range(1, n)]]
+        flags = [learn] + [False] * (n - 1)
+        stats = play_oligopoly(seated, env, env_seeds, seeds, learn=flags)[0]
+        label = label or spec.name
+    else:
+        if spec is not None:
+            kernel = next(iter(market_kernels(spec).values()))
+            env = build_env(spec, kernel, rivals)
+            label = label or next(iter(spec.market_names()))
+        elif rivals:
+            raise ConfigError(
+                "rivals= is only used when evaluate() builds the market; an env already has its "
+                "competitors. Fix: build the env with rivals=[...] yourself, or pass the market's "
+                "description."
+            )
+        if label is None:
+            env_spec = getattr(env, "spec", None)
+            label = getattr(env_spec, "id", None) or type(env.unwrapped).__name__
+        if bind:
+            agent.bind(env)
+        stats = play_episodes(agent, env, env_seeds, agent_seeds, learn=learn)
+    rows = [
+        {"market": label, "agent": agent_name, "seed": int(seed), "episode": e, **s}
+        for e, s in enumerate(stats)
+    ]
+    columns = list(COLUMNS) + [c for c in rows[0] if c not in COLUMNS]
+    return pd.DataFrame(rows, columns=columns)
+
+
+# ==================================================================== CLI
+def _policy(text: str) -> Any:
+    from pricegym.agents.base import PricingAgent, agent_kinds, make_agent
+    from pricegym.experiments.schema import _load_agent_kinds
+
+    _load_agent_kinds()
+    if Path(text).suffix == ".json" or Path(text).is_file():
+        if not Path(text).is_file():
+            raise ConfigError(
+                f"POLICY {text!r} does not exist. Fix: pass a file written by agent.save."
+            )
+        return PricingAgent.load(text)
+    if text in agent_kinds():
+        return make_agent(text)
+    raise ConfigError(
+        f"POLICY {text!r} is neither a saved agent (.json) nor an agent kind "
+        f"({sorted(agent_kinds())}). Fix: pass one of them."
+    )
+
+
+def cli_evaluate(args: Any) -> int:
+    """``pricegym evaluate``: play a policy and print its per-episode results and their mean."""
+    import sys
+
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    agent = _policy(args.policy)
+    rivals = [_policy(kind) for kind in (args.rival or [])]
+    table = evaluate(agent, args.market, args.episodes, args.seed, rivals=rivals)
+    if args.out:
+        from pricegym.demand.io import atomic_write_bytes
+
+        atomic_write_bytes(Path(args.out), table.to_csv(index=False).encode())
+    console = Console(file=sys.stdout, highlight=False)
+    shown = Table(title=f"{agent.name} in {table['market'].iloc[0]} (seed {args.seed})")
+    columns = ("episode", "profit", "revenue", "units", "avg_price", "sell_through", "steps")
+    for col in columns:
+        shown.add_column(col, justify="right")
+    for _, r in table.iterrows():
+        shown.add_row(*(Text(f"{r[c]:.6g}") for c in columns))
+    console.print(shown)
+    mean, sd = table["profit"].mean(), table["profit"].std(ddof=1) if len(table) > 1 else 0.0
+    console.print(
+        Text(f"mean profit per episode {mean:.6g} (s.d. {sd:.4g}, {len(table)} episodes)")
+    )
+    return 0

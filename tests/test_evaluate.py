@@ -1,0 +1,169 @@
+"""pricegym's evaluation API: tidy episode tables with known answers, paired seeds."""
+
+from __future__ import annotations
+
+import math
+import runpy
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pricegym.agents.dp import DPAgent, solve_dp
+from pricegym.agents.rules import FixedPrice, Myopic
+from pricegym.demand import ExponentialTruth
+from pricegym.envs.market import PricingEnv
+from pricegym.envs.oligopoly import (
+    OligopolyEnv,
+    logit_monopoly_prices,
+    logit_nash_prices,
+    logit_profits,
+)
+from pricegym.errors import ConfigError
+from pricegym.experiments.evaluate import COLUMNS, derive_seeds, evaluate
+
+A, ALPHA = 10.0, 1.0
+GRID = {"n_prices": 10, "p_min": 0.5, "p_max": 5.0}
+MARKDOWN = {
+    "demand": {"form": "exponential", "a": A, "alpha": ALPHA},
+    "options": {**GRID, "horizon": 16, "inventory": 4},
+}
+
+
+def test_columns_and_shape():
+    table = evaluate(FixedPrice(price=2.5, name="fixed"), MARKDOWN, episodes=4, seed=3)
+    assert tuple(table.columns) == COLUMNS
+    assert len(table) == 4
+    assert table["episode"].tolist() == [0, 1, 2, 3]
+    assert set(table["seed"]) == {3} and set(table["agent"]) == {"fixed"}
+    assert set(table["market"]) == {"exponential"}
+    assert (table["units"] <= 4).all() and (table["steps"] <= 16).all()
+    np.testing.assert_allclose(table["sell_through"], table["units"] / 4)
+    np.testing.assert_allclose(table["avg_price"], 2.5)
+    np.testing.assert_allclose(table["revenue"], 2.5 * table["units"])
+
+
+def test_expected_demand_market_gives_the_closed_form():
+    # noise off, unlimited stock: profit = T·(p − c)·a·exp(−αp) exactly.
+    market = {
+        "demand": {"form": "exponential", "a": A, "alpha": ALPHA},
+        "options": {**GRID, "horizon": 5, "cost": 0.5, "noise": False},
+    }
+    price = 2.0
+    table = evaluate(FixedPrice(price=price), market, episodes=2, seed=0)
+    expected = 5 * (price - 0.5) * A * math.exp(-ALPHA * price)
+    np.testing.assert_allclose(table["profit"], expected, rtol=1e-12)
+    np.testing.assert_allclose(table["units"], 5 * A * math.exp(-ALPHA * price), rtol=1e-12)
+    assert table["sell_through"].isna().all()
+    assert (table["lost_sales"] == 0).all() and (table["steps"] == 5).all()
+
+
+def test_same_seed_same_table_and_paired_agents():
+    market = {**MARKDOWN, "options": {**GRID, "horizon": 16, "inventory": 40}}
+    one = evaluate(FixedPrice(price=2.5, name="a"), market, episodes=5, seed=11)
+    two = evaluate(FixedPrice(price=2.5, name="a"), market, episodes=5, seed=11)
+    pd.testing.assert_frame_equal(one, two)
+    assert one["profit"].nunique() > 1  # demand is random: episodes differ
+    # Another agent with the same policy, same market and seed: same demand draws.
+    other = evaluate(FixedPrice(price=2.5, name="b"), market, episodes=5, seed=11)
+    np.testing.assert_array_equal(other["profit"], one["profit"])
+    different = evaluate(FixedPrice(price=2.5, name="a"), market, episodes=5, seed=12)
+    assert not np.array_equal(different["profit"], one["profit"])
+
+
+def test_dp_agent_reaches_its_expected_value():
+    truth = ExponentialTruth(a=A, alpha=ALPHA)
+    value = solve_dp(truth, MARKDOWN["options"]).expected_value
+    table = evaluate(DPAgent(), MARKDOWN, episodes=400, seed=0)
+    se = table["profit"].std(ddof=1) / math.sqrt(len(table))
+    assert abs(table["profit"].mean() - value) < 4 * se
+    assert value == pytest.approx(13.078, abs=5e-4)  # the documented example of solve_dp
+
+
+def test_gymnasium_env_is_used_as_is():
+    truth = ExponentialTruth(a=A, alpha=ALPHA)
+    env = PricingEnv(truth, MARKDOWN["options"])
+    by_env = evaluate(FixedPrice(price=2.5), env, episodes=3, seed=2, market_name="mine")
+    by_spec = evaluate(FixedPrice(price=2.5), MARKDOWN, episodes=3, seed=2)
+    assert set(by_env["market"]) == {"mine"}
+    np.testing.assert_array_equal(by_env["profit"], by_spec["profit"])
+
+
+def test_bundled_experiment_market_by_name():
+    table = evaluate(Myopic(name="myopic"), "markdown", episodes=2, seed=0)
+    assert set(table["market"]) == {"markdown"} and len(table) == 2
+
+
+def test_rivals_inside_a_single_seller_market():
+    market = {
+        "data": {"synthetic": {"seed": 0, "n_periods": 40, "promotions": False}},
+        "model": {"family": "loglinear"},
+        "options": {"n_prices": 5, "horizon": 4},
+    }
+    from pricegym.agents.rules import Undercut
+
+    table = evaluate(FixedPrice(price=9.0), market, 2, 0, rivals=[Undercut(step=0.5)])
+    assert len(table) == 2 and (table["steps"] == 4).all()
+
+
+def test_oligopoly_profit_gain_known_answers():
+    nash = float(logit_nash_prices()[0])
+    monopoly = float(logit_monopoly_prices()[0])
+    market = {"oligopoly": {"prices": [1.3, nash, monopoly, 2.1], "horizon": 5}}
+    at_nash = evaluate(FixedPrice(price=nash), market, 2, 0, rivals=[FixedPrice(price=nash)])
+    assert tuple(at_nash.columns) == (*COLUMNS, "delta")
+    np.testing.assert_allclose(at_nash["delta"], 0.0, atol=1e-12)
+    profit = float(logit_profits(np.array([nash, nash]))[0])
+    np.testing.assert_allclose(at_nash["profit"], 5 * profit, rtol=1e-12)
+    at_monopoly = evaluate(
+        FixedPrice(price=monopoly), market, 2, 0, rivals=[FixedPrice(price=monopoly)]
+    )
+    np.testing.assert_allclose(at_monopoly["delta"], 1.0, atol=1e-12)
+
+
+def test_bad_inputs_raise_config_errors():
+    with pytest.raises(ConfigError, match="episodes"):
+        evaluate(FixedPrice(), MARKDOWN, episodes=0)
+    with pytest.raises(ConfigError, match="seed"):
+        evaluate(FixedPrice(), MARKDOWN, seed=-1)
+    with pytest.raises(ConfigError, match=r"bundled experiment"):
+        evaluate(FixedPrice(), "no-such-market")
+    with pytest.raises(ConfigError, match="OpponentWrapper"):
+        evaluate(FixedPrice(), OligopolyEnv())
+    with pytest.raises(ConfigError, match="rivals"):
+        evaluate(FixedPrice(), {"oligopoly": {"horizon": 3}})
+
+
+def test_derive_seeds_depend_on_key_not_on_order():
+    a = derive_seeds(0, ("env", "m", 1), 4)
+    assert a == derive_seeds(0, ("env", "m", 1), 4)
+    assert a[:2] == derive_seeds(0, ("env", "m", 1), 2)
+    assert a != derive_seeds(0, ("env", "m", 2), 4)
+    assert a != derive_seeds(1, ("env", "m", 1), 4)
+    assert all(0 <= s < 2**32 for s in a) and len(set(a)) == 4
+
+
+def test_example_script_prints_a_league_table(capsys):
+    path = Path(__file__).parents[1] / "experiments" / "example_evaluate.py"
+    module = runpy.run_path(str(path))
+    league = module["main"](seeds=(0, 1), episodes=5)
+    out = capsys.readouterr().out
+    assert "dp_optimum" in out and "fixed_2.5" in out and "paired by seed" in out
+    assert list(league["agent"]) == ["dp_optimum", "fixed_2.5"]
+    assert league["n_seeds"].tolist() == [2, 2]
+
+
+def test_registered_env_id_as_market():
+    import gymnasium
+
+    from pricegym.envs.registration import register_envs
+
+    register_envs()
+    env = gymnasium.make("pricegym/Markdown-v0")
+    base = env.unwrapped
+    value = solve_dp(base.kernel, base.config).expected_value
+    table = evaluate(DPAgent(), "pricegym/Markdown-v0", episodes=200, seed=1)
+    assert set(table["market"]) == {"pricegym/Markdown-v0"}
+    se = table["profit"].std(ddof=1) / math.sqrt(len(table))
+    assert abs(table["profit"].mean() - value) < 4 * se
