@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# the quickstart experiment (issue 5): fit → train → evaluate → report into runs/quickstart
 run: $(STAMP)
-	$(BIN)/pricegym demo
+	$(BIN)/pricegym run
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -36,6 +37,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_kernels.py
+	$(BIN)/python benchmarks/bench_envs.py
 	$(BIN)/python benchmarks/report.py
 
 report: $(STAMP)
