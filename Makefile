@@ -38,6 +38,8 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_kernels.py
 	$(BIN)/python benchmarks/bench_envs.py
+	$(BIN)/python benchmarks/bench_training.py
+	$(BIN)/python benchmarks/bench_qlearning.py
 	$(BIN)/python benchmarks/report.py
 
 report: $(STAMP)

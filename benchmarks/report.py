@@ -70,8 +70,92 @@ def envs(doc: dict[str, Any]) -> str:
     )
 
 
+def training(doc: dict[str, Any]) -> str:
+    """PPO with our defaults on Markdown-v0 against the DP optimum and SB3's defaults."""
+    ppo, base = doc["ppo"], doc["sb3_default_ppo"]
+    opt = doc["dp_optimum"]
+    rows = [
+        ["DP optimum (exact)", f"{opt:.3f}", "100%", "", ""],
+        [
+            f"best fixed price ({doc['best_fixed_price']:g})",
+            f"{doc['best_fixed_value']:.3f}",
+            f"{100 * doc['best_fixed_share']:.2f}%",
+            "",
+            "",
+        ],
+        [
+            f"PPO, pricegym defaults ({ppo['frames']:,} frames, {ppo['train_s']:.0f} s)",
+            f"{ppo['final_mc_value']:.3f} ± {ppo['final_mc_ci95']:.3f}",
+            f"{100 * ppo['final_mc_share']:.2f}% ± {100 * ppo['final_mc_share_ci95']:.2f}",
+            f"{ppo['fps']:,.0f}",
+            f"{ppo['seconds_to_99pct']:.1f} s (stays ≥ 99% from "
+            f"{ppo['seconds_to_stay_above_99pct']:.1f} s)",
+        ],
+        [
+            "SB3-default PPO, CartPole-v1, 8 DummyVecEnv",
+            "",
+            "",
+            f"{base['cartpole_fps']:,.0f}",
+            "",
+        ],
+        [
+            "SB3-default PPO, Markdown-v0, 8 DummyVecEnv",
+            "",
+            "",
+            f"{base['markdown_dummy8']['fps']:,.0f}",
+            "",
+        ],
+    ]
+    return (
+        _table(["policy", "profit per season", "% of optimum", "frames/s", "time to 99%"], rows)
+        + f"\n\n`{doc['env_id']}`; PPO frames/s = {doc['speedup_vs_cartpole']:.1f}× SB3's "
+        "default PPO on CartPole; ± is a 95% CI over evaluation seasons; written by "
+        "`benchmarks/bench_training.py`."
+    )
+
+
+def qlearning(doc: dict[str, Any]) -> str:
+    """The Calvano et al. (2020) baseline: collusion index and prices over sessions."""
+    lo, hi = doc["profit_gain_ci95"]
+    cfg = doc["config"]
+    rows = [
+        ["sessions (converged)", f"{doc['sessions']} ({doc['converged']})", "1,000"],
+        [
+            "profit gain Δ [95% CI]",
+            f"{doc['profit_gain_mean']:.3f} [{lo:.3f}, {hi:.3f}]",
+            f"{doc['profit_gain_published']:.2f}",
+        ],
+        [
+            "average price (Nash, monopoly)",
+            f"{doc['price_mean']:.3f} ({doc['nash_price']:.4f}, {doc['monopoly_price']:.4f})",
+            "between Nash and monopoly",
+        ],
+        [
+            "periods to convergence (median / max)",
+            f"{doc['periods_median']:,.0f} / {doc['periods_max']:,}",
+            "",
+        ],
+        [
+            "wall time",
+            f"{doc['wall_seconds']:.0f} s ({doc['jobs']} processes, 2 cores)",
+            "",
+        ],
+    ]
+    return (
+        _table(["", "pricegym", "Calvano et al. (2020)"], rows)
+        + f"\n\nα = {cfg['alpha']}, β = {cfg['beta']:g}, δ = {cfg['delta']}, memory "
+        f"{cfg['memory']}, convergence after {cfg['convergence_periods']:,} unchanged periods; "
+        "written by `benchmarks/bench_qlearning.py`."
+    )
+
+
 #: results file stem → formatter of its README table.
-SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {"kernels": kernels, "envs": envs}
+SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "kernels": kernels,
+    "envs": envs,
+    "training": training,
+    "qlearning": qlearning,
+}
 
 
 def render(text: str, results: Path = RESULTS) -> tuple[str, list[str]]:

@@ -49,12 +49,12 @@ from typing import Any
 
 import numpy as np
 
-from pricegym.demand.statespace import ArimaxKernel
 from pricegym.demand.features import MarketContext
 from pricegym.demand.kernels import DemandKernel, RegressionKernel
 from pricegym.demand.mlp import MLPKernel
 from pricegym.demand.noise import NoiseModel
 from pricegym.demand.parametric import ConstantElasticity, ExponentialTruth, LinearTruth
+from pricegym.demand.statespace import ArimaxKernel
 
 __all__ = [
     "BLOCK",

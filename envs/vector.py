@@ -66,10 +66,10 @@ from gymnasium.vector.utils import batch_space
 from stable_baselines3.common.vec_env import VecEnv
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
 
-from pricegym.demand.statespace import ArimaxKernel
 from pricegym.demand.features import MarketContext
 from pricegym.demand.kernels import DemandKernel
 from pricegym.demand.noise import NoiseModel
+from pricegym.demand.statespace import ArimaxKernel
 from pricegym.envs import render as rendering
 from pricegym.envs._fastpath import BLOCK, SMALL_STATE
 from pricegym.envs.competitors import CompetitorProcess
