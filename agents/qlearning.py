@@ -198,7 +198,7 @@ class QLearningResult:
 
     Attributes:
         config: the hyper-parameters used.
-        seed: the seed of the batch's one generator.
+        seed: the batch's seed (session i draws from child i of ``SeedSequence(seed)``).
         grid: the m prices.
         nash_prices, monopoly_prices, nash_profits, monopoly_profits: the
             continuous game's benchmarks, shape (n,).
@@ -720,7 +720,8 @@ class QLearningAgent(PricingAgent):
     ``alpha``, ``beta``, ``delta``, ``explore``, ``name``. Learned state:
     ``q_`` (m^(nk), m) and ``t_`` (updates so far), saved to ``.npz``/``.json``.
     Get a trained agent from :meth:`QLearningResult.agent`, or a fresh one at
-    Calvano's Q_0 from :meth:`from_market`.
+    Calvano's Q_0 from :meth:`from_market`. It reads prices straight from the
+    coded observation, so it does not need :meth:`bind`.
     """
 
     kind: ClassVar[str] = "qlearning"
@@ -765,7 +766,7 @@ class QLearningAgent(PricingAgent):
                 self._weights[lag * n + pos] = (m**n) ** lag * m ** (n - 1 - seller)
         self.q_: np.ndarray | None = None
         self.t_ = 0
-        self.rng = np.random.default_rng()
+        self.rng = np.random.default_rng(0)  # reset(seed) re-seeds it
 
     @classmethod
     def from_market(cls, market: Market = None, seat: int = 0, **params: Any) -> QLearningAgent:

@@ -158,7 +158,9 @@ def test_monopoly_beats_a_fine_two_dimensional_grid():
 # ============================================================ fitted markets
 def test_a_fitted_multi_seller_kernel_market():
     kernel = LinearDuopoly()
-    nash, mono = bertrand_nash(kernel, cost=1.0), joint_monopoly(kernel, cost=1.0)
+    env = as_oligopoly(kernel, cost=1.0)  # the kernel is a market in its own right
+    assert env.kernel is kernel
+    nash, mono = bertrand_nash(env), joint_monopoly(env)
     # Closed forms: Nash p = (α + β·c)/(2β − γ) = 4, monopoly p = (α/(β − γ) + c)/2 = 5.5.
     np.testing.assert_allclose(nash.prices, [4.0, 4.0], atol=1e-8)
     np.testing.assert_allclose(mono.prices, [5.5, 5.5], atol=1e-6)
