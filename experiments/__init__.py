@@ -1,7 +1,34 @@
-"""Experiment configs, runner, tournaments and reports.
+"""Experiments: YAML configs, the resumable runner, statistics, reports and evaluation.
 
-Specified in issue 5 of the project tracker; this package is the place they
-live. It deliberately exports nothing yet.
+Names are imported lazily (PEP 562); ``pricegym run`` and ``pricegym report``
+import only what they need.
 """
 
-__all__: list[str] = []
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+#: public name → module that defines it
+_EXPORTS = {
+    "ExperimentConfig": "pricegym.experiments.schema",
+    "load_experiment": "pricegym.experiments.schema",
+    "run_experiment": "pricegym.experiments.runner",
+    "evaluate": "pricegym.experiments.evaluate",
+    "build_report": "pricegym.experiments.report",
+    "league_table": "pricegym.experiments.stats",
+    "paired_difference": "pricegym.experiments.stats",
+    "bootstrap_ci": "pricegym.experiments.stats",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'pricegym.experiments' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
