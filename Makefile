@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[dev,datasets,ray]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,datasets,ray,onnx]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -40,6 +40,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_envs.py
 	$(BIN)/python benchmarks/bench_training.py
 	$(BIN)/python benchmarks/bench_qlearning.py
+	$(BIN)/python benchmarks/bench_gvr.py
+	$(BIN)/python benchmarks/bench_ferreira.py
+	$(BIN)/python benchmarks/bench_inference.py
 	$(BIN)/python benchmarks/report.py
 
 report: $(STAMP)

@@ -36,6 +36,7 @@ Writes ``benchmarks/results/envs.json`` and prints a table.
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import platform
 import statistics
@@ -51,6 +52,7 @@ from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
 from threadpoolctl import threadpool_limits
 
 from pricegym.demand.datasets import load_dataset
+from pricegym.demand.noise import NoiseModel
 from pricegym.demand.selection import make_model
 from pricegym.envs.market import PricingEnv
 
@@ -200,6 +202,14 @@ def run(args: argparse.Namespace) -> None:
                 name = f"MarketVectorEnv {family} {action} B={args.batch}"
                 modes[name] = str(getattr(venv, "mode", ""))
                 vec_runners[name] = (vector_runner(venv, 0), args.batch)
+        # The same linear model with Poisson noise (as count data gets): batched markets
+        # reproduce each market's own Poisson stream exactly, which costs speed.
+        counts = copy.copy(kernels["linear"])
+        counts.noise = NoiseModel("poisson")
+        venv = MarketVectorEnv(counts, {"horizon": HORIZON}, num_envs=args.batch)
+        name = f"MarketVectorEnv linear+poisson-noise discrete B={args.batch}"
+        modes[name] = str(getattr(venv, "mode", ""))
+        vec_runners[name] = (vector_runner(venv, 0), args.batch)
         batched = measure(vec_runners, args.rounds, args.seconds, next(iter(vec_runners)))
     except Exception as exc:  # the batched env is another module's; report why it is missing
         batched_note = f"MarketVectorEnv not measured: {type(exc).__name__}: {exc}"

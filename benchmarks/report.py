@@ -149,12 +149,67 @@ def qlearning(doc: dict[str, Any]) -> str:
     )
 
 
+def inference(doc: dict[str, Any]) -> str:
+    """Exported-policy runtime (onnxruntime) vs SB3 ``predict``, per call."""
+    cells: dict[tuple[str, int], dict[str, float]] = {}
+    for r in doc["rows"]:
+        cells.setdefault((r["policy"], r["batch"]), {})[r["path"]] = r["us_per_call"]
+    rows = []
+    for (policy, batch), c in cells.items():
+        single = c.get("runtime_price")
+        rows.append(
+            [
+                policy,
+                str(batch),
+                f"{c['runtime']:,.0f}",
+                "–" if single is None else f"{single:,.0f}",
+                f"{c['sb3_predict']:,.0f}",
+                f"{c['sb3_predict'] / c['runtime']:.1f}×",
+            ]
+        )
+    return (
+        _table(
+            [
+                "policy",
+                "batch",
+                "runtime `prices` µs",
+                "runtime `price(dict)` µs",
+                "SB3 `predict` µs",
+                "SB3 / runtime",
+            ],
+            rows,
+        )
+        + "\n\nMedian per call, one thread; the runtime validates each observation against "
+        "the policy card and returns prices; written by `benchmarks/bench_inference.py`."
+    )
+
+
+def _script_formatter(name: str) -> Callable[[dict[str, Any]], str]:
+    """The ``readme_table`` function a benchmark script defines beside its numbers."""
+
+    def fmt(doc: dict[str, Any]) -> str:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location(
+            f"_bench_{name}", ROOT / "benchmarks" / f"bench_{name}.py"
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.readme_table(doc)
+
+    return fmt
+
+
 #: results file stem → formatter of its README table.
 SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "kernels": kernels,
     "envs": envs,
     "training": training,
     "qlearning": qlearning,
+    "inference": inference,
+    "gvr": _script_formatter("gvr"),
+    "ferreira": _script_formatter("ferreira"),
 }
 
 

@@ -24,14 +24,18 @@ Commands
     Play a saved agent (or an agent kind) in a market and print its results.
 ``pricegym report RUN_DIR``
     Rebuild a run's figures and ``index.html`` from its saved results.
+``pricegym export RUN_DIR|MODEL [--agent NAME] --out DIR``
+    Write an exported policy: ``policy.onnx`` + ``policy.json`` for SB3 agents.
+``pricegym price POLICY_DIR [--obs JSON]``
+    Price one observation (or JSON lines from stdin) with an exported policy.
 
 Exit codes: 0 success; 2 wrong input — any :class:`~pricegym.errors.PricegymError`,
 a missing or unreadable file, or a usage error — reported as one ``error: ...``
 paragraph on stderr without a traceback (``--debug`` adds it); 130 interrupted.
 
 Each command is one ``_cmd_*`` function plus a ``_configure_*`` function that adds
-its arguments, listed in :data:`COMMANDS`; a new command (``export``, ``price``)
-is a new :class:`Command` entry. Heavy libraries (statsmodels,
+its arguments, listed in :data:`COMMANDS`; a new command is a new
+:class:`Command` entry. Heavy libraries (statsmodels,
 torch, matplotlib) are imported only by the commands that need them, so
 ``pricegym --help`` and ``--version`` answer at once.
 """
@@ -868,6 +872,30 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return cli_report(args)
 
 
+def _configure_export(parser: argparse.ArgumentParser) -> None:
+    from pricegym.experiments.export import configure_export_parser
+
+    configure_export_parser(parser)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from pricegym.experiments.export import cli_export
+
+    return cli_export(args)
+
+
+def _configure_price(parser: argparse.ArgumentParser) -> None:
+    from pricegym.runtime import configure_price_parser
+
+    configure_price_parser(parser)
+
+
+def _cmd_price(args: argparse.Namespace) -> int:
+    from pricegym.runtime import cli_price
+
+    return cli_price(args)
+
+
 # ====================================================================== parser
 
 #: The command tree of ``pricegym``; add a :class:`Command` here to add a command.
@@ -922,6 +950,18 @@ COMMANDS: tuple[Command, ...] = (
         description="Rebuild figures/*.png, report.json and index.html of RUN_DIR (written "
         "by `pricegym run`) from the saved results, without retraining.",
     ),
+    Command(
+        "export",
+        "export a trained policy (ONNX + policy card, or a table / parameters as JSON)",
+        _configure_export,
+        _cmd_export,
+    ),
+    Command(
+        "price",
+        "price observations with an exported policy (no torch, SB3 or gymnasium needed)",
+        _configure_price,
+        _cmd_price,
+    ),
 )
 
 
@@ -949,7 +989,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pricegym",
         description="pricegym: fit demand models to sales history and simulate pricing "
-        "markets. Commands: fit, demand plot, demo, run, evaluate, report.",
+        "markets. Commands: fit, demand plot, demo, run, evaluate, report, export, price.",
     )
     parser.add_argument("--version", action="version", version=f"pricegym {pricegym.__version__}")
     parser.add_argument(

@@ -68,7 +68,16 @@ def test_no_command_prints_help_and_exits_2(capsys):
 def test_command_registry_matches_the_parser():
     parser = cli.build_parser()
     help_text = parser.format_help()
-    assert [c.name for c in cli.COMMANDS] == ["fit", "demand", "demo", "run", "evaluate", "report"]
+    assert [c.name for c in cli.COMMANDS] == [
+        "fit",
+        "demand",
+        "demo",
+        "run",
+        "evaluate",
+        "report",
+        "export",
+        "price",
+    ]
     assert all(c.name in help_text for c in cli.COMMANDS)
 
 

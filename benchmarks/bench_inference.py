@@ -1,0 +1,164 @@
+"""Inference latency of an exported policy: pricegym.runtime vs SB3 ``predict``, side by side.
+
+The question: does serving an exported policy (``policy.onnx`` under
+onnxruntime, through :func:`pricegym.runtime.load_policy`) cost more or less per
+price than asking the trained stable-baselines3 model? For each policy (PPO on
+the Markdown grid, SAC on the continuous Markdown range, both with the packaged
+64×64 ReLU networks and VecNormalize, trained briefly: latency does not depend on
+how well the weights price) and each batch size (1 and 1024 observations), the
+three paths are timed in the same round, interleaved, so a busy machine slows
+all alike:
+
+- ``runtime``: ``policy.prices(batch)`` — validation against the card, the ONNX
+  graph (normalisation, network, action-to-price mapping), numpy out;
+- ``runtime_price``: ``policy.price(mapping)`` for batch size 1 — the service
+  path with a named-feature mapping;
+- ``sb3_predict``: ``model.predict(normalizer.normalize_obs(batch),
+  deterministic=True)`` — the SB3 model's own deterministic action, without the
+  price mapping (so the comparison favours SB3 slightly).
+
+Each cell is the median latency over rounds (each round times ``reps`` calls;
+microseconds per call), with the range of the round medians. torch and
+onnxruntime are held to one thread each, as a small pricing service would run.
+Before timing, the runtime's prices are checked against the agent's on the
+timed observations (exact on the grid, 1e-5 relative in the range).
+
+Usage: ``python benchmarks/bench_inference.py [--rounds 7] [--reps 200]``.
+Writes ``benchmarks/results/inference.json`` and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+import pricegym  # noqa: F401  (registers the ids)
+from pricegym.agents.sb3 import SB3Agent
+from pricegym.demand.io import atomic_write_bytes
+from pricegym.experiments.export import export_policy
+from pricegym.runtime import load_policy
+
+RESULTS = Path(__file__).resolve().parent / "results" / "inference.json"
+MARKET = "pricegym/Markdown-v0"
+POLICIES = {
+    "ppo (grid)": ("ppo", {}, {"n_envs": 4, "n_steps": 16, "batch_size": 32, "n_epochs": 2}),
+    "sac (continuous)": ("sac", {"action": "continuous"}, {"n_envs": 4, "learning_starts": 64}),
+}
+BATCHES = (1, 1024)
+
+
+def _train(algo: str, market: dict[str, Any], hp: dict[str, Any]) -> SB3Agent:
+    agent = SB3Agent(algo, hyperparams={**hp, "eval_freq": 0, "checkpoint_freq": 0}, seed=0)
+    agent.train(gym.make(MARKET, **market), total_timesteps=2048)
+    return agent.bind(gym.make(MARKET, **market))
+
+
+def _sb3_predict(model: Any, norm: Any, obs: np.ndarray) -> Any:
+    return model.predict(norm.normalize_obs(obs), deterministic=True)
+
+
+def _time(fn: Any, reps: int) -> float:
+    """Microseconds per call of ``fn`` over ``reps`` calls (after one warm-up call)."""
+    fn()
+    start = time.perf_counter()
+    for _ in range(reps):
+        fn()
+    return (time.perf_counter() - start) / reps * 1e6
+
+
+def bench(rounds: int, reps: int) -> dict[str, Any]:
+    torch.set_num_threads(1)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, (algo, market, hp) in POLICIES.items():
+            agent = _train(algo, market, hp)
+            env = gym.make(MARKET, **market)
+            out = Path(tmp) / algo
+            export_policy(agent, out, market=env)
+            policy = load_policy(out)
+            space = env.observation_space
+            rng = np.random.default_rng(0)
+            for b in BATCHES:
+                obs = rng.uniform(space.low, space.high, size=(b, space.shape[0]))
+                obs = obs.astype(np.float32)
+                expected = np.asarray(agent.codec.to_price(agent.act(obs)), np.float64)
+                got = policy.prices(obs)
+                if agent.codec.grid is not None:
+                    np.testing.assert_array_equal(got, expected.reshape(-1))
+                else:
+                    np.testing.assert_allclose(got, expected.reshape(-1), rtol=1e-5)
+                model, norm = agent.model_, agent.normalizer_
+                paths: dict[str, Any] = {
+                    "runtime": functools.partial(policy.prices, obs),
+                    "sb3_predict": functools.partial(_sb3_predict, model, norm, obs),
+                }
+                if b == 1:
+                    mapping = dict(zip(policy.feature_names, obs[0].tolist(), strict=True))
+                    paths["runtime_price"] = functools.partial(policy.price, mapping)
+                n = max(1, reps // (1 if b == 1 else 20))
+                times: dict[str, list[float]] = {k: [] for k in paths}
+                for _ in range(rounds):
+                    for key, fn in paths.items():
+                        times[key].append(_time(fn, n))
+                for key, values in times.items():
+                    rows.append(
+                        {
+                            "policy": label,
+                            "batch": b,
+                            "path": key,
+                            "us_per_call": float(np.median(values)),
+                            "us_range": [float(min(values)), float(max(values))],
+                            "us_per_observation": float(np.median(values)) / b,
+                            "calls_per_round": n,
+                        }
+                    )
+    return {
+        "rows": rows,
+        "rounds": rounds,
+        "machine": {
+            "python": platform.python_version(),
+            "processor": platform.processor() or platform.machine(),
+            "torch": torch.__version__,
+            "onnxruntime": __import__("onnxruntime").__version__,
+            "threads": 1,
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--reps", type=int, default=200)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    result = bench(args.rounds, args.reps)
+    text = json.dumps(result, indent=2) + "\n"
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(args.out, text.encode("utf-8"))
+    by = {(r["policy"], r["batch"], r["path"]): r["us_per_call"] for r in result["rows"]}
+    print(f"{'policy':18} {'batch':>5} {'runtime µs':>11} {'price() µs':>11} {'SB3 µs':>9} ratio")
+    for label in POLICIES:
+        for b in BATCHES:
+            rt, sb = by[(label, b, "runtime")], by[(label, b, "sb3_predict")]
+            single = by.get((label, b, "runtime_price"))
+            single_s = f"{single:11.1f}" if single is not None else f"{'-':>11}"
+            print(f"{label:18} {b:5d} {rt:11.1f} {single_s} {sb:9.1f} {sb / rt:5.1f}x")
+    return result
+
+
+if __name__ == "__main__":
+    main()
