@@ -6,8 +6,7 @@ import only what they need.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from pricegym._lazy import lazy_exports
 
 #: public name → module that defines it
 _EXPORTS = {
@@ -23,12 +22,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'pricegym.experiments' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
