@@ -142,7 +142,7 @@ def qlearning(doc: dict[str, Any]) -> str:
         ],
     ]
     return (
-        _table(["", "pricegym", "Calvano et al. (2020)"], rows)
+        _table(["", "pricegym", "Calvano et al. (2020), as recalled (not re-verified here)"], rows)
         + f"\n\nα = {cfg['alpha']}, β = {cfg['beta']:g}, δ = {cfg['delta']}, memory "
         f"{cfg['memory']}, convergence after {cfg['convergence_periods']:,} unchanged periods; "
         "written by `benchmarks/bench_qlearning.py`."
@@ -210,6 +210,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "inference": inference,
     "gvr": _script_formatter("gvr"),
     "ferreira": _script_formatter("ferreira"),
+    "calvano_sweep": _script_formatter("calvano_sweep"),
 }
 
 
