@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_envs.py
 	$(BIN)/python benchmarks/bench_training.py
 	$(BIN)/python benchmarks/bench_qlearning.py
+	$(BIN)/python benchmarks/bench_calvano_sweep.py
 	$(BIN)/python benchmarks/bench_gvr.py
 	$(BIN)/python benchmarks/bench_ferreira.py
 	$(BIN)/python benchmarks/bench_inference.py
