@@ -215,8 +215,32 @@ class GridBandit(MarketAgent):
         self.counts_ = arrays["counts"]
 
 
+class _RunningMeanBandit(GridBandit):
+    """A grid bandit that learns the average reward of each price (``means_``)."""
+
+    means_: np.ndarray | None = None
+
+    def _init_arrays(self, n: int) -> None:
+        super()._init_arrays(n)
+        self.means_ = np.zeros(n)
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        out = super()._arrays()
+        if self.means_ is not None:
+            out["means"] = self.means_
+        return out
+
+    def _restore(self, arrays: dict[str, np.ndarray]) -> None:
+        super()._restore(arrays)
+        self.means_ = arrays["means"]
+
+    def _learn(self, arm: int, value: float, units: float | None) -> None:
+        assert self.means_ is not None and self.counts_ is not None
+        self.means_[arm] += (value - self.means_[arm]) / self.counts_[arm]
+
+
 # ==================================================================== ε-greedy
-class EpsilonGreedy(GridBandit):
+class EpsilonGreedy(_RunningMeanBandit):
     """Try each price once, then with probability ε_t a random price, else the best average.
 
     ε_t = max(``min_epsilon``, ``epsilon``·``decay``^t) after t updates; the best
@@ -246,26 +270,11 @@ class EpsilonGreedy(GridBandit):
         self.epsilon = _number("epsilon", epsilon, 0.0, 1.0)
         self.decay = _number("decay", decay, 0.0, 1.0, open_low=True)
         self.min_epsilon = _number("min_epsilon", min_epsilon, 0.0, self.epsilon)
-        self.means_: np.ndarray | None = None
 
     @property
     def current_epsilon(self) -> float:
         """ε_t for the next choice."""
         return max(self.min_epsilon, self.epsilon * self.decay**self.t_)
-
-    def _init_arrays(self, n: int) -> None:
-        super()._init_arrays(n)
-        self.means_ = np.zeros(n)
-
-    def _arrays(self) -> dict[str, np.ndarray]:
-        out = super()._arrays()
-        if self.means_ is not None:
-            out["means"] = self.means_
-        return out
-
-    def _restore(self, arrays: dict[str, np.ndarray]) -> None:
-        super()._restore(arrays)
-        self.means_ = arrays["means"]
 
     def act(self, observation: np.ndarray) -> int:
         first = self._untried()
@@ -277,13 +286,9 @@ class EpsilonGreedy(GridBandit):
             return int(rng.integers(self.means_.size))
         return int(np.argmax(self.means_))
 
-    def _learn(self, arm: int, value: float, units: float | None) -> None:
-        assert self.means_ is not None and self.counts_ is not None
-        self.means_[arm] += (value - self.means_[arm]) / self.counts_[arm]
-
 
 # ==================================================================== UCB1
-class UCB1(GridBandit):
+class UCB1(_RunningMeanBandit):
     """Try each price once, then the price with the highest ``mean + scale·sqrt(2 ln n / n_k)``.
 
     n is the number of updates so far and n_k those at price k (Auer, Cesa-Bianchi &
@@ -308,7 +313,6 @@ class UCB1(GridBandit):
     ) -> None:
         super().__init__(reward, name)
         self.scale = None if scale is None else _number("scale", scale, 0.0, open_low=True)
-        self.means_: np.ndarray | None = None
         self.scale_: float | None = self.scale
 
     def _on_bind(self) -> None:
@@ -321,20 +325,6 @@ class UCB1(GridBandit):
         else:
             cost = view.unit_cost or 0.0
             self.scale_ = max(view.codec.p_max - cost, 1e-12) * view.sales_scale
-
-    def _init_arrays(self, n: int) -> None:
-        super()._init_arrays(n)
-        self.means_ = np.zeros(n)
-
-    def _arrays(self) -> dict[str, np.ndarray]:
-        out = super()._arrays()
-        if self.means_ is not None:
-            out["means"] = self.means_
-        return out
-
-    def _restore(self, arrays: dict[str, np.ndarray]) -> None:
-        super()._restore(arrays)
-        self.means_ = arrays["means"]
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         state, arrays = super()._get_state()
@@ -359,10 +349,6 @@ class UCB1(GridBandit):
         if first is not None:
             return first
         return int(np.argmax(self.indices()))
-
-    def _learn(self, arm: int, value: float, units: float | None) -> None:
-        assert self.means_ is not None and self.counts_ is not None
-        self.means_[arm] += (value - self.means_[arm]) / self.counts_[arm]
 
 
 # ==================================================================== Thompson sampling
