@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pytest
 
+from pricegym.demand.features import FeatureSpec
+from pricegym.demand.kernels import DemandKernel
+from pricegym.demand.noise import NoiseModel
 from pricegym.demand.selection import make_model
 from pricegym.demand.synthetic import DemandTruth, generate_history
 
@@ -40,3 +44,23 @@ def fitted_models(weekly_history):
             warnings.simplefilter("ignore")
             out[family] = make_model(family, **params).fit(weekly_history)
     return out
+
+
+class LinearDuopoly(DemandKernel):
+    """q_i = alpha − beta·p_i + gamma·Σ_{j≠i} p_j: a multi-seller test kernel with closed forms."""
+
+    n_sellers = 2
+
+    def __init__(self, alpha=10.0, beta=2.0, gamma=1.0, support=(1.0, 8.0)):
+        super().__init__(
+            FeatureSpec(),
+            NoiseModel("poisson"),
+            support,
+            {"t": 0, "competitors": [], "promotions": []},
+        )
+        self.alpha, self.beta, self.gamma = alpha, beta, gamma
+
+    def expected(self, prices, context=None, state=None):
+        p = np.asarray(prices, dtype=np.float64)
+        others = p.sum(axis=1, keepdims=True) - p
+        return np.maximum(self.alpha - self.beta * p + self.gamma * others, 0.0)

@@ -7,6 +7,7 @@ import doctest
 
 import numpy as np
 import pytest
+from conftest import LinearDuopoly
 
 import pricegym.agents.equilibrium as equilibrium
 from pricegym.agents.equilibrium import (
@@ -16,9 +17,6 @@ from pricegym.agents.equilibrium import (
     collusion_index,
     joint_monopoly,
 )
-from pricegym.demand.features import FeatureSpec
-from pricegym.demand.kernels import DemandKernel
-from pricegym.demand.noise import NoiseModel
 from pricegym.demand.parametric import LogitTruth
 from pricegym.envs.oligopoly import OligopolyEnv, logit_profits, logit_shares
 from pricegym.errors import ConfigError
@@ -45,26 +43,6 @@ def own_profit_derivative(env: OligopolyEnv, prices: np.ndarray) -> np.ndarray:
     """Exact dπ_i/dp_i of the logit market: M·s_i·(1 − (p_i − c_i)(1 − s_i)/μ)."""
     s = logit_shares(prices, env.quality, env.outside, env.mu)
     return env.market_size * s * (1.0 - (prices - env.cost) * (1.0 - s) / env.mu)
-
-
-class LinearDuopoly(DemandKernel):
-    """A fitted-style two-seller kernel q_i = α − β·p_i + γ·p_j with closed-form benchmarks."""
-
-    n_sellers = 2
-
-    def __init__(self, alpha=10.0, beta=2.0, gamma=1.0, support=(1.0, 8.0)):
-        super().__init__(
-            FeatureSpec(),
-            NoiseModel("poisson"),
-            support,
-            {"t": 0, "competitors": [], "promotions": []},
-        )
-        self.alpha, self.beta, self.gamma = alpha, beta, gamma
-
-    def expected(self, prices, context=None, state=None):
-        p = np.asarray(prices, dtype=np.float64)
-        others = p.sum(axis=1, keepdims=True) - p
-        return np.maximum(self.alpha - self.beta * p + self.gamma * others, 0.0)
 
 
 # ====================================================================== Nash

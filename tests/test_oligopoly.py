@@ -9,6 +9,7 @@ from typing import Any
 import gymnasium
 import numpy as np
 import pytest
+from conftest import LinearDuopoly
 from gymnasium.utils.env_checker import check_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -16,9 +17,6 @@ from pettingzoo.test import parallel_api_test, parallel_seed_test
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import pricegym.envs.oligopoly as oligopoly
-from pricegym.demand.features import FeatureSpec
-from pricegym.demand.kernels import DemandKernel
-from pricegym.demand.noise import NoiseModel
 from pricegym.demand.parametric import LogitTruth
 from pricegym.envs.oligopoly import (
     MarkovShocks,
@@ -449,24 +447,6 @@ def test_docstring_example_runs():
 
 
 # ====================================================== any demand kernel
-class LinearDuopoly(DemandKernel):
-    """q_i = alpha − beta·p_i + gamma·Σ_{j≠i} p_j: a multi-seller kernel with closed forms."""
-
-    n_sellers = 2
-
-    def __init__(self, alpha=10.0, beta=2.0, gamma=1.0, support=(1.0, 8.0)):
-        super().__init__(
-            FeatureSpec(),
-            NoiseModel("poisson"),
-            support,
-            {"t": 0, "competitors": [], "promotions": []},
-        )
-        self.alpha, self.beta, self.gamma = alpha, beta, gamma
-
-    def expected(self, prices, context=None, state=None):
-        p = np.asarray(prices, dtype=np.float64)
-        others = p.sum(axis=1, keepdims=True) - p
-        return np.maximum(self.alpha - self.beta * p + self.gamma * others, 0.0)
 
 
 def test_any_multi_seller_kernel_drives_the_market():
