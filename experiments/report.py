@@ -926,6 +926,22 @@ def _fig_league(run: RunData, out: _Output) -> None:
     )
 
 
+def _benchmark_lines(ax: Any, run: RunData, arena: str) -> None:
+    """Dashed DP-optimum and dotted best-fixed-price lines, where the market has them.
+
+    An arena "A vs B" (agent against a rival) has neither benchmark.
+    """
+    if " vs " in arena:
+        return
+    for key, style, label in (
+        ("dp", "--", "DP optimum (expected)"),
+        ("best_fixed", ":", "best fixed price (expected)"),
+    ):
+        v = _benchmark(run, arena, key)
+        if v is not None:
+            ax.axhline(v, color="black", linestyle=style, linewidth=1, label=label)
+
+
 def _benchmark(run: RunData, market: str, key: str) -> float | None:
     base = market.split(" vs ", 1)[0]
     v = run.benchmarks.get(market, run.benchmarks.get(base, {})).get(key)
@@ -1020,13 +1036,7 @@ def _plot_single_paths(
         wide = rows.pivot_table(index="episode", columns="step", values="cum_profit")
         mean = wide.ffill(axis=1).mean(axis=0)
         ax.plot(mean.index + 1, mean.to_numpy(), color=colours.get(agent, "0.5"), label=agent)
-    for key, style, label in (
-        ("dp", "--", "DP optimum (expected)"),
-        ("best_fixed", ":", "best fixed price (expected)"),
-    ):
-        v = _benchmark(run, arena, key) if " vs " not in arena else None
-        if v is not None:
-            ax.axhline(v, color="black", linestyle=style, linewidth=1, label=label)
+    _benchmark_lines(ax, run, arena)
     ax.set_xlabel("period")
     ax.set_ylabel("cumulative profit")
     ax.set_title(f"Cumulative profit, {arena}: mean of {n_eps} episode(s) of seed {seed}")
@@ -1182,13 +1192,7 @@ def _fig_learning(run: RunData, out: _Output) -> None:
                     linewidth=1,
                     label=f"{agent} (evaluation)" if first_seed else None,
                 )
-        for key, style, label in (
-            ("dp", "--", "DP optimum"),
-            ("best_fixed", ":", "best fixed price"),
-        ):
-            v = _benchmark(run, str(arena), key) if " vs " not in str(arena) else None
-            if v is not None:
-                ax.axhline(v, color="black", linestyle=style, linewidth=1, label=label)
+        _benchmark_lines(ax, run, str(arena))
         n_seeds = int(np.unique(data["seed"]).size)
         ax.set_xlabel("training steps (market periods)")
         ax.set_ylabel("profit per episode")
