@@ -19,7 +19,7 @@ m prices is an independent Q-learner:
   consecutive periods; sessions that have not converged by ``max_periods``
   stop there and are flagged. A converged session stops learning.
 
-:func:`run_sessions` runs S independent sessions at once in numpy and reports,
+:func:`run_sessions` runs S independent sessions (compiled, over processes) and reports,
 per session, the outcome Calvano et al. report: from the state at convergence
 the sellers play their greedy strategies until a state repeats, and prices and
 profits are averaged over that limit cycle; the profit gain
@@ -37,14 +37,12 @@ uniform per seller from its own generator, the i-th child of
 session's outcome does not depend on how many sessions run beside it, on the
 number of worker processes, or on how draws are blocked.
 
-Why hand-written numpy and not a library: the published baseline needs about
-2·10^6 periods per session (the slowest of 1,000 sessions ~3·10^6) × 1,000
-sessions, and no RL library vectorises tabular learning over independent
-sessions. Every period here is a small, fixed number of numpy calls over all
-active sessions; whole Q rows are re-scanned only where the greedy price may
-have changed (see :func:`_learn`); ``n_jobs`` splits the sessions over
-processes. numba would remove the per-call overhead that now dominates, but it
-is not a dependency of this project.
+Why hand-written and compiled: the published baseline needs about 2·10^6
+sequential periods per session (the slowest of 1,000 sessions ~3·10^6) × 1,000
+sessions, and no RL library runs tabular learning over independent sessions.
+The loop is compiled with numba (:mod:`._qkernel`), one session at a time; a
+numpy version vectorised over sessions was 25–45 library calls per period and
+missed the 5-minute goal (747 s). ``n_jobs`` splits the sessions over processes.
 """
 
 from __future__ import annotations
@@ -76,8 +74,8 @@ __all__ = [
 
 #: Largest Q array :func:`run_sessions` allocates unless told otherwise (bytes).
 MAX_Q_BYTES = 8 * 2**30
-#: Uniform draws held at once by default (a window of periods × sellers × sessions).
-_WINDOW_DRAWS = 2_000_000
+#: Periods per call of the compiled loop by default (progress and Ctrl-C are seen between calls).
+_WINDOW_PERIODS = 1 << 20
 
 
 # ================================================================ config
@@ -325,11 +323,12 @@ def run_sessions(
         n_jobs: worker processes; sessions are split into ``n_jobs`` contiguous
             shards, each learned in its own process (``fork`` where available).
         keep_q: keep the final Q-tables in the result (S·n·m^(nk)·m floats).
-        window: periods of random numbers drawn at a time per session (speed
-            and memory only; default: about 2·10^6 draws per window).
-        progress: called as ``progress(period, active_sessions)`` after each
-            block of periods; with ``n_jobs > 1`` it runs in each worker process
-            (for that worker's sessions) and must be picklable.
+        window: periods per call of the compiled loop (responsiveness to
+            progress and Ctrl-C only; default 2^20).
+        progress: called as ``progress(done, total)`` each time a session
+            finishes, with the sessions finished and the total in this worker;
+            with ``n_jobs > 1`` it runs in each worker process and must be
+            picklable.
         max_q_bytes: refuse to allocate Q-tables larger than this.
 
     Returns:
@@ -347,19 +346,22 @@ def run_sessions(
         _count("window", window, "or None for the default")
     n, m, k = env.n_sellers, env.grid.size, cfg.memory
     n_states = m ** (n * k)
-    q_bytes = s * n * n_states * m * 8
+    q_bytes = (s if keep_q else min(s, jobs)) * n * n_states * m * 8
     if q_bytes > max_q_bytes:
         raise ConfigError(
-            f"{s} sessions × {n} sellers × {n_states} states × {m} prices need "
-            f"{q_bytes / 2**30:.1f} GiB of Q-tables, above max_q_bytes={max_q_bytes / 2**30:.1f} "
-            "GiB; run fewer sessions per call (results of separate seeds can be pooled), "
-            "or use less memory / fewer prices."
+            f"{s if keep_q else min(s, jobs)} Q-table set(s) × {n} sellers × {n_states} states × "
+            f"{m} prices need {q_bytes / 2**30:.1f} GiB, above "
+            f"max_q_bytes={max_q_bytes / 2**30:.1f} GiB; run fewer sessions per call with "
+            "keep_q=True (results of separate seeds can be pooled), keep_q=False, or use "
+            "fewer prices / less memory."
         )
-
     profits = profit_table(env)
     children = np.random.SeedSequence(seed).spawn(s)
     shards = [part for part in np.array_split(np.arange(s), min(jobs, s)) if part.size]
     start = time.perf_counter()
+    from pricegym.agents import _qkernel  # numba: imported only when sessions run
+
+    _qkernel.warm_up()  # compile once here, not in every worker
     if len(shards) == 1:
         outs = [_run_shard(profits, cfg, children, keep_q, window, progress)]
     else:
@@ -435,229 +437,63 @@ def _run_shard(
     window: int | None,
     progress: Callable[[int, int], None] | None,
 ) -> dict[str, np.ndarray | None]:
-    """Learn the sessions seeded by ``seeds`` (one process' share); arrays keyed by name."""
+    """Learn the sessions seeded by ``seeds`` (one process' share), one after another.
+
+    Each session runs in the compiled loop :func:`._qkernel.learn_session`, in
+    calls of ``window`` periods (so progress and Ctrl-C are seen between calls).
+    """
+    from pricegym.agents import _qkernel
+
     n = profits.ndim - 1
     m = profits.shape[0]
-    n_states = m ** (n * cfg.memory)
+    k = cfg.memory
+    n_prof = m**n
+    n_states = n_prof**k
     s = len(seeds)
-    gens = [np.random.Generator(np.random.PCG64(ss)) for ss in seeds]
     q0 = initial_q(profits, cfg.delta)  # (n, m)
-    q = np.empty((s, n, n_states, m))
-    q[...] = q0[None, :, None, :]
-    state = np.array([g.integers(n_states) for g in gens], dtype=np.intp)
-    scaled = cfg.alpha * profits.reshape(-1, n).T  # (n, m^n): α·π of each price profile
-    converged, periods = _learn(q, state, gens, scaled, cfg, window, progress)
+    q = np.empty((s, n, n_states, m)) if keep_q else np.empty((1, n, n_states, m))
+    strategies = np.empty((s, n, n_states), dtype=np.uint8 if m <= 256 else np.uint16)
+    greedy = np.empty((n, n_states), dtype=np.int64)
+    best = np.empty((n, n_states))
+    scaled = np.ascontiguousarray(cfg.alpha * profits.reshape(-1, n).T)  # (n, m^n): α·π
+    converged = np.zeros(s, dtype=bool)
+    periods = np.zeros(s, dtype=np.int64)
+    state = np.zeros(s, dtype=np.intp)
+    chunk = window or _WINDOW_PERIODS
+    for j, seq in enumerate(seeds):
+        gen = np.random.Generator(np.random.PCG64(seq))
+        table = q[j if keep_q else 0]
+        table[...] = q0[:, None, :]
+        _qkernel.row_leaders(table, greedy, best)
+        status = np.array([0, gen.integers(n_states), 0], dtype=np.int64)  # t, state, quiet
+        while status[0] < cfg.max_periods and status[2] < cfg.convergence_periods:
+            _qkernel.learn_session(
+                gen,
+                table,
+                greedy,
+                best,
+                scaled,
+                status,
+                1.0 - cfg.alpha,
+                cfg.alpha * cfg.delta,
+                cfg.beta,
+                n_prof,
+                n_prof ** (k - 1),
+                cfg.convergence_periods,
+                min(cfg.max_periods, int(status[0]) + chunk),
+            )
+        periods[j], state[j] = status[0], status[1]
+        converged[j] = status[2] >= cfg.convergence_periods
+        strategies[j] = greedy
+        if progress is not None:
+            progress(j + 1, s)
     return {
         "converged": converged,
         "periods": periods,
-        "strategies": q.argmax(axis=-1).astype(np.uint8 if m <= 256 else np.uint16),
+        "strategies": strategies,
         "state": state,
         "q": q if keep_q else None,
     }
-
-
-def _row_records(rows: np.ndarray) -> np.ndarray:
-    """Records (r, 3) = (V, V2, G) of Q rows (r, m), overwriting ``rows``.
-
-    G is the first maximiser (``numpy.argmax``), V its value, V2 the largest
-    value among the other prices.
-    """
-    r, m = rows.shape
-    flat = rows.reshape(-1)
-    offsets = np.arange(0, r * m, m)
-    lead = rows.argmax(axis=1)
-    at = offsets + lead
-    best = flat.take(at)
-    flat[at] = -np.inf
-    return np.stack([best, flat.take(offsets + rows.argmax(axis=1)), lead], axis=1)
-
-
-#: Columns of the per-row record: max Q (V), runner-up value (V2), greedy price (G), padding.
-_V, _V2, _G, _WIDTH = 0, 1, 2, 4
-#: Above this exploration rate every updated row is re-scanned (cheaper there, measured).
-_FULL_SCAN_EPS = 0.03
-
-
-def _learn(
-    q: np.ndarray,
-    state: np.ndarray,
-    gens: list[np.random.Generator],
-    scaled_profits: np.ndarray,
-    cfg: QLearningConfig,
-    window: int | None,
-    progress: Callable[[int, int], None] | None,
-    start: int = 0,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Learn in place until every session converged or the cap; returns (converged, periods).
-
-    ``q`` (S, n, N, m) Q-tables, ``state`` (S,) current states (both updated in
-    place), ``gens`` one generator per session, ``scaled_profits`` (n, m^n)
-    α·profit of each seller at each price profile; ``start`` is the index of
-    the first period (0 for a fresh run).
-
-    Each session's uniforms come from its own generator, period by period in
-    order (one per seller), whatever the window; seller i of a session explores
-    in period t when its uniform u < ε_t and then plays price ⌊u/ε_t·m⌋
-    (uniform on the grid given u < ε_t). The update is evaluated as
-    ``((1 − α)·Q + α·π) + α·δ·max Q(s')``. Periods run in blocks that never
-    cross a period in which some session could converge, so a session leaves
-    the active set exactly when it converges.
-
-    Why it is fast: every period costs a small, fixed number of numpy calls
-    over all active sessions, touches each (session, seller) in two random
-    places (the next state's record and one Q entry), and scans whole Q rows
-    only where the greedy price may change. Each Q row keeps a record of its
-    maximum V, the runner-up value V2 (the best of the other prices) and the
-    greedy price G (the first maximiser, as ``numpy.argmax``). One entry of the
-    row changes per period: when the greedy price was played and its new value
-    q' > V2 it stays greedy and V = q'; when q' ≤ V2, or an explored price
-    a ≠ G was played, the row is re-scanned. While ε_t > 0.03 so many rows need
-    a scan (explorations, and greedy prices that flip while values still fall)
-    that scanning every updated row is cheaper (measured); V2 is then filled in
-    once, when ε_t drops below 0.03.
-    """
-    s, n, n_states, m = q.shape
-    k = cfg.memory
-    n_prof = m**n
-    tail = n_prof ** (k - 1)  # states of the k−1 most recent rounds kept on a shift
-    qf, qrows = q.reshape(-1), q.reshape(-1, m)
-    record = np.zeros((qrows.shape[0], _WIDTH))
-    for lo in range(0, qrows.shape[0], 1 << 16):  # in slices: no full-size temporary copy
-        part = slice(lo, lo + (1 << 16))
-        record[part, :3] = _row_records(qrows[part].copy())
-    second_valid = True  # whether V2 is up to date (not kept while ε > _FULL_SCAN_EPS)
-    rf = record.reshape(-1)
-    keep, ad, beta = 1.0 - cfg.alpha, cfg.alpha * cfg.delta, cfg.beta
-    patience, cap = cfg.convergence_periods, cfg.max_periods
-    last_change = np.full(s, start - 1, dtype=np.int64)  # last period a greedy price changed
-    converged = np.zeros(s, dtype=bool)
-    periods = np.zeros(s, dtype=np.int64)
-    active = np.arange(s)
-    t = start
-    while active.size and t < cap:
-        # A window of uniforms for every session active now, drawn per session.
-        wsess, w0, sw = active.copy(), t, active.size
-        length = int(min(window or max(64, _WINDOW_DRAWS // (n * sw)), cap - t))
-        draws = np.empty((sw, length, n))
-        for pos, i in enumerate(wsess):
-            gens[i].random(out=draws[pos])
-        u = draws.transpose(1, 2, 0)  # (length, n, sw) view
-        eps = exploration_rate(t + np.arange(length), beta)
-        hit = np.flatnonzero(u < eps[:, None, None])  # C order of u: by period first
-        hit_t = hit // (n * sw)
-        hit_seller = (hit // sw) % n
-        hit_pos = hit % sw
-        u_hit = draws[hit_pos, hit_t, hit_seller]
-        hit_a = np.minimum(u_hit * (m / eps[hit_t]), m - 1).astype(np.intp)
-        del draws, u, hit, u_hit
-        while active.size and t < w0 + length:
-            sa = active.size
-            horizon = int((last_change[active] + patience).min()) - t + 1  # ≥ 1
-            block = min(w0 + length - t, horizon)
-            where = np.full(sw, -1)
-            where[np.searchsorted(wsess, active)] = np.arange(sa)
-            lo, hi = np.searchsorted(hit_t, [t - w0, t - w0 + block])
-            pos = where[hit_pos[lo:hi]]
-            mine = pos >= 0
-            b_t = hit_t[lo:hi][mine] - (t - w0)
-            b_cell = hit_seller[lo:hi][mine] * sa + pos[mine]  # cell = seller·sa + session
-            b_a = hit_a[lo:hi][mine]
-            bounds = np.searchsorted(b_t, np.arange(block + 1))
-            owner = np.tile(active, n)  # session of each cell
-
-            base = (active[None, :] * n + np.arange(n)[:, None]) * n_states  # (n, sa)
-            st = state[active]
-            row = base + st
-            row_m = row * m
-            full = math.exp(-beta * t) > _FULL_SCAN_EPS
-            if not full and not second_valid:  # entering incremental mode: fill in V2
-                for lo in range(0, qrows.shape[0], 1 << 16):
-                    part = slice(lo, lo + (1 << 16))
-                    record[part, :3] = _row_records(qrows[part].copy())
-                second_valid = True
-            if full:
-                # Early, while most sellers explore: re-scan every updated row (argmax
-                # and max only; V2 is not kept up to date in this mode).
-                second_valid = False
-                slots = np.arange(0, n * sa * m, m).reshape(n, sa)
-                for j in range(block):
-                    g = rf.take(row * _WIDTH + _G).astype(np.intp)
-                    lo, hi = bounds[j], bounds[j + 1]
-                    a = g.copy()
-                    a.put(b_cell[lo:hi], b_a[lo:hi])
-                    profile = a[0] * m
-                    for i in range(1, n):
-                        profile += a[i]
-                        if i < n - 1:
-                            profile *= m
-                    st = profile if k == 1 else (st % tail) * n_prof + profile
-                    nxt = base + st
-                    qi = row_m + a
-                    old = qf.take(qi)
-                    target = old * keep  # Q ← (1 − α)·Q + α·π + α·δ·max Q(s')
-                    target += scaled_profits.take(profile, axis=1)
-                    target += rf.take(nxt * _WIDTH) * ad
-                    qf[qi] = target
-                    rows = qrows.take(row, axis=0)  # (n, sa, m)
-                    lead = rows.argmax(axis=2)
-                    row4 = row * _WIDTH
-                    rf[row4] = rows.reshape(-1).take(slots + lead)
-                    rf[row4 + _G] = lead
-                    moved = np.flatnonzero(lead != g)
-                    if moved.size:
-                        last_change[owner.take(moved)] = t + j
-                    row = nxt
-                    row_m = nxt * m
-            else:
-                for j in range(block):
-                    here = record.take(row, axis=0)  # (n, sa, 4): V, V2, G of the current rows
-                    g = here[..., _G].astype(np.intp)
-                    lo, hi = bounds[j], bounds[j + 1]
-                    if hi > lo:  # some sellers explore
-                        a = g.copy()
-                        a.put(b_cell[lo:hi], b_a[lo:hi])
-                    else:
-                        a = g
-                    profile = a[0] * m
-                    for i in range(1, n):
-                        profile += a[i]
-                        if i < n - 1:
-                            profile *= m
-                    st = profile if k == 1 else (st % tail) * n_prof + profile
-                    nxt = base + st
-                    ahead = record.take(nxt, axis=0)  # the next rows' records: V = max Q(s')
-                    qi = row_m + a
-                    old = qf.take(qi)
-                    target = old * keep  # Q ← (1 − α)·Q + α·π + α·δ·max Q(s')
-                    target += scaled_profits.take(profile, axis=1)
-                    target += ahead[..., _V] * ad
-                    qf[qi] = target
-                    rf[row * _WIDTH] = target  # V = q' where the greedy price stays greedy
-                    # Re-scan where the greedy price fell to or below the runner-up (so the
-                    # first maximum may move), or a price other than the greedy one was played.
-                    scan = target <= here[..., _V2]
-                    if hi > lo:
-                        scan |= a != g
-                    scan = np.flatnonzero(scan)
-                    if scan.size:
-                        rows = row.reshape(-1).take(scan)
-                        fresh = _row_records(qrows.take(rows, axis=0))
-                        record[rows, :3] = fresh
-                        moved = scan[fresh[:, _G] != g.reshape(-1).take(scan)]
-                        if moved.size:
-                            last_change[owner.take(moved)] = t + j
-                    row = nxt
-                    row_m = nxt * m
-            state[active] = st
-            t += block
-            done = (t - 1 - last_change[active]) >= patience
-            converged[active[done]] = True
-            periods[active[done]] = t
-            active = active[~done]
-            if progress is not None:
-                progress(t, int(active.size))
-    periods[active] = t
-    return converged, periods
 
 
 def _limit_cycles(

@@ -96,13 +96,13 @@ NOTES = [
 ]
 
 
-def _progress(period: int, active: int) -> None:
+def _progress(done: int, total: int) -> None:
     """Print progress at most every 30 s (runs in each worker process)."""
     now = time.perf_counter()
     last = getattr(_progress, "last", 0.0)
-    if now - last >= 30 or active == 0:
+    if now - last >= 30 or done == total:
         _progress.last = now  # type: ignore[attr-defined]
-        print(f"    [pid {os.getpid()}] period {period:>10,}  active {active:>4}", flush=True)
+        print(f"    [pid {os.getpid()}] sessions {done:>4}/{total}", flush=True)
 
 
 def _estimate(values: np.ndarray, seed: int) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Calvano et al. (2020) baseline: S Q-learning sessions to convergence, timed.
 
-The question: how long does the vectorised numpy learner take to run the
+The question: how long does the compiled Q-learner (``agents/_qkernel.py``) take to run the
 published baseline — two sellers, logit demand (a_i = 2, a_0 = 0, μ = 1/4,
 c = 1), 15 prices on [p^N − 0.1(p^M − p^N), p^M + 0.1(p^M − p^N)], one round of
 memory, α = 0.15, β = 4·10⁻⁶, δ = 0.95, convergence after 100,000 periods
@@ -56,13 +56,13 @@ _START = time.perf_counter()
 _LAST = [0.0]
 
 
-def report_progress(period: int, active: int) -> None:
+def report_progress(done: int, total: int) -> None:
     """Print progress at most every 30 s (runs in each worker process)."""
     now = time.perf_counter() - _START
-    if now - _LAST[0] >= 30 or active == 0:
+    if now - _LAST[0] >= 30 or done == total:
         _LAST[0] = now
         print(
-            f"  [pid {os.getpid()}] period {period:>10,}  active {active:>5}  {now:7.1f} s",
+            f"  [pid {os.getpid()}] sessions {done:>5}/{total}  {now:7.1f} s",
             flush=True,
         )
 
