@@ -23,9 +23,10 @@ step, so each market's stream is drawn **ahead in chunks** (one call per market
 every few hundred periods) and consumed in numpy:
 
 - Poisson demand (and NB2 with α = 0): chunks of uniform doubles, turned into
-  Poisson draws by a numpy transcription of numpy's own ``random_poisson`` (the
-  multiplication method below λ = 10, Hörmann's PTRS from 10 up), consuming
-  exactly the doubles numpy's generator would. A competitor path drawn at a reset
+  Poisson draws by numpy's own ``random_poisson`` compiled over the buffers (the
+  multiplication method below λ = 10, Hörmann's PTRS from 10 up;
+  :mod:`pricegym.envs._poisson`), consuming exactly the doubles numpy's
+  generator would. A competitor path drawn at a reset
   first rewinds the generator to the market's position (``PCG64.advance``).
 - log-normal demand: chunks of standard normals (competitor paths are normals too).
 - no noise: nothing per step; competitor paths from the generator directly.
@@ -82,8 +83,6 @@ __all__ = ["RESET_KEYS", "STEP_KEYS", "MarketVectorEnv", "SB3VecEnv"]
 #: Draws per market per chunk of the buffered streams (uniform doubles, normals).
 UNIFORM_CHUNK = 1024
 NORMAL_CHUNK = 512
-#: PTRS tries drawn at once for the markets whose first try was rejected.
-PTRS_TRIES = 4
 #: Largest Poisson mean accepted (numpy's own limit is ~9e18; demand this large is a bug).
 _LAM_MAX = 1e12
 #: ``info`` keys of a step, in ``PricingEnv``'s order, and those a reset also sets.
@@ -106,64 +105,9 @@ STEP_KEYS = (
 RESET_KEYS = ("t", "inventory", "competitor_prices")
 
 _TWO_128 = 1 << 128
-#: Largest expected-demand table whose Poisson constants are precomputed (9 arrays).
-_CONSTANTS_TABLE_MAX = 1 << 20
-#: Largest argument of the tabulated log-gamma (larger ones are computed).
-_LOGGAM_TABLE_MAX = 1 << 22
 
 
 # ==================================================================== exact per-market streams
-#: numpy's ``random_loggam`` coefficients (numpy/random/src/distributions/distributions.c).
-_LOGGAM_A = (
-    8.333333333333333e-02,
-    -2.777777777777778e-03,
-    7.936507936507937e-04,
-    -5.952380952380952e-04,
-    8.417508417508418e-04,
-    -1.917526917526918e-03,
-    6.410256410256410e-03,
-    -2.955065359477124e-02,
-    1.796443723688307e-01,
-    -1.39243221690590e00,
-)
-
-
-def _loggam(x: np.ndarray) -> np.ndarray:
-    """numpy's ``random_loggam(x)`` for integer-valued x >= 1, elementwise, same operations."""
-    x = np.asarray(x, dtype=np.float64)
-    small = x <= 7.0
-    n = np.where(small, np.floor(7.0 - x), 0.0)
-    x0 = x + n
-    x2 = 1.0 / (x0 * x0)
-    gl0 = np.full_like(x, _LOGGAM_A[9])
-    for a in _LOGGAM_A[8::-1]:
-        gl0 = gl0 * x2
-        gl0 = gl0 + a
-    gl = gl0 / x0 + 0.5 * math.log(2.0 * math.pi) + (x0 - 0.5) * np.log(x0) - x0
-    for j in range(1, 7):
-        step = small & (n >= j)
-        gl = np.where(step, gl - np.log(np.where(step, x0 - 1.0, 1.0)), gl)
-        x0 = np.where(step, x0 - 1.0, x0)
-    return np.where((x == 1.0) | (x == 2.0), 0.0, gl)
-
-
-class _LoggamTable:
-    """``random_loggam(k + 1)`` for k = 0, 1, ...: PTRS needs it at integer points only."""
-
-    def __init__(self) -> None:
-        self.values = _loggam(np.arange(1.0, 1025.0))
-
-    def __call__(self, k: np.ndarray) -> np.ndarray:
-        """``random_loggam(k + 1)`` for integer-valued k >= 0."""
-        top = int(k.max()) + 1
-        if top > _LOGGAM_TABLE_MAX:
-            return _loggam(k + 1.0)  # a try far in the tail: the formula itself
-        if top >= self.values.shape[0]:
-            size = max(2 * self.values.shape[0], top + 1)
-            self.values = _loggam(np.arange(1.0, size + 1.0))
-        return self.values[k.astype(np.int64)]
-
-
 class _MarketStreams:
     """One generator per market, seeded as ``PricingEnv.reset`` seeds its ``np_random``.
 
@@ -192,8 +136,6 @@ class _MarketStreams:
                 self.tflat = self.tbuf.reshape(-1)
         #: An upper bound of ``pos.max()``, so that most steps skip the refill check.
         self.top = self.chunk
-        self._loggam = _LoggamTable()
-        self._offsets = np.arange(self.chunk)
 
     # ---------------------------------------------------------------- seeding
     def seed(self, rows: Sequence[int], seeds: Sequence[int | None]) -> None:
@@ -280,177 +222,35 @@ class _MarketStreams:
         return self.generator(i).standard_normal(count)
 
     # ---------------------------------------------------------------- Poisson
-    def poisson(
-        self,
-        lam: np.ndarray,
-        consts: _PoissonConstants | None = None,
-        entry: np.ndarray | None = None,
-    ) -> np.ndarray:
+    def poisson(self, lam: np.ndarray) -> np.ndarray:
         """Poisson draws with means ``lam`` (<= 0 draws nothing and gives 0), one per market.
 
         The same values, consuming the same doubles, as ``rng.poisson(max(lam[i], 0))``
-        on market i's generator: numpy's ``random_poisson`` written over arrays
-        (hand-written because no numpy call draws from B generators at once).
-        ``consts``/``entry``: per-mean constants precomputed for a table of means and
-        each market's entry in it (markets whose means come from a table).
+        on market i's generator: numpy's ``random_poisson``, compiled over the
+        look-ahead buffers (:mod:`pricegym.envs._poisson`).
         """
+        from pricegym.envs import _poisson  # numba: imported when a Poisson batch first draws
+
         top = lam.max()
         if not top < _LAM_MAX:
             raise ModelError(
                 f"expected demand {top!r} is not a finite number below {_LAM_MAX:g}; "
                 "the demand model returned an impossible mean for the prices asked."
             )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return self._poisson(lam, consts, entry)
-
-    def _poisson(
-        self, lam: np.ndarray, consts: _PoissonConstants | None, entry: np.ndarray | None
-    ) -> np.ndarray:
-        if consts is None:
-            consts, entry = _PoissonConstants(lam), None
-        out = np.zeros(lam.shape[0])
-        large = lam >= 10.0  # numpy: PTRS from 10 up, multiplication below, nothing at 0
-        if large.all():
-            self._poisson_ptrs(None, consts, entry, out)
-        else:
-            small = np.flatnonzero((lam > 0.0) & ~large)
-            if small.size:
-                e = small if entry is None else entry[small]
-                self._poisson_mult(small, lam[small], consts.enlam[e], out)
-            rows = np.flatnonzero(large)
-            if rows.size:
-                self._poisson_ptrs(rows, consts, rows if entry is None else entry[rows], out)
+        lam = np.ascontiguousarray(lam, dtype=np.float64)
+        out = np.empty(lam.shape[0])
+        r = 0
+        while True:
+            r = _poisson.poisson_rows(self.flat, self.base, self.pos, self.chunk, lam, out, r)
+            if r == lam.shape[0]:
+                break
+            if self.pos[r] == 0:  # a full chunk was not enough (far tail): numpy draws it
+                out[r] = self.generator(r).poisson(lam[r])
+                r += 1
+            else:
+                self._refill(np.array([r]))
         self.top = int(self.pos.max())
         return out
-
-    def _poisson_mult(
-        self, rows: np.ndarray, lam: np.ndarray, enlam: np.ndarray, out: np.ndarray
-    ) -> None:
-        """Multiplication method: X = number of uniforms whose running product stays > e^-λ.
-
-        A window of uniforms per market at once, draws along the first axis; their
-        running product is taken row by row, in numpy's order (so its roundings).
-        """
-        # a window that settles most markets at once (the mean + 2 s.d. of a Poisson
-        # at the average mean); the rest continue with a second, smaller window
-        mean = float(lam.mean())
-        width = int(min(self.chunk // 2, 3.0 + mean + 2.0 * math.sqrt(mean)))
-        offsets = self._offsets[:width, None]
-        count = np.zeros(rows.size)
-        carry: np.ndarray | None = None
-        while True:
-            self._ensure(rows, width)
-            u = self.flat[offsets + (self.base[rows] + self.pos[rows])]  # (width, R)
-            if carry is not None:
-                u[0] *= carry  # continue the running product in the same order
-            for j in range(1, width):  # running product, row by row (cumprod along
-                u[j] *= u[j - 1]  # axis 0 is not vectorised across markets)
-            # the product only falls, so the first stop is the number of non-stops
-            first = (u > enlam).sum(axis=0)
-            found = first < width
-            self.pos[rows] += np.where(found, first + 1, width)
-            self.top += width
-            count += first
-            if found.all():
-                out[rows] = count
-                return
-            out[rows[found]] = count[found]
-            keep = np.flatnonzero(~found)
-            rows, enlam, count, carry = rows[keep], enlam[keep], count[keep], u[-1, keep]
-
-    def _poisson_ptrs(
-        self,
-        rows: np.ndarray | None,
-        c: _PoissonConstants,
-        entry: np.ndarray | None,
-        out: np.ndarray,
-    ) -> None:
-        """Hörmann's transformed rejection (PTRS) over arrays, two uniforms per try.
-
-        ``rows``: the markets (None: all); ``entry``: each one's entry in the constants
-        ``c`` (None: aligned with the markets). A first pass takes every market's
-        first try and settles those numpy's quick test accepts (most); the others
-        redo that try with :data:`PTRS_TRIES` − 1 more at once, all of numpy's tests
-        in order (tries after a market's first accepted one are not consumed).
-        """
-        self._ensure(rows, 2)
-        if rows is None:
-            at = self.base + self.pos
-        else:
-            at = self.base[rows] + self.pos[rows]
-        if entry is None:
-            a2, b, lam, vr = c.a2, c.b, c.lam, c.vr
-        else:
-            a2, b, lam, vr = c.a2[entry], c.b[entry], c.lam[entry], c.vr[entry]
-        u = self.flat[at]
-        u -= 0.5
-        v = self.flat[at + 1]
-        us = np.abs(u)
-        np.subtract(0.5, us, out=us)
-        k = a2 / us  # the operations of numpy's k = floor((2a/us + b)·u + λ + 0.43)
-        k += b
-        k *= u
-        k += lam
-        k += 0.43
-        np.floor(k, out=k)
-        quick = us >= 0.07
-        quick &= v <= vr
-        if rows is None:
-            out[:] = k
-            self.pos += 2
-        else:
-            out[rows] = k
-            self.pos[rows] += 2
-        self.top += 2
-        if quick.all():
-            return
-        rest = np.flatnonzero(~quick)
-        rows = rest if rows is None else rows[rest]
-        entry = rest if entry is None else entry[rest]
-        self.pos[rows] -= 2  # these markets redo their first try with the full tests
-        tries = PTRS_TRIES
-        offsets = self._offsets[: 2 * tries]
-        while rows.size:
-            self._ensure(rows, 2 * tries)
-            uv = self.flat[(self.base[rows] + self.pos[rows])[:, None] + offsets]
-            u = uv[:, 0::2] - 0.5
-            v = uv[:, 1::2]
-            col = (entry[:, None],)
-            a, b, lam = c.a[col], c.b[col], c.lam[col]
-            us = 0.5 - np.abs(u)
-            k = np.floor((c.a2[col] / us + b) * u + lam + 0.43)
-            accept = (us >= 0.07) & (v <= c.vr[col])
-            test = ~accept & (k >= 0) & ((us >= 0.013) | (v <= us))
-            if test.any():
-                kt = np.where(test, k, 0.0)
-                lhs = np.log(v) + c.log_invalpha[col] - np.log(a / (us * us) + b)
-                rhs = -lam + kt * c.loglam[col] - self._loggam(kt)
-                accept |= test & (lhs <= rhs)
-            first = accept.argmax(axis=1)
-            got = accept.any(axis=1)
-            out[rows] = k[np.arange(rows.size), first]
-            self.pos[rows] += np.where(got, 2 * first + 2, 2 * tries)
-            self.top += 2 * tries
-            left = np.flatnonzero(~got)
-            rows, entry = rows[left], entry[left]
-
-
-class _PoissonConstants:
-    """Per-mean constants of numpy's Poisson samplers (``random_poisson_mult``/``_ptrs``),
-    computed with numpy's operations in numpy's order for an array of means."""
-
-    def __init__(self, lam: np.ndarray) -> None:
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            self.lam = lam
-            self.enlam = np.exp(-lam)
-            slam = np.sqrt(lam)
-            self.loglam = np.log(lam)
-            self.b = 0.931 + 2.53 * slam
-            self.a = -0.059 + 0.02483 * self.b
-            self.a2 = 2 * self.a
-            self.invalpha = 1.1239 + 1.1328 / (self.b - 3.4)
-            self.log_invalpha = np.log(self.invalpha)
-            self.vr = 0.9277 - 3.6224 / (self.b - 2)
 
 
 class _DrawnNormals:
@@ -757,11 +557,6 @@ class MarketVectorEnv(VectorEnv):
             self._table_flat = self._table.reshape(-1)
             self._mu_nonneg = bool(np.all(self._table_flat >= 0.0))
             self._n_prices = self._table.shape[1]
-            if self._noise == "poisson" and self._table_flat.size <= _CONSTANTS_TABLE_MAX:
-                # the Poisson sampler's constants, once per table entry
-                self._table_consts: _PoissonConstants | None = _PoissonConstants(self._table_flat)
-            else:
-                self._table_consts = None
         elif self.mode == "linear":
             self._setup_linear(kern)
             self._base = self._blocks(self._base_block)
@@ -1150,13 +945,8 @@ class MarketVectorEnv(VectorEnv):
         elif self.mode == "kernel" and self._stateful:
             self._state = self.kernel.update(self._state, price, extra, demand)
 
-    def _draw(
-        self, mu: np.ndarray, resetting: np.ndarray | None, entry: np.ndarray | None = None
-    ) -> np.ndarray:
-        """The period's demand of every market that plays (0 for those resetting).
-
-        ``entry``: each market's entry in the expected-demand table (table mode).
-        """
+    def _draw(self, mu: np.ndarray, resetting: np.ndarray | None) -> np.ndarray:
+        """The period's demand of every market that plays (0 for those resetting)."""
         kind = self._noise
         if kind == "poisson":
             # a mean <= 0 draws nothing and gives 0, as rng.poisson(max(mu, 0)) does
@@ -1164,9 +954,7 @@ class MarketVectorEnv(VectorEnv):
             if resetting is not None:
                 lam = mu.copy()
                 lam[resetting] = 0.0
-            if entry is None or self._table_consts is None:
-                return self._streams.poisson(lam)
-            return self._streams.poisson(lam, self._table_consts, entry)
+            return self._streams.poisson(lam)
         mean = mu if self._mu_nonneg else np.where(mu > 0.0, mu, 0.0)
         if kind == "none":
             return mean
@@ -1220,7 +1008,7 @@ class MarketVectorEnv(VectorEnv):
             comp_obs = None if self._fixed_comp else self._path_obs[k]
         # 3. expected and drawn demand
         mu, extra = self._expected(k, idx, price, comp)
-        demand = self._draw(mu, resetting, extra if self.mode == "table" else None)
+        demand = self._draw(mu, resetting)
         # 4.-6. sales, money, stock
         b = self.num_envs
         last_period = k == self.horizon - 1

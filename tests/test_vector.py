@@ -20,6 +20,7 @@ from pricegym.demand import ExponentialTruth, LinearTruth
 from pricegym.demand.noise import NoiseModel
 from pricegym.demand.selection import make_model
 from pricegym.demand.synthetic import DemandTruth, generate_history
+from pricegym.envs import vector as vector_module
 from pricegym.envs.market import PricingEnv
 from pricegym.envs.registration import market_setup
 from pricegym.envs.vector import STEP_KEYS, MarketVectorEnv, SB3VecEnv, _MarketStreams
@@ -375,6 +376,27 @@ def test_vectorised_poisson_reproduces_numpy_streams():
         np.testing.assert_array_equal(drawn, expected)
     # and each generator stands where numpy's would: rewound to the market's position
     for i in (0, 17, 63):
+        assert streams.generator(i).random() == reference[i].random()
+
+
+@pytest.mark.parametrize("chunk", [3, 8])
+def test_poisson_refills_and_tail_fallback_keep_the_streams(monkeypatch, chunk):
+    # Tiny look-ahead buffers: draws run out mid-draw (refill and retry) and some need
+    # more doubles than a whole buffer holds (numpy's generator draws them instead).
+    monkeypatch.setattr(vector_module, "UNIFORM_CHUNK", chunk)
+    b = 16
+    streams = _MarketStreams(b, "uniform")
+    assert streams.chunk == chunk
+    seeds = list(range(7, 7 + b))
+    streams.seed(list(range(b)), seeds)
+    reference = [np.random.default_rng(np.random.SeedSequence(s)) for s in seeds]
+    rng = np.random.default_rng(1)
+    for _ in range(60):
+        lam = rng.choice([0.0, 0.5, 3.0, 9.5, 10.0, 40.0, 1e6], b)
+        drawn = streams.poisson(lam)
+        expected = [g.poisson(x) for g, x in zip(reference, lam.tolist(), strict=True)]
+        np.testing.assert_array_equal(drawn, expected)
+    for i in range(b):
         assert streams.generator(i).random() == reference[i].random()
 
 
