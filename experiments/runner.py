@@ -617,18 +617,40 @@ def _eval_cell(ctx: _Context, cell: Cell) -> dict[str, Any]:
 
 
 def _check_same_layout(home: Any, away: Any, agent: str, cell: Cell) -> None:
+    """Refuse to move a policy between markets whose actions or observations mean other things.
+
+    Same observation names and action space are not enough: action i is price i of
+    each market's grid (or a point of [p_min, p_max]) and observed prices are scaled
+    by p_max, so the price grids and ranges must agree too.
+    """
+    import numpy as np
+
     h, a = home.unwrapped, away.unwrapped
     same_obs = tuple(getattr(h, "observation_names", ())) == tuple(
         getattr(a, "observation_names", ())
     )
-    if not same_obs or home.action_space != away.action_space:
+
+    def prices(env: Any) -> tuple[Any, ...]:
+        grid = getattr(env, "prices", None)
+        grid = None if grid is None else np.asarray(grid, dtype=np.float64)
+        return getattr(env, "p_min", None), getattr(env, "p_max", None), grid
+
+    (h_lo, h_hi, h_grid), (a_lo, a_hi, a_grid) = prices(h), prices(a)
+    same_prices = (
+        h_lo == a_lo
+        and h_hi == a_hi
+        and (h_grid is None) == (a_grid is None)
+        and (h_grid is None or np.array_equal(h_grid, a_grid))
+    )
+    if not same_obs or home.action_space != away.action_space or not same_prices:
         raise ConfigError(
             f"cross_model: agent {agent!r} trained in {cell.trained_in!r} cannot act in "
-            f"{cell.market!r}: the markets differ in observations or price actions "
-            f"({getattr(h, 'observation_names', ())} / {home.action_space} vs "
-            f"{getattr(a, 'observation_names', ())} / {away.action_space}). Fix: fit every "
-            "model with the same competitor and promotion columns and give the market an "
-            "explicit price grid (market.options.prices)."
+            f"{cell.market!r}: the markets differ in observations, price actions or price "
+            f"grids ({getattr(h, 'observation_names', ())} / {home.action_space} on "
+            f"[{h_lo}, {h_hi}] vs {getattr(a, 'observation_names', ())} / {away.action_space} "
+            f"on [{a_lo}, {a_hi}]). Fix: fit every model with the same competitor and "
+            "promotion columns and give the market an explicit price grid "
+            "(market.options.prices)."
         )
 
 
@@ -998,7 +1020,8 @@ def _fit(config: ExperimentConfig, run_dir: Path, force: bool, show: bool | None
                     if history is None:
                         history = load_sales_history(spec.data)
                     start = time.perf_counter()
-                    fitted = fit_model(model, spec.data, history)
+                    with _torch_threads():  # one thread: fast here, and the same weights
+                        fitted = fit_model(model, spec.data, history)  # on any machine
                     fitted.save(path)
                     _log.info(
                         "fit %s (%s) in %.2fs",

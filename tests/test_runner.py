@@ -406,3 +406,20 @@ def test_changed_data_file_is_not_silently_reused(tmp_path):
         run(config, tmp_path / "run")
     assert str(csv) in str(info.value) and "--force" in str(info.value)
     run(config, tmp_path / "run", force=True)
+
+
+def test_cross_model_refuses_markets_with_other_price_grids():
+    from pricegym.demand.parametric import ExponentialTruth
+    from pricegym.envs.market import PricingEnv
+    from pricegym.experiments.runner import Cell, _check_same_layout
+
+    truth = ExponentialTruth(a=50.0, alpha=0.5)
+    home = PricingEnv(truth, {"n_prices": 4, "horizon": 5, "prices": [1.0, 2.0, 3.0, 4.0]})
+    same = PricingEnv(truth, {"n_prices": 4, "horizon": 5, "prices": [1.0, 2.0, 3.0, 4.0]})
+    other = PricingEnv(truth, {"n_prices": 4, "horizon": 5, "prices": [1.0, 2.0, 3.0, 5.0]})
+    assert home.action_space == other.action_space  # same Discrete(4): not enough
+    cell = Cell("tournament", "cross_model", ("a",), "b", 0, trained_in="a")
+    _check_same_layout(home, same, "a", cell)  # the same grid passes
+    with pytest.raises(ConfigError, match="price grids") as err:
+        _check_same_layout(home, other, "a", cell)
+    assert "market.options.prices" in str(err.value) and "[1.0, 5.0]" in str(err.value)
