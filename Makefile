@@ -42,7 +42,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_qlearning.py
 	$(BIN)/python benchmarks/bench_calvano_sweep.py
 	$(BIN)/python benchmarks/bench_gvr.py
+	$(BIN)/python benchmarks/bench_gvr_rl.py
 	$(BIN)/python benchmarks/bench_ferreira.py
+	$(BIN)/python benchmarks/bench_cross_model.py
+	$(BIN)/python benchmarks/bench_scaling.py
 	$(BIN)/python benchmarks/bench_inference.py
 	$(BIN)/python benchmarks/report.py
 

@@ -708,17 +708,26 @@ class _SpacesEnv(gym.Env):
 
 
 @contextmanager
-def _torch_settings(threads: int) -> Iterator[None]:
-    """torch with ``threads`` intra-op threads and deterministic algorithms, restored after."""
+def _torch_settings(threads: int, device: str = "cpu") -> Iterator[None]:
+    """torch with ``threads`` intra-op threads (and deterministic algorithms off the CPU).
+
+    On the CPU the ops SB3's MLP policies use give the same results run to run for a
+    fixed thread count, so ``torch.use_deterministic_algorithms`` is only switched on
+    for other devices: its first call imports torch's compiler stack (~4 s per
+    process, measured), which every runner worker would pay.
+    """
     old_threads = torch.get_num_threads()
+    strict = torch.device(device).type != "cpu"
     old_det = torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(threads)
-    torch.use_deterministic_algorithms(True)
+    if strict:
+        torch.use_deterministic_algorithms(True)
     try:
         yield
     finally:
         torch.set_num_threads(old_threads)
-        torch.use_deterministic_algorithms(old_det)
+        if strict:
+            torch.use_deterministic_algorithms(old_det)
 
 
 # ==================================================================== callbacks
@@ -915,7 +924,7 @@ class SB3Agent(PricingAgent):
         if progress_bar is None:
             progress_bar = sys.stderr.isatty()
 
-        with _torch_settings(int(hp.get("torch_threads", 1))):
+        with _torch_settings(int(hp.get("torch_threads", 1)), self.device):
             model, reset = self._model_for(venv, hp, verbose)
             # Always our own logger (SB3's default one would make a temporary folder), closed
             # after training so that no log file stays open.

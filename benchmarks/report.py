@@ -211,6 +211,9 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "gvr": _script_formatter("gvr"),
     "ferreira": _script_formatter("ferreira"),
     "calvano_sweep": _script_formatter("calvano_sweep"),
+    "gvr_rl": _script_formatter("gvr_rl"),
+    "cross_model": _script_formatter("cross_model"),
+    "scaling": _script_formatter("scaling"),
 }
 
 
