@@ -12,7 +12,8 @@ against an env (single-threaded code on an idle machine: CPU time = wall time);
 - single envs, each made with ``gymnasium.make`` (so each carries the same
   ``TimeLimit`` / ``OrderEnforcing`` / ``PassiveEnvChecker`` wrappers):
   ``CartPole-v1`` and :class:`~pricegym.envs.market.PricingEnv` driven by the
-  fitted linear, ARIMAX and neural models, with discrete and continuous prices;
+  fitted linear, log-linear, Poisson-regression, ARIMAX and neural models, with
+  discrete and continuous prices;
 - batched envs with 1024 markets: gymnasium's ``CartPoleVectorEnv(num_envs=1024)``
   and :class:`~pricegym.envs.vector.MarketVectorEnv` (env-steps per second =
   markets × batch steps per second), when that module is importable.
@@ -30,13 +31,15 @@ ARIMAX model, at least half as fast with the neural one; the batched market at
 least 0.8× ``CartPoleVectorEnv`` for linear/ARIMAX.
 
 Usage: ``python benchmarks/bench_envs.py [--dataset avocado] [--rounds 7]``.
-Writes ``benchmarks/results/envs.json`` and prints a table.
+Writes ``benchmarks/results/envs.json`` and ``envs.png`` (``--out`` to change) and prints
+a table; ``--plot-only`` redraws the figure from an existing JSON without timing.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import io
 import json
 import platform
 import statistics
@@ -52,6 +55,7 @@ from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
 from threadpoolctl import threadpool_limits
 
 from pricegym.demand.datasets import load_dataset
+from pricegym.demand.io import atomic_write_bytes
 from pricegym.demand.noise import NoiseModel
 from pricegym.demand.selection import make_model
 from pricegym.envs.market import PricingEnv
@@ -59,7 +63,7 @@ from pricegym.envs.market import PricingEnv
 OUT = Path(__file__).resolve().parent / "results" / "envs.json"
 #: A local id: the benchmark needs no registration from the package.
 BENCH_ID = "pricegym_bench/PricingEnv-v0"
-FAMILIES = ("linear", "arimax", "neural")
+FAMILIES = ("linear", "loglinear", "poisson", "arimax", "neural")
 #: Minimum ratio to the yardstick each family must reach (issue 3).
 GOALS = {
     "single": {"linear": 1.0, "arimax": 1.0, "neural": 0.5},
@@ -136,6 +140,117 @@ def measure(
     return out
 
 
+def _short_name(env: str) -> str:
+    """Row label: the env name without its class prefix and batch suffix."""
+    for prefix in ("PricingEnv ", "MarketVectorEnv "):
+        if env.startswith(prefix):
+            env = env[len(prefix) :]
+    return env.split(" B=")[0]
+
+
+def plot(doc: dict[str, Any], path: Path) -> None:
+    """Ratio to the yardstick per env row: single envs (left), batched envs (right).
+
+    Horizontal bars (median over rounds) with min–max whiskers, the goal of a row as
+    a marker, bars coloured by goal met / missed / no goal, and a line at 1×. Drawn
+    from the JSON document alone; written atomically as PNG to ``path``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    rows = doc.get("rows", [])
+    kinds = [k for k in ("single", "batched") if any(r.get("kind") == k for r in rows)]
+    kinds = kinds or ["single"]
+    color_of = {True: "tab:green", False: "tab:red", None: "tab:blue"}
+    heights = [max(1, sum(r.get("kind") == k for r in rows)) for k in kinds]
+    fig, axes = plt.subplots(
+        1, len(kinds), figsize=(6.8 * len(kinds), 1.6 + 0.36 * max(heights)), squeeze=False
+    )
+    for ax, kind in zip(axes[0], kinds, strict=True):
+        sub = [r for r in rows if r.get("kind") == kind]
+        if not sub:
+            ax.text(0.5, 0.5, doc.get("note") or "no rows", ha="center", wrap=True)
+            ax.set_axis_off()
+            continue
+        base = sub[0]  # the yardstick is measured first and has ratio 1
+        y = np.arange(len(sub))[::-1]
+        ratio = np.array([float(r["ratio"]) for r in sub])
+        has_range = all("ratio_min" in r and "ratio_max" in r for r in sub)
+        err = None
+        if has_range:
+            err = np.array(
+                [
+                    [max(0.0, float(r["ratio"]) - float(r["ratio_min"])) for r in sub],
+                    [max(0.0, float(r["ratio_max"]) - float(r["ratio"])) for r in sub],
+                ]
+            )
+        colors = [
+            "tab:gray" if r is base else color_of.get(r.get("met") if r.get("goal") else None)
+            for r in sub
+        ]
+        ax.barh(
+            y,
+            ratio,
+            xerr=err,
+            color=colors,
+            alpha=0.85,
+            error_kw={"ecolor": "k", "elinewidth": 0.8, "capsize": 2.5},
+        )
+        for yi, r in zip(y, sub, strict=True):
+            if r.get("goal") is not None:
+                ax.plot(float(r["goal"]), yi, marker="D", color="k", ms=5, mfc="gold", zorder=3)
+            sps = float(r["steps_per_s"])
+            rate = f"{sps / 1e6:.2f} M" if sps >= 1e6 else f"{sps / 1e3:.0f} k"
+            right = max(float(r["ratio"]), float(r.get("ratio_max", r["ratio"])))
+            ax.annotate(
+                f"{float(r['ratio']):.2f}×  ({rate} steps/s)",
+                (right, yi),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=7,
+            )
+        ax.axvline(1.0, color="k", lw=0.9, ls="--")
+        names = []
+        for r in sub:
+            name = r["env"] if r is base else _short_name(r["env"])
+            names.append(f"{name} [{r['mode']}]" if r.get("mode") else name)
+        ax.set_yticks(y, names, fontsize=8)
+        top = max(float(r.get("ratio_max", r["ratio"])) for r in sub)
+        ax.set_xlim(0, max(1.2, top) * 1.4)
+        ax.set_xlabel(f"steps/s ÷ {base['env']} steps/s in the same round")
+        what = "single env (gymnasium.make)" if kind == "single" else "batched markets"
+        ax.set_title(f"{what} vs {base['env']}", fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
+    handles = [
+        Patch(color="tab:gray", label="yardstick (1×)"),
+        Patch(color="tab:green", label="goal met"),
+        Patch(color="tab:red", label="goal missed"),
+        Patch(color="tab:blue", label="no goal"),
+        Line2D([], [], marker="D", color="k", mfc="gold", ls="", label="goal (issue 3)"),
+    ]
+    if any("ratio_min" in r for r in rows):
+        handles.append(Line2D([], [], color="k", lw=0.8, label="min–max over rounds"))
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8)
+    machine = doc.get("machine", {})
+    fig.suptitle(
+        f"Env step speed, ratio to Gymnasium's CartPole (median of {doc.get('rounds', '?')} "
+        f"interleaved rounds, {doc.get('clock', '?')} clock; horizon {doc.get('horizon', '?')}, "
+        f"data {doc.get('dataset', '?')!r}; numpy {machine.get('numpy', '?')}, "
+        f"gymnasium {machine.get('gymnasium', '?')})",
+        fontsize=9,
+    )
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", default="avocado")
@@ -143,7 +258,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=0.4, help="per env per round")
     parser.add_argument("--batch", type=int, default=1024)
     parser.add_argument("--wall", action="store_true", help="time wall-clock, not CPU")
+    parser.add_argument("--out", type=Path, default=OUT, help="results JSON (PNG beside it)")
+    parser.add_argument(
+        "--plot-only", action="store_true", help="redraw the PNG from the JSON at --out; no timing"
+    )
     args = parser.parse_args()
+    if args.plot_only:
+        png = args.out.with_suffix(".png")
+        plot(json.loads(args.out.read_text()), png)
+        print(f"wrote {png}")
+        return
     global clock
     clock = time.perf_counter if args.wall else time.process_time
     with threadpool_limits(limits=1):
@@ -242,7 +366,8 @@ def run(args: argparse.Namespace) -> None:
         )
     if batched_note:
         print(batched_note)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
+    out: Path = getattr(args, "out", OUT)
+    out.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "dataset": args.dataset,
         "horizon": HORIZON,
@@ -258,10 +383,12 @@ def run(args: argparse.Namespace) -> None:
         "rows": rows,
         "note": batched_note,
     }
-    tmp = OUT.with_suffix(".json.tmp")
+    tmp = out.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(document, indent=2) + "\n")
-    tmp.replace(OUT)  # atomic
-    print(f"wrote {OUT}")
+    tmp.replace(out)  # atomic
+    png = out.with_suffix(".png")
+    plot(document, png)
+    print(f"wrote {out} and {png}")
 
 
 if __name__ == "__main__":

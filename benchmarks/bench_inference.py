@@ -24,13 +24,16 @@ Before timing, the runtime's prices are checked against the agent's on the
 timed observations (exact on the grid, 1e-5 relative in the range).
 
 Usage: ``python benchmarks/bench_inference.py [--rounds 7] [--reps 200]``.
-Writes ``benchmarks/results/inference.json`` and prints a table.
+Writes ``benchmarks/results/inference.json`` and ``inference.png`` (``--out`` to change)
+and prints a table; ``--plot-only`` redraws the figure from an existing JSON without
+timing.
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import io
 import json
 import os
 import platform
@@ -139,16 +142,128 @@ def bench(rounds: int, reps: int) -> dict[str, Any]:
     }
 
 
+#: Plot order, colours and legend labels of the timed paths.
+_PATH_STYLE = {
+    "runtime": ("tab:blue", "pricegym.runtime: policy.prices(batch)"),
+    "runtime_price": ("tab:cyan", "pricegym.runtime: policy.price(mapping)"),
+    "sb3_predict": ("tab:gray", "SB3 model.predict (no price mapping)"),
+}
+
+
+def plot(doc: dict[str, Any], path: Path) -> None:
+    """Bars (log scale) of µs per call per policy and batch size, one bar per timed path.
+
+    Whiskers span the round medians' range; each group is labelled with SB3 ÷ runtime.
+    Drawn from the JSON document alone; written atomically as PNG to ``path``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = doc.get("rows", [])
+    groups = list(dict.fromkeys((r["policy"], int(r["batch"])) for r in rows))
+    paths = [p for p in _PATH_STYLE if any(r["path"] == p for r in rows)]
+    paths += [p for p in dict.fromkeys(r["path"] for r in rows) if p not in paths]
+    by = {(r["policy"], int(r["batch"]), r["path"]): r for r in rows}
+    fig, ax = plt.subplots(figsize=(10, 5.4))
+    width = 0.8 / max(1, len(paths))
+    seen: set[str] = set()
+    for g, (policy, batch) in enumerate(groups):
+        here = [p for p in paths if (policy, batch, p) in by]
+        for j, name in enumerate(here):
+            r = by[policy, batch, name]
+            x = g + (j - (len(here) - 1) / 2) * width
+            v = float(r["us_per_call"])
+            lo, hi = r.get("us_range") or [v, v]
+            color, label = _PATH_STYLE.get(name, ("tab:olive", name))
+            ax.bar(
+                x,
+                v,
+                width * 0.95,
+                yerr=[[max(0.0, v - float(lo))], [max(0.0, float(hi) - v)]],
+                color=color,
+                alpha=0.85,
+                capsize=3,
+                error_kw={"elinewidth": 0.8},
+                label=None if name in seen else label,
+            )
+            seen.add(name)
+            text = f"{v:,.0f} µs"
+            if batch > 1:
+                text += f"\n{float(r.get('us_per_observation', v / batch)):.2f} µs/obs"
+            ax.annotate(
+                text,
+                (x, max(v, float(hi))),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=7,
+            )
+        rt, sb = by.get((policy, batch, "runtime")), by.get((policy, batch, "sb3_predict"))
+        if rt and sb:
+            ratio = float(sb["us_per_call"]) / float(rt["us_per_call"])
+            ax.annotate(
+                f"SB3 ÷ runtime = {ratio:.1f}×",
+                (g, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(0, -4),
+                textcoords="offset points",
+                ha="center",
+                va="top",
+                fontsize=8,
+                fontweight="bold",
+            )
+    ax.set_yscale("log")
+    values = [float(x) for r in rows for x in (r.get("us_range") or [r["us_per_call"]])] or [1.0]
+    ax.set_ylim(min(values) / 3, max(values) * 12)
+    ax.set_xticks(
+        range(len(groups)),
+        [
+            f"{policy}\nbatch of {batch:,} observation{'s' if batch > 1 else ''}"
+            for policy, batch in groups
+        ],
+        fontsize=8,
+    )
+    ax.set_ylabel("µs per call (median of rounds, log)")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=len(paths))
+    machine = doc.get("machine", {})
+    ax.set_title(
+        f"Exported policy latency: ONNX runtime vs SB3 predict\nmedian of "
+        f"{doc.get('rounds', '?')} interleaved rounds, whiskers min–max; "
+        f"{machine.get('threads', '?')} thread, onnxruntime {machine.get('onnxruntime', '?')}, "
+        f"torch {machine.get('torch', '?')}",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue())
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--reps", type=int, default=200)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--plot-only", action="store_true", help="redraw the PNG from the JSON at --out; no timing"
+    )
     args = parser.parse_args(argv)
+    png = args.out.with_suffix(".png")
+    if args.plot_only:
+        loaded: dict[str, Any] = json.loads(args.out.read_text())
+        plot(loaded, png)
+        print(f"wrote {png}")
+        return loaded
     result = bench(args.rounds, args.reps)
     text = json.dumps(result, indent=2) + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(args.out, text.encode("utf-8"))
+    plot(result, png)
     by = {(r["policy"], r["batch"], r["path"]): r["us_per_call"] for r in result["rows"]}
     print(f"{'policy':18} {'batch':>5} {'runtime µs':>11} {'price() µs':>11} {'SB3 µs':>9} ratio")
     for label in POLICIES:

@@ -18,16 +18,19 @@ Usage::
     OMP_NUM_THREADS=1 python benchmarks/bench_qlearning.py                # 1000 sessions, 2 jobs
     python benchmarks/bench_qlearning.py --sessions 100 --beta 4e-5      # a quick look
 
-Writes ``benchmarks/results/qlearning.json`` (``--out`` to change) and prints a
-summary. Runs with a ``--beta`` other than the paper's are labelled as such.
+Writes ``benchmarks/results/qlearning.json`` and ``qlearning.png`` (``--out`` to change)
+and prints a summary; ``--plot-only`` redraws the figure from an existing JSON without
+running. Runs with a ``--beta`` other than the paper's are labelled as such.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import platform
+import re
 import resource
 import sys
 import time
@@ -67,6 +70,142 @@ def report_progress(done: int, total: int) -> None:
         )
 
 
+def plot(doc: dict[str, Any], path: Path) -> None:
+    """Three panels: prices (Nash, average, monopoly), Δ with its CI vs the published 0.85,
+    and the run's seconds against the goal. Drawn from the JSON document alone; written
+    atomically as PNG to ``path``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax, bx, cx) = plt.subplots(
+        1, 3, figsize=(14, 4.4), gridspec_kw={"width_ratios": [2.2, 1.2, 1.6]}
+    )
+    converged, sessions = doc.get("converged"), doc.get("sessions")
+    on = "converged sessions" if converged else "all sessions"
+
+    # ---- prices on one axis
+    nash, mono, mean = doc.get("nash_price"), doc.get("monopoly_price"), doc.get("price_mean")
+    marks = [
+        (nash, "Nash $p^N$", "tab:blue", "o"),
+        (mono, "monopoly $p^M$", "tab:red", "o"),
+        (mean, f"average price\n({on})", "k", "D"),
+    ]
+    marks = [m for m in marks if m[0] is not None]
+    ax.axhline(0, color="grey", lw=1)
+    for i, (v, label, color, marker) in enumerate(marks):
+        ax.plot(v, 0, marker=marker, color=color, ms=10, ls="")
+        ax.annotate(
+            f"{label}\n{v:.4f}",
+            (v, 0),
+            xytext=(0, 14 if i % 2 == 0 else -30),
+            textcoords="offset points",
+            ha="center",
+            va="bottom" if i % 2 == 0 else "top",
+            fontsize=9,
+            color=color,
+        )
+    if nash is not None and mono is not None:
+        ax.axvspan(nash, mono, color="tab:orange", alpha=0.12, label="between Nash and monopoly")
+        pad = 0.25 * (mono - nash)
+        ax.set_xlim(nash - pad, mono + pad)
+        if mean is not None:
+            share = (mean - nash) / (mono - nash)
+            ax.set_title(
+                f"Prices: average at {share:.0%} of the way from Nash to monopoly", fontsize=10
+            )
+        ax.legend(fontsize=8, loc="lower left")
+    else:
+        ax.set_title("Prices", fontsize=10)
+    ax.set_ylim(-1, 1)
+    ax.set_yticks([])
+    ax.set_xlabel("price (both sellers, symmetric game)")
+
+    # ---- profit gain Δ
+    published = doc.get("profit_gain_published")
+    if doc.get("profit_gain_mean") is not None:
+        d = float(doc["profit_gain_mean"])
+        lo, hi = doc.get("profit_gain_ci95") or [d, d]
+        bx.errorbar(
+            [0],
+            [d],
+            yerr=[[d - float(lo)], [float(hi) - d]],
+            fmt="o",
+            color="k",
+            ms=8,
+            capsize=8,
+            label="this run, 95% bootstrap CI",
+        )
+        bx.annotate(
+            f"Δ = {d:.3f}\n[{float(lo):.3f}, {float(hi):.3f}]",
+            (0, d),
+            xytext=(14, -22),
+            textcoords="offset points",
+            fontsize=9,
+        )
+    if published is not None:
+        bx.axhline(float(published), color="tab:green", ls="--", label=f"published ≈ {published:g}")
+    bx.axhline(0, color="tab:blue", lw=0.8, ls=":", label="Nash (Δ = 0)")
+    bx.axhline(1, color="tab:red", lw=0.8, ls=":", label="monopoly (Δ = 1)")
+    bx.set_xlim(-1, 1)
+    bx.set_xticks([])
+    bx.set_ylim(-0.05, 1.1)
+    bx.set_ylabel(f"average profit gain Δ ({on})")
+    bx.set_title("Profit gain vs Calvano et al. (2020)", fontsize=10)
+    bx.legend(fontsize=7.5, loc="lower center")
+    bx.grid(axis="y", alpha=0.3)
+
+    # ---- time
+    bars = [
+        (key, label)
+        for key, label in (
+            ("wall_seconds", "wall clock"),
+            ("cpu_seconds_per_job", "CPU per job"),
+            ("cpu_seconds", "CPU, all jobs"),
+        )
+        if doc.get(key) is not None
+    ]
+    vals = [float(doc[k]) for k, _ in bars]
+    y = np.arange(len(bars))[::-1]
+    cx.barh(y, vals, color=["tab:blue", "tab:cyan", "tab:gray"][: len(bars)], alpha=0.85)
+    for yi, v in zip(y, vals, strict=True):
+        cx.annotate(f"{v:.0f} s", (v, yi), xytext=(3, 0), textcoords="offset points", va="center")
+    cx.set_yticks(y, [b[1] for b in bars])
+    top = max(vals, default=1.0)
+    found = re.search(r"<\s*([\d.]+)\s*s", str(doc.get("goal", "")))
+    if found:
+        goal_s = float(found.group(1))
+        cx.axvline(goal_s, color="tab:green", ls="--", label=f"goal < {goal_s:g} s")
+        top = max(top, goal_s)
+        cx.legend(fontsize=8, loc="lower right")
+    cx.set_xlim(0, top * 1.2)
+    cx.set_xlabel("seconds")
+    periods = doc.get("periods_median")
+    cx.set_title(
+        f"{converged if converged is not None else '?'}/{sessions} sessions converged"
+        + (f" (median {periods / 1e6:.2f} M periods)" if periods else ""),
+        fontsize=10,
+    )
+    cx.grid(axis="x", alpha=0.3)
+
+    cfg = doc.get("config", {})
+    machine = doc.get("machine", {})
+    paper = "paper settings" if doc.get("paper_settings") else "NOT the paper's settings"
+    fig.suptitle(
+        f"Calvano et al. (2020) baseline, Q-learning ({paper}): α = {cfg.get('alpha', '?')}, "
+        f"β = {cfg.get('beta', '?')}, δ = {cfg.get('delta', '?')}, "
+        f"{sessions} sessions, {doc.get('jobs', '?')} jobs on {machine.get('cpus', '?')} cores",
+        fontsize=10,
+    )
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue())
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=1000, help="sessions S (default 1000)")
@@ -77,7 +216,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--beta", type=float, default=4e-6, help="exploration decay (paper 4e-6)")
     parser.add_argument("--seed", type=int, default=2020)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--plot-only", action="store_true", help="redraw the PNG from the JSON at --out; no run"
+    )
     args = parser.parse_args(argv)
+    png = args.out.with_suffix(".png")
+    if args.plot_only:
+        loaded: dict[str, Any] = json.loads(args.out.read_text())
+        plot(loaded, png)
+        print(f"wrote {png}")
+        return loaded
 
     config = QLearningConfig(beta=args.beta, max_periods=args.cap)
     print(
@@ -144,6 +292,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         },
     }
     atomic_write_bytes(args.out, (json.dumps(doc, indent=2) + "\n").encode())
+    plot(doc, png)
 
     print(
         f"wall {wall:.1f} s, CPU {cpu:.1f} s; converged {doc['converged']}/{args.sessions}; "
@@ -155,7 +304,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"{doc['monopoly_price']:.4f}); Δ = {doc['profit_gain_mean']:.3f} "
         f"[{delta_ci[0]:.3f}, {delta_ci[1]:.3f}] (published ≈ {PUBLISHED_DELTA})"
     )
-    print(f"wrote {args.out}")
+    print(f"wrote {args.out} and {png}")
     return doc
 
 

@@ -30,12 +30,15 @@ optimum (above the best fixed price) within 2 minutes of training on 2 cores.
 Results are reported as measured, misses included, with the machine's load.
 
 Usage: ``python benchmarks/bench_training.py [--budget-s 120] [--eval-every 10000]``.
-Writes ``benchmarks/results/training.json`` and prints a summary.
+Writes ``benchmarks/results/training.json`` and ``training.png`` (``--out`` to change)
+and prints a summary; ``--plot-only`` redraws the figure from an existing JSON without
+training.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import math
 import os
@@ -192,6 +195,150 @@ def sb3_default_fps(make_env: Callable[[], gym.Env], frames: int) -> dict[str, f
     return {"frames": int(model.num_timesteps), "wall_s": round(wall, 2), "fps": frames / wall}
 
 
+def _count(n: Any) -> str:
+    """``n`` with thousands separators, or ``?`` when the JSON lacks it."""
+    return f"{n:,}" if isinstance(n, int | float) else "?"
+
+
+def plot(doc: dict[str, Any], path: Path) -> None:
+    """Left: PPO's learning curve in % of the DP optimum. Right: training frames/s.
+
+    The curve is the exact value of each evaluation (and Monte Carlo with its 95% CI)
+    against training seconds, with lines at 100%, 99% and the best fixed price; the
+    bars are our PPO against SB3-default PPO on CartPole and on the same market, with
+    the 5× goal. Drawn from the JSON document alone; written atomically to ``path``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ppo = doc.get("ppo", {})
+    curve = ppo.get("curve", [])
+    train_s_final = ppo.get("train_s")
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 4.8), gridspec_kw={"width_ratios": [3, 2]})
+
+    # ---- learning curve
+    lowest = [100.0 * float(doc.get("best_fixed_share", 0.99))]
+    if curve:
+        t = np.array([float(c["train_s"]) for c in curve])
+        exact = np.array([100.0 * float(c["exact_share"]) for c in curve])
+        ax.plot(t, exact, "o-", color="tab:blue", ms=4, label="PPO, exact value (enumerated)")
+        lowest.append(float(exact.min()))
+        if all("mc_share" in c for c in curve):
+            mc = np.array([100.0 * float(c["mc_share"]) for c in curve])
+            ci = np.array([100.0 * float(c.get("mc_share_ci95", 0.0)) for c in curve])
+            ax.errorbar(
+                t,
+                mc,
+                yerr=ci,
+                fmt="s",
+                ms=3,
+                color="tab:orange",
+                alpha=0.7,
+                capsize=2,
+                label=f"PPO, Monte Carlo ({_count(ppo.get('eval_episodes'))} seasons, 95% CI)",
+            )
+            lowest.append(float((mc - ci).min()))
+    if "final_mc_share" in ppo and train_s_final is not None:
+        ax.errorbar(
+            [float(train_s_final)],
+            [100.0 * float(ppo["final_mc_share"])],
+            yerr=[100.0 * float(ppo.get("final_mc_share_ci95", 0.0))],
+            fmt="*",
+            ms=10,
+            color="tab:purple",
+            capsize=3,
+            label=f"final policy, Monte Carlo ({_count(ppo.get('final_episodes'))} fresh seasons)",
+        )
+    ax.axhline(100.0, color="k", lw=1, label="DP optimum (100%)")
+    ax.axhline(99.0, color="tab:green", lw=1, ls="--", label="99% of the optimum")
+    if "best_fixed_share" in doc:
+        price = doc.get("best_fixed_price")
+        ax.axhline(
+            100.0 * float(doc["best_fixed_share"]),
+            color="tab:red",
+            lw=1,
+            ls=":",
+            label=f"best fixed price {price:g} (exact)" if price is not None else "best fixed",
+        )
+    for key, text in (
+        ("seconds_to_99pct", "first ≥ 99%"),
+        ("seconds_to_stay_above_99pct", "stays ≥ 99%"),
+    ):
+        if ppo.get(key) is not None:
+            ax.axvline(float(ppo[key]), color="grey", lw=0.8, ls="-.")
+            ax.annotate(
+                f"{text}: {float(ppo[key]):.0f} s",
+                (float(ppo[key]), 100.0),
+                xytext=(3, -12),
+                textcoords="offset points",
+                fontsize=8,
+                color="dimgrey",
+            )
+    ax.set_ylim(min(lowest) - 0.6, 100.6)
+    ax.set_xlim(left=0)
+    ax.set_xlabel("training seconds (evaluation excluded)")
+    ax.set_ylabel("expected season profit, % of the DP optimum")
+    frames, train_s = ppo.get("frames"), ppo.get("train_s")
+    done = f": {frames:,} frames in {train_s:.0f} s" if frames and train_s else ""
+    ax.set_title(f"PPO (our defaults) on {doc.get('env_id', '?')}{done}", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7.5, loc="lower right", bbox_to_anchor=(1.0, 0.08))
+
+    # ---- frames/s
+    sb3 = doc.get("sb3_default_ppo", {})
+    bars: list[tuple[str, float, str]] = []
+    for key, label in (("cartpole_before", "before"), ("cartpole_after", "after")):
+        if key in sb3:
+            bars.append(
+                (f"SB3 default PPO\nCartPole-v1, 8 envs ({label})", sb3[key]["fps"], "tab:gray")
+            )
+    if "markdown_dummy8" in sb3:
+        bars.append(
+            ("SB3 default PPO\nMarkdown-v0, 8 envs", sb3["markdown_dummy8"]["fps"], "tab:gray")
+        )
+    if "fps" in ppo:
+        n_envs = ppo.get("hyperparams", {}).get("n_envs")
+        envs = f", {n_envs} batched" if n_envs else ""
+        bars.append((f"our PPO defaults\nMarkdown-v0{envs}", ppo["fps"], "tab:blue"))
+    y = np.arange(len(bars))[::-1]
+    fps = [float(b[1]) for b in bars]
+    bx.barh(y, fps, color=[b[2] for b in bars], alpha=0.85)
+    for yi, v in zip(y, fps, strict=True):
+        bx.annotate(
+            f"{v:,.0f}", (v, yi), xytext=(3, 0), textcoords="offset points", va="center", fontsize=8
+        )
+    bx.set_yticks(y, [b[0] for b in bars], fontsize=8)
+    top = max(fps, default=1.0)
+    if "cartpole_fps" in sb3:
+        goal = 5.0 * float(sb3["cartpole_fps"])
+        bx.axvline(goal, color="tab:green", ls="--", lw=1, label="goal: 5× SB3 default on CartPole")
+        top = max(top, goal)
+        bx.legend(fontsize=8, loc="lower right")
+    bx.set_xlim(0, top * 1.25)
+    bx.set_xlabel("training frames per second (env steps incl. updates)")
+    speedup = doc.get("speedup_vs_cartpole")
+    bx.set_title(
+        "Training speed" + (f": {speedup:.1f}× SB3 default on CartPole" if speedup else ""),
+        fontsize=10,
+    )
+    bx.grid(axis="x", alpha=0.3)
+    machine = doc.get("machine", {})
+    load = machine.get("load_avg_before")
+    fig.suptitle(
+        f"{machine.get('cpus', '?')} cores, torch threads {machine.get('torch_threads', '?')}"
+        + (f", load average before {load[0]:.1f}" if load else "")
+        + f"; torch {machine.get('torch', '?')}, SB3 {machine.get('stable_baselines3', '?')}",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--budget-s", type=float, default=120.0, help="training wall budget")
@@ -201,7 +348,15 @@ def main() -> None:
     parser.add_argument("--baseline-frames", type=int, default=32_768)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--plot-only", action="store_true", help="redraw the PNG from the JSON at --out; no run"
+    )
     args = parser.parse_args()
+    png = args.out.with_suffix(".png")
+    if args.plot_only:
+        plot(json.loads(args.out.read_text()), png)
+        print(f"wrote {png}")
+        return
     torch.set_num_threads(1)
     load_before = os.getloadavg()
 
@@ -311,7 +466,8 @@ def main() -> None:
         },
     }
     atomic_write_bytes(args.out, (json.dumps(doc, indent=2) + "\n").encode())
-    print(f"wrote {args.out}")
+    plot(doc, png)
+    print(f"wrote {args.out} and {png}")
 
 
 if __name__ == "__main__":

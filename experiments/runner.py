@@ -353,12 +353,20 @@ def _limit_threads() -> None:
 
 @contextlib.contextmanager
 def _torch_threads() -> Iterator[None]:
-    """Limit torch to one thread inside a cell and restore the caller's setting."""
+    """Limit torch and numpy's BLAS to one thread inside a cell; restore the caller's setting.
+
+    The environment variables of :func:`_limit_threads` only reach libraries loaded
+    after them, so a cell run in the main process (``--jobs 1``) limits the BLAS
+    already loaded with ``threadpoolctl``.
+    """
+    from threadpoolctl import threadpool_limits
+
     torch = sys.modules.get("torch")
     before = torch.get_num_threads() if torch is not None else None
     _limit_threads()
     try:
-        yield
+        with threadpool_limits(limits=1):
+            yield
     finally:
         torch = sys.modules.get("torch")
         if torch is not None and before is not None:
