@@ -119,6 +119,10 @@ class PricingAgent(ABC):
     kind: ClassVar[str] = ""
     #: Whether :meth:`update` learns (reports and runners use it to decide on training).
     learns: ClassVar[bool] = False
+    #: Whether :meth:`act` also takes a (B, d) batch of observations, returning one action
+    #: per row, as a pure function of the observation (no randomness, no per-episode
+    #: state); evaluation then plays many episodes at once in a batched market.
+    batch_act: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

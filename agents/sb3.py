@@ -610,7 +610,7 @@ def make_vec_env(
 
     ``seed`` seeds market i with ``seed + i`` at the first reset.
     """
-    from pricegym.envs.vector import MarketVectorEnv, SB3VecEnv
+    from pricegym.envs.vector import MarketVectorEnv, SB3VecEnv, plain_market
 
     if vectorize not in ("auto", "batched", "dummy"):
         raise ConfigError(f"vectorize={vectorize!r} must be 'auto', 'batched' or 'dummy'.")
@@ -640,7 +640,7 @@ def make_vec_env(
         else:
             venv = DummyVecEnv([lambda: gym.make(env)] * n_envs)
     elif isinstance(env, gym.Env):
-        market = _plain_market(env)
+        market = plain_market(env)
         if market is not None and vectorize != "dummy":
             base, limit = market
             venv = SB3VecEnv(
@@ -669,21 +669,6 @@ def make_vec_env(
     if seed is not None:
         venv.seed(seed)
     return venv
-
-
-def _plain_market(env: gym.Env) -> tuple[Any, int | None] | None:
-    """(the PricingEnv, its TimeLimit) when ``env`` is one behind standard wrappers only."""
-    from pricegym.envs.market import PricingEnv
-
-    limit = None
-    e: Any = env
-    while isinstance(e, gym.Wrapper):
-        if isinstance(e, gym.wrappers.TimeLimit):
-            limit = e._max_episode_steps
-        elif not isinstance(e, gym.wrappers.OrderEnforcing | gym.wrappers.PassiveEnvChecker):
-            return None
-        e = e.env
-    return (e, limit) if isinstance(e, PricingEnv) else None
 
 
 def _env_id(env: Any) -> str | None:
@@ -792,6 +777,7 @@ class SB3Agent(PricingAgent):
     kind = "sb3"
     #: Learns offline through :meth:`train`; ``update`` does nothing.
     learns: ClassVar[bool] = False
+    batch_act: ClassVar[bool] = True
 
     def __init__(
         self,

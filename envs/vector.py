@@ -78,7 +78,7 @@ from pricegym.envs.config import MarketConfig
 from pricegym.envs.market import PRICE_OBS_CAP, SALES_OBS_CAP, PricingEnv, Rival
 from pricegym.errors import ConfigError, ExtrapolationWarning, ModelError
 
-__all__ = ["RESET_KEYS", "STEP_KEYS", "MarketVectorEnv", "SB3VecEnv"]
+__all__ = ["RESET_KEYS", "STEP_KEYS", "MarketVectorEnv", "SB3VecEnv", "plain_market"]
 
 #: Draws per market per chunk of the buffered streams (uniform doubles, normals).
 UNIFORM_CHUNK = 1024
@@ -1078,6 +1078,21 @@ class MarketVectorEnv(VectorEnv):
             "t": self.start_t + k,
         }
         return obs, profit, terminated, truncated, info
+
+
+def plain_market(env: gym.Env) -> tuple[PricingEnv, int | None] | None:
+    """(the ``PricingEnv``, its ``TimeLimit`` or None) when ``env`` is one behind gymnasium's
+    standard wrappers only (``TimeLimit``, ``OrderEnforcing``, ``PassiveEnvChecker``) — the
+    envs a :class:`MarketVectorEnv` can batch exactly; None for anything else."""
+    limit = None
+    e: Any = env
+    while isinstance(e, gym.Wrapper):
+        if isinstance(e, gym.wrappers.TimeLimit):
+            limit = e._max_episode_steps
+        elif not isinstance(e, gym.wrappers.OrderEnforcing | gym.wrappers.PassiveEnvChecker):
+            return None
+        e = e.env
+    return (e, limit) if isinstance(e, PricingEnv) else None
 
 
 def _mask(b: int, rows: np.ndarray) -> np.ndarray:

@@ -311,6 +311,7 @@ def play_episodes(
     agent_seeds: Sequence[int],
     *,
     learn: bool = False,
+    batch: bool | None = None,
 ) -> list[dict[str, Any]]:
     """Play one episode per seed pair in a single-seller gymnasium env; one stats dict each.
 
@@ -318,7 +319,37 @@ def play_episodes(
     ``env_seeds[i]`` and the agent with ``agent_seeds[i]``; with ``learn`` the agent's
     ``update`` sees every transition (with ``info`` when it takes one). The dicts hold
     the value columns of :data:`COLUMNS` (profit … steps).
+
+    ``batch``: play all episodes at once, episode i in market i of a
+    :class:`~pricegym.envs.vector.MarketVectorEnv` seeded with ``env_seeds[i]``, the
+    agent acting on the whole batch — the same numbers as one episode after another
+    (the batched market equals B single markets, and a ``batch_act`` agent is a pure
+    function of the observation), one policy call per period instead of one per
+    period and episode. ``None`` (default): batched when that is possible (agent
+    with ``batch_act``, no learning, a ``PricingEnv`` behind standard wrappers only,
+    more than one episode).
     """
+    from pricegym.envs.vector import plain_market
+
+    if len(env_seeds) != len(agent_seeds):
+        raise ConfigError(
+            f"{len(env_seeds)} env seeds but {len(agent_seeds)} agent seeds; pass one of each "
+            "per episode."
+        )
+    market = plain_market(env)
+    possible = not learn and getattr(agent, "batch_act", False) and market is not None
+    if batch is None:
+        batch = possible and len(env_seeds) > 1
+    elif batch and not possible:
+        raise ConfigError(
+            f"batch=True needs an agent whose act takes a batch (batch_act: "
+            f"{getattr(agent, 'batch_act', False)}), learn=False (got {learn}) and a "
+            "PricingEnv behind gymnasium's standard wrappers only; pass batch=None to choose "
+            "automatically."
+        )
+    if batch:
+        assert market is not None
+        return _play_batched(agent, *market, env_seeds, agent_seeds)
     update = _updater(agent) if learn else None
     rows = []
     for env_seed, agent_seed in zip(env_seeds, agent_seeds, strict=True):
@@ -346,6 +377,66 @@ def play_episodes(
                 break
         rows.append(_row(profit, revenue, units, prices, lost, steps, stock))
     return rows
+
+
+def _play_batched(
+    agent: Any,
+    market: Any,
+    limit: int | None,
+    env_seeds: Sequence[int],
+    agent_seeds: Sequence[int],
+) -> list[dict[str, Any]]:
+    """:func:`play_episodes` with every episode in one batched market (see ``batch`` there).
+
+    Each total is summed period by period in the same order as the episode loop, so
+    the rows are equal, not just close.
+    """
+    from pricegym.envs.vector import MarketVectorEnv
+
+    b = len(env_seeds)
+    venv = MarketVectorEnv(
+        market.kernel, market.config, num_envs=b, rivals=market.rivals, max_episode_steps=limit
+    )
+    try:
+        obs, info = venv.reset(seed=[int(s) for s in env_seeds])
+        agent.reset(seed=int(agent_seeds[0]))  # a pure policy: no per-episode state to reset
+        stock = np.asarray(info.get("inventory", np.full(b, math.inf)), dtype=np.float64).copy()
+        totals = {k: np.zeros(b) for k in ("profit", "revenue", "units", "prices", "lost")}
+        steps = np.zeros(b, dtype=np.int64)
+        live = np.ones(b, dtype=bool)
+        while live.any():
+            action = agent.act(obs)
+            obs, reward, terminated, truncated, info = venv.step(action)
+            sold = np.asarray(info.get("sales", info.get("quantity", np.zeros(b))), np.float64)
+            price = np.asarray(info.get("price", np.full(b, math.nan)), np.float64)
+            revenue = info.get("revenue")
+            revenue = price * sold if revenue is None else np.asarray(revenue, np.float64)
+            for key, value in (
+                ("profit", np.asarray(reward, np.float64)),
+                ("revenue", revenue),
+                ("units", sold),
+                ("prices", price),
+                ("lost", np.asarray(info.get("lost_sales", np.zeros(b)), np.float64)),
+            ):
+                totals[key][live] += value[live]
+            replenished = np.asarray(info.get("replenished", np.zeros(b)), np.float64)
+            stock[live] += replenished[live]
+            steps[live] += 1
+            live &= ~(np.asarray(terminated) | np.asarray(truncated))
+    finally:
+        venv.close()
+    return [
+        _row(
+            totals["profit"][i],
+            totals["revenue"][i],
+            totals["units"][i],
+            totals["prices"][i],
+            totals["lost"][i],
+            int(steps[i]),
+            float(stock[i]),
+        )
+        for i in range(b)
+    ]
 
 
 def play_oligopoly(
@@ -455,6 +546,7 @@ def evaluate(
     market_name: str | None = None,
     bind: bool = True,
     learn: bool = False,
+    batch: bool | None = None,
 ) -> pd.DataFrame:
     """Play ``agent`` for ``episodes`` episodes in ``market``; one tidy row per episode.
 
@@ -478,6 +570,8 @@ def evaluate(
             agent bound to an equivalent market (e.g. a policy evaluated in another
             fitted market, as in cross-model evaluation).
         learn: let the agent ``update`` on every transition (online learners).
+        batch: play the episodes at once in a batched market (same numbers, one
+            policy call per period); None: whenever possible (see :func:`play_episodes`).
 
     Returns:
         A DataFrame with the columns of :data:`COLUMNS` (plus ``delta`` in an oligopoly).
@@ -534,7 +628,7 @@ def evaluate(
             label = getattr(env_spec, "id", None) or type(env.unwrapped).__name__
         if bind:
             agent.bind(env)
-        stats = play_episodes(agent, env, env_seeds, agent_seeds, learn=learn)
+        stats = play_episodes(agent, env, env_seeds, agent_seeds, learn=learn, batch=batch)
     rows = [
         {"market": label, "agent": agent_name, "seed": int(seed), "episode": e, **s}
         for e, s in enumerate(stats)

@@ -167,3 +167,26 @@ def test_registered_env_id_as_market():
     assert set(table["market"]) == {"pricegym/Markdown-v0"}
     se = table["profit"].std(ddof=1) / math.sqrt(len(table))
     assert abs(table["profit"].mean() - value) < 4 * se
+
+
+@pytest.mark.parametrize("action", ["discrete", "continuous"])
+def test_batched_evaluation_equals_episode_by_episode(action):
+    from pricegym.agents.sb3 import SB3Agent
+
+    truth = ExponentialTruth(a=A, alpha=ALPHA)
+    env = PricingEnv(truth, {**MARKDOWN["options"], "action": action})
+    agent = SB3Agent("ppo", seed=0)
+    agent.train(env, total_timesteps=2048)
+    assert agent.batch_act
+    one_by_one = evaluate(agent, env, episodes=12, seed=3, batch=False)
+    batched = evaluate(agent, env, episodes=12, seed=3, batch=True)
+    pd.testing.assert_frame_equal(one_by_one, batched)
+    assert one_by_one["steps"].nunique() > 1  # stock-outs end some episodes early
+    pd.testing.assert_frame_equal(batched, evaluate(agent, env, episodes=12, seed=3))  # auto
+
+
+def test_batched_evaluation_is_refused_where_it_cannot_be_exact():
+    truth = ExponentialTruth(a=A, alpha=ALPHA)
+    env = PricingEnv(truth, MARKDOWN["options"])
+    with pytest.raises(ConfigError, match="batch_act"):
+        evaluate(FixedPrice(price=2.5), env, episodes=3, seed=0, batch=True)
