@@ -364,6 +364,18 @@ def _continuation(pmf: np.ndarray, v_next: np.ndarray, lag: np.ndarray | None) -
     return signal.fftconvolve(pmf, vz[None, :], axes=1)[:, : v_next.shape[0]].T
 
 
+def _continuation_each(pmf: np.ndarray, v_next: np.ndarray, lag: np.ndarray | None) -> np.ndarray:
+    """:func:`_continuation` with each price's own next-period values: ``v_next`` is (X + 1, n),
+    C[x, p] = sum_{s<x} pmf[p, s]·V[x − s, p]."""
+    size = v_next.shape[0]
+    if lag is not None and lag.size * pmf.shape[0] <= 8 * _DIRECT_LIMIT:
+        lagged = np.where((lag > 0)[:, :, None], v_next[np.maximum(lag, 0)], 0.0)  # (X+1, d, n)
+        return np.einsum("xsp,ps->xp", lagged, pmf)
+    vz = v_next.T.copy()
+    vz[:, 0] = 0.0
+    return signal.fftconvolve(pmf, vz, axes=1)[:, :size].T
+
+
 def _best(q: np.ndarray) -> np.ndarray:
     """Row-wise argmax; values within a relative 1e-12 of the row's best count as ties,
     which go to the lowest grid index (so rounding noise never decides between equals)."""
@@ -381,7 +393,7 @@ def _backward(market: _Market, policy: np.ndarray | None) -> tuple[np.ndarray, n
     the expected demand repeats from period to period.
     """
     mu, prices = market.mu, market.prices
-    horizon, n = mu.shape
+    horizon = mu.shape[0]
     xs = market.max_stock
     value = np.zeros((horizon + 1, xs + 1))
     action = np.zeros((horizon, xs + 1), dtype=np.int64)
@@ -394,30 +406,56 @@ def _backward(market: _Market, policy: np.ndarray | None) -> tuple[np.ndarray, n
         return value, action
 
     stock = np.arange(xs + 1)
-    cache: tuple[bytes, tuple[Any, ...]] | None = None
+    tables = _PeriodTables(market)
     for k in range(horizon - 1, -1, -1):
-        v_next = value[k + 1]
-        every = market.replenish_every
-        if every is not None and k < horizon - 1 and (k + 1) % every == 0:
-            v_next = v_next[np.maximum(stock, market.replenish_to)]
-        key = mu[k].tobytes()
-        if cache is None or cache[0] != key:
-            pmf, sf = _demand_tables(market.noise, mu[k], xs)
-            # E[min(D, x)] = sum_{s<x} P(D > s); P(D >= x) = sf[x − 1] ("sells out")
-            sales = np.vstack([np.zeros(n), np.cumsum(sf[:, :xs].T, axis=0)])
-            sells_out = np.vstack([np.ones(n), sf[:, :xs].T])
-            d_max = pmf.shape[1]
-            direct = (xs + 1) * d_max <= _DIRECT_LIMIT
-            lag = stock[:, None] - np.arange(d_max)[None, :] if direct else None
-            cache = (key, (pmf, sales, sells_out, lag))
-        pmf, sales, sells_out, lag = cache[1]
-        carry = market.holding - (market.salvage if k == horizon - 1 else 0.0)
-        reward = (margin + carry)[None, :] * sales - carry * stock[:, None]
+        v_next = tables.restocked(value[k + 1], k)
+        pmf, reward, sells_out, lag = tables(k)
         q = reward + _continuation(pmf, v_next, lag) + sells_out * v_next[0]  # (X + 1, n)
         act = _best(q) if policy is None else policy[k]
         action[k] = act
         value[k] = q[stock, act]
     return value, action
+
+
+class _PeriodTables:
+    """Per-period tables of the backward recursion, reused while expected demand repeats.
+
+    ``tables(k)`` = (pmf (n, d_max), reward (X + 1, n), sells_out (X + 1, n), lag):
+    expected sales E[min(D, x)] = sum_{s<x} P(D > s) by a cumulative sum, P(D >= x)
+    ("sells out"), the period's reward with holding cost (and salvage in the last
+    period), and the lag table of :func:`_continuation` (None: use the FFT).
+    """
+
+    def __init__(self, market: _Market) -> None:
+        self.market = market
+        self.stock = np.arange(market.max_stock + 1)
+        self._cache: tuple[bytes, tuple[Any, ...]] | None = None
+
+    def restocked(self, v_next: np.ndarray, k: int) -> np.ndarray:
+        """Next period's values seen from period k, after a replenishment between them."""
+        m = self.market
+        every = m.replenish_every
+        if every is not None and k < m.mu.shape[0] - 1 and (k + 1) % every == 0:
+            return v_next[np.maximum(self.stock, m.replenish_to)]
+        return v_next
+
+    def __call__(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        m = self.market
+        xs, n = m.max_stock, m.prices.shape[0]
+        key = m.mu[k].tobytes()
+        if self._cache is None or self._cache[0] != key:
+            pmf, sf = _demand_tables(m.noise, m.mu[k], xs)
+            # E[min(D, x)] = sum_{s<x} P(D > s); P(D >= x) = sf[x − 1] ("sells out")
+            sales = np.vstack([np.zeros(n), np.cumsum(sf[:, :xs].T, axis=0)])
+            sells_out = np.vstack([np.ones(n), sf[:, :xs].T])
+            d_max = pmf.shape[1]
+            direct = (xs + 1) * d_max <= _DIRECT_LIMIT
+            lag = self.stock[:, None] - np.arange(d_max)[None, :] if direct else None
+            self._cache = (key, (pmf, sales, sells_out, lag))
+        pmf, sales, sells_out, lag = self._cache[1]
+        carry = m.holding - (m.salvage if k == m.mu.shape[0] - 1 else 0.0)
+        reward = (m.prices - m.cost + carry)[None, :] * sales - carry * self.stock[:, None]
+        return pmf, reward, sells_out, lag
 
 
 def solve_dp(
@@ -516,13 +554,19 @@ def fixed_price_values(
 ) -> np.ndarray:
     """Exact expected season profit of charging each grid price all season, shape (n,)."""
     market = _market(kernel_or_model, config, max_cells)
-    shape = (market.mu.shape[0], market.max_stock + 1)
-    return np.array(
-        [
-            _backward(market, np.full(shape, i))[0][0, market.inventory or 0]
-            for i in range(market.prices.shape[0])
-        ]
-    )
+    mu = market.mu
+    if market.inventory is None:  # unlimited stock: the sum of (p − c)·mu, summed as _backward
+        q = (market.prices - market.cost)[None, :] * mu
+        return np.cumsum(q[::-1], axis=0)[-1]
+    # Every price's value recursion at once: column i is "price i all season", so the
+    # work is that of one policy evaluation, not one per price (O(n²) before).
+    tables = _PeriodTables(market)
+    value = np.zeros((market.max_stock + 1, market.prices.shape[0]))
+    for k in range(mu.shape[0] - 1, -1, -1):
+        v_next = tables.restocked(value, k)
+        pmf, reward, sells_out, lag = tables(k)
+        value = reward + _continuation_each(pmf, v_next, lag) + sells_out * v_next[0][None, :]
+    return value[market.inventory]
 
 
 # ==================================================================== Gallego & van Ryzin

@@ -522,3 +522,23 @@ def test_same_seed_same_monte_carlo() -> None:
     c = _monte_carlo(env, agent, 200, seed=12)
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        SMALL,
+        {**SMALL, "holding_cost": 0.05, "salvage_value": 0.3},
+        {**SMALL, "inventory": 3, "replenish_every": 2, "replenish_to": 3},
+        {**SMALL, "inventory": None},
+        {"n_prices": 5, "p_min": 0.5, "p_max": 4.0, "horizon": 6, "inventory": 400},  # FFT
+    ],
+    ids=["plain", "holding_salvage", "replenishment", "unlimited", "large_stock"],
+)
+def test_fixed_price_values_equal_one_policy_evaluation_per_price(config) -> None:
+    # All prices are evaluated in one recursion; each must equal its own evaluation.
+    truth = ExponentialTruth(60.0 if config.get("inventory") == 400 else 6.0, 0.25)
+    fixed = fixed_price_values(truth, config)
+    n = fixed.shape[0]
+    each = [evaluate_policy(truth, config, i).expected_value for i in range(n)]
+    np.testing.assert_allclose(fixed, each, rtol=1e-12, atol=1e-12)
