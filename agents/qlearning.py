@@ -53,6 +53,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -261,6 +262,61 @@ class QLearningResult:
             "seed": self.seed,
             "seconds": self.seconds,
         }
+
+    #: ``format`` of the files :meth:`save` writes.
+    FILE_FORMAT: ClassVar[str] = "pricegym.qlearning-result"
+    _ARRAYS: ClassVar[tuple[str, ...]] = (
+        "grid",
+        "nash_prices",
+        "monopoly_prices",
+        "nash_profits",
+        "monopoly_profits",
+        "converged",
+        "periods",
+        "strategies",
+        "final_state",
+        "cycle_length",
+        "prices",
+        "profits",
+        "profit_gain",
+        "delta",
+    )
+
+    def save(self, path: str | Path) -> Path:
+        """Write the result to ``path`` (.json: config, seed, seconds) and its ``.npz``
+        (every array, the Q-tables if kept) atomically, without pickle; returns the JSON path."""
+        from pricegym.demand.io import write_model_files
+
+        arrays = {name: getattr(self, name) for name in self._ARRAYS}
+        if self.q is not None:
+            arrays["q"] = self.q
+        document = {"config": asdict(self.config), "seed": self.seed, "seconds": self.seconds}
+        return write_model_files(path, document, arrays, fmt=self.FILE_FORMAT)
+
+    @classmethod
+    def load(cls, path: str | Path) -> QLearningResult:
+        """Read a result written by :meth:`save` (arrays checked against their sha256).
+
+        Raises:
+            ModelFileError: not such a file, altered or missing arrays.
+        """
+        from pricegym.demand.io import read_model_files
+        from pricegym.errors import ModelFileError
+
+        doc, arrays = read_model_files(path, fmt=cls.FILE_FORMAT)
+        missing = [name for name in cls._ARRAYS if name not in arrays]
+        if missing:
+            raise ModelFileError(
+                f"{str(path)!r} lacks the array(s) {missing}; the file is incomplete — "
+                "re-run and save again."
+            )
+        return cls(
+            config=QLearningConfig.from_dict(doc["config"]),
+            seed=doc.get("seed"),
+            q=arrays.get("q"),
+            seconds=float(doc.get("seconds", 0.0)),
+            **{name: arrays[name] for name in cls._ARRAYS},
+        )
 
     def agent(self, session: int, seller: int, **params: Any) -> QLearningAgent:
         """Seller ``seller`` of session ``session`` as a greedy :class:`QLearningAgent`.

@@ -32,7 +32,11 @@ __all__ = [
 FORMAT = "pricegym.demand-model"
 FORMAT_VERSION = 1
 #: How messages name each kind of file.
-_WHAT = {FORMAT: "pricegym demand model", "pricegym.agent": "pricegym agent"}
+_WHAT = {
+    FORMAT: "pricegym demand model",
+    "pricegym.agent": "pricegym agent",
+    "pricegym.qlearning-result": "pricegym Q-learning result",
+}
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

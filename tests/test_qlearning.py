@@ -325,3 +325,27 @@ def test_calvano_baseline_sessions_converge_between_nash_and_monopoly():
     assert r.nash_prices[0] < price < r.monopoly_prices[0], price
     # Supra-competitive: well above Nash profits (Δ ≈ 0.75 at this β over 1,000 sessions).
     assert 0.5 < r.delta.mean() < 1.0, r.delta.mean()
+
+
+def test_result_save_load_round_trip_without_pickle(tmp_path):
+    r = run_sessions(SMALL, 3, FAST, seed=2)
+    path = r.save(tmp_path / "sessions")
+    assert path.suffix == ".json" and path.with_suffix(".npz").is_file()
+    back = type(r).load(path)
+    assert back.config == r.config and back.seed == 2 and back.seconds == r.seconds
+    for name in ("q", "strategies", "periods", "converged", "delta", "prices", "grid"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(r, name))
+        assert getattr(back, name).dtype == getattr(r, name).dtype
+    assert back.summary() == r.summary()
+    agent = back.agent(1, 0)
+    np.testing.assert_array_equal(agent.strategy, r.strategies[1, 0])
+    lean = run_sessions(SMALL, 2, FAST, seed=2, keep_q=False)
+    assert type(r).load(lean.save(tmp_path / "lean")).q is None
+
+
+def test_result_load_refuses_other_files(tmp_path):
+    from pricegym.errors import ModelFileError
+
+    agent_file = QLearningAgent.from_market(SMALL).save(tmp_path / "agent")
+    with pytest.raises(ModelFileError, match="Q-learning result"):
+        run_sessions(SMALL, 1, {"max_periods": 5}, seed=0).load(agent_file)
