@@ -1,4 +1,4 @@
-"""B single-seller markets stepped together: :class:`MarketVectorEnv` and its SB3 adapter.
+"""B single-seller markets stepped together: :class:`MarketVectorEnv`.
 
 :class:`MarketVectorEnv` is the batched twin of
 :class:`~pricegym.envs.market.PricingEnv`, as gymnasium's ``CartPoleVectorEnv`` is
@@ -7,8 +7,9 @@ of ``CartPoleEnv``: B markets with the same kernel and
 with exactly the semantics of B ``PricingEnv`` s in a
 :class:`gymnasium.vector.SyncVectorEnv` — same observations, rewards, ``info``
 (gymnasium's dict of arrays with ``_key`` masks), termination and truncation, and
-the same random draws. :class:`SB3VecEnv` exposes it through stable-baselines3's
-own :class:`~stable_baselines3.common.vec_env.VecEnv` API.
+the same random draws. :class:`~pricegym.envs.sb3_vec.SB3VecEnv` (in
+:mod:`pricegym.envs.sb3_vec`, importable from here too) exposes it through
+stable-baselines3's own :class:`~stable_baselines3.common.vec_env.VecEnv` API.
 
 Same seeds, same trajectories
 -----------------------------
@@ -18,20 +19,8 @@ keeps each market's stream going (autoresets never reseed). Every market then
 consumes its own stream in ``PricingEnv``'s order — at reset the competitor path of
 the episode, each period its demand draw — so market i of the batch and a
 ``PricingEnv`` reset with seed s + i produce the same observations, rewards and
-flags. Calling a generator once per market per step would cost B Python calls per
-step, so each market's stream is drawn **ahead in chunks** (one call per market
-every few hundred periods) and consumed in numpy:
-
-- Poisson demand (and NB2 with α = 0): chunks of uniform doubles, turned into
-  Poisson draws by numpy's own ``random_poisson`` compiled over the buffers (the
-  multiplication method below λ = 10, Hörmann's PTRS from 10 up;
-  :mod:`pricegym.envs._poisson`), consuming exactly the doubles numpy's
-  generator would. A competitor path drawn at a reset
-  first rewinds the generator to the market's position (``PCG64.advance``).
-- log-normal demand: chunks of standard normals (competitor paths are normals too).
-- no noise: nothing per step; competitor paths from the generator directly.
-- NB2 with α > 0 (a gamma draw before the Poisson) and kernels with their own
-  ``sample``: one generator call per market per step (the slow, exact path).
+flags. The streams are drawn ahead in chunks and consumed in numpy; how, for each
+kind of demand noise, is told in :mod:`pricegym.envs._streams`.
 
 Expected demand is computed as ``PricingEnv`` computes it: for a stateless kernel
 with deterministic competitor prices, a table over periods × grid prices (or the
@@ -55,36 +44,31 @@ import copy
 import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
-from gymnasium import spaces
 from gymnasium.error import InvalidAction, ResetNeeded
-from gymnasium.utils import seeding
 from gymnasium.vector import AutoresetMode, SyncVectorEnv, VectorEnv
 from gymnasium.vector.utils import batch_space
-from stable_baselines3.common.vec_env import VecEnv
-from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
 
+from pricegym._lazy import lazy_exports
 from pricegym.demand.features import MarketContext
 from pricegym.demand.kernels import DemandKernel
-from pricegym.demand.noise import NoiseModel
 from pricegym.demand.statespace import ArimaxKernel
 from pricegym.envs import render as rendering
 from pricegym.envs._fastpath import BLOCK, SMALL_STATE
+from pricegym.envs._streams import _DrawnNormals, _MarketStreams, _noise_kind
 from pricegym.envs.competitors import CompetitorProcess
 from pricegym.envs.config import MarketConfig
 from pricegym.envs.market import PRICE_OBS_CAP, SALES_OBS_CAP, PricingEnv, Rival
-from pricegym.errors import ConfigError, ExtrapolationWarning, ModelError
+from pricegym.errors import ConfigError, ExtrapolationWarning
+
+if TYPE_CHECKING:
+    from pricegym.envs.sb3_vec import SB3VecEnv
 
 __all__ = ["RESET_KEYS", "STEP_KEYS", "MarketVectorEnv", "SB3VecEnv", "plain_market"]
 
-#: Draws per market per chunk of the buffered streams (uniform doubles, normals).
-UNIFORM_CHUNK = 1024
-NORMAL_CHUNK = 512
-#: Largest Poisson mean accepted (numpy's own limit is ~9e18; demand this large is a bug).
-_LAM_MAX = 1e12
 #: ``info`` keys of a step, in ``PricingEnv``'s order, and those a reset also sets.
 STEP_KEYS = (
     "price",
@@ -103,185 +87,6 @@ STEP_KEYS = (
     "t",
 )
 RESET_KEYS = ("t", "inventory", "competitor_prices")
-
-_TWO_128 = 1 << 128
-
-
-# ==================================================================== exact per-market streams
-class _MarketStreams:
-    """One generator per market, seeded as ``PricingEnv.reset`` seeds its ``np_random``.
-
-    ``kind`` says how the per-step draws are served: ``"uniform"`` (chunks of
-    doubles for the numpy Poisson), ``"normal"`` (chunks of standard normals) or
-    ``"direct"`` (the generators are called as needed). Each generator stands right
-    after its market's chunk, so a chunk is a look-ahead of the market's stream and
-    consuming it in order is consuming the stream.
-    """
-
-    def __init__(
-        self, n: int, kind: str, transform: Callable[[np.ndarray], np.ndarray] | None = None
-    ) -> None:
-        self.kind = kind
-        #: an elementwise function of the draws, kept beside them (``draws(rows, True)``)
-        self.transform = transform
-        self.gens: list[np.random.Generator | None] = [None] * n
-        self.chunk = UNIFORM_CHUNK if kind == "uniform" else NORMAL_CHUNK
-        if kind in ("uniform", "normal"):
-            self.buf = np.empty((n, self.chunk))
-            self.flat = self.buf.reshape(-1)
-            self.base = np.arange(n, dtype=np.int64) * self.chunk
-            self.pos = np.full(n, self.chunk, dtype=np.int64)
-            if transform is not None:
-                self.tbuf = np.empty((n, self.chunk))
-                self.tflat = self.tbuf.reshape(-1)
-        #: An upper bound of ``pos.max()``, so that most steps skip the refill check.
-        self.top = self.chunk
-
-    # ---------------------------------------------------------------- seeding
-    def seed(self, rows: Sequence[int], seeds: Sequence[int | None]) -> None:
-        """Gymnasium's seeding: a new generator for a seed, or the first time; else keep."""
-        for i, s in zip(rows, seeds, strict=True):
-            if s is not None or self.gens[i] is None:
-                self.gens[i], _ = seeding.np_random(s)
-                if self.kind != "direct":
-                    self.pos[i] = self.chunk  # the old look-ahead belongs to the old stream
-                    self.top = self.chunk
-
-    def generator(self, i: int) -> np.random.Generator:
-        """Market i's generator at its stream position (a uniform look-ahead is rewound)."""
-        g = self.gens[i]
-        assert g is not None, "market used before it was seeded"
-        if self.kind == "uniform":
-            ahead = self.chunk - int(self.pos[i])
-            if ahead:
-                g.bit_generator.advance(_TWO_128 - ahead)  # PCG64 is a cycle: step back
-            self.pos[i] = self.top = self.chunk
-        elif self.kind == "normal" and self.pos[i] != self.chunk:
-            raise RuntimeError("a normal look-ahead cannot be rewound; take normals instead")
-        return g
-
-    # ---------------------------------------------------------------- chunks
-    def _refill(self, rows: np.ndarray) -> None:
-        chunk = self.chunk
-        uniform = self.kind == "uniform"
-        for i in rows.tolist():
-            p = int(self.pos[i])
-            left = chunk - p
-            row = self.buf[i]
-            if left:
-                row[:left] = row[p:]
-            g = self.gens[i]
-            assert g is not None
-            if uniform:
-                g.random(out=row[left:])
-            else:
-                g.standard_normal(out=row[left:])
-            if self.transform is not None:
-                self.tbuf[i] = self.transform(row)
-            self.pos[i] = 0
-
-    def _ensure(self, rows: np.ndarray | None, need: int) -> None:
-        """Make ``need`` draws available to every market in ``rows`` (all when None)."""
-        if self.top + need <= self.chunk:
-            return
-        pos = self.pos if rows is None else self.pos[rows]
-        low = np.flatnonzero(pos + need > self.chunk)
-        if low.size:
-            self._refill(low if rows is None else rows[low])
-        self.top = int(self.pos.max())
-
-    def normals(self, rows: np.ndarray | None, transformed: bool = False) -> np.ndarray:
-        """The next standard normal of each market in ``rows`` (all when None), or its
-        ``transform`` (computed when the chunk was drawn)."""
-        if rows is not None and rows.size == 0:
-            return np.empty(0)
-        self._ensure(rows, 1)
-        flat = self.tflat if transformed else self.flat
-        if rows is None:
-            z = flat[self.base + self.pos]
-            self.pos += 1
-        else:
-            z = flat[self.base[rows] + self.pos[rows]]
-            self.pos[rows] += 1
-        self.top += 1
-        return z
-
-    def normal_block(self, i: int, count: int) -> np.ndarray:
-        """The next ``count`` standard normals of market i's stream."""
-        if self.kind == "normal":
-            p = int(self.pos[i])
-            have = self.chunk - p
-            if count <= have:
-                self.pos[i] = p + count
-                return self.buf[i, p : p + count].copy()
-            head = self.buf[i, p:].copy()
-            self.pos[i] = self.top = self.chunk
-            g = self.gens[i]
-            assert g is not None
-            return np.concatenate([head, g.standard_normal(count - have)])
-        return self.generator(i).standard_normal(count)
-
-    # ---------------------------------------------------------------- Poisson
-    def poisson(self, lam: np.ndarray) -> np.ndarray:
-        """Poisson draws with means ``lam`` (<= 0 draws nothing and gives 0), one per market.
-
-        The same values, consuming the same doubles, as ``rng.poisson(max(lam[i], 0))``
-        on market i's generator: numpy's ``random_poisson``, compiled over the
-        look-ahead buffers (:mod:`pricegym.envs._poisson`).
-        """
-        from pricegym.envs import _poisson  # numba: imported when a Poisson batch first draws
-
-        top = lam.max()
-        if not top < _LAM_MAX:
-            raise ModelError(
-                f"expected demand {top!r} is not a finite number below {_LAM_MAX:g}; "
-                "the demand model returned an impossible mean for the prices asked."
-            )
-        lam = np.ascontiguousarray(lam, dtype=np.float64)
-        out = np.empty(lam.shape[0])
-        r = 0
-        while True:
-            r = _poisson.poisson_rows(self.flat, self.base, self.pos, self.chunk, lam, out, r)
-            if r == lam.shape[0]:
-                break
-            if self.pos[r] == 0:  # a full chunk was not enough (far tail): numpy draws it
-                out[r] = self.generator(r).poisson(lam[r])
-                r += 1
-            else:
-                self._refill(np.array([r]))
-        self.top = int(self.pos.max())
-        return out
-
-
-class _DrawnNormals:
-    """A stand-in generator whose ``standard_normal`` returns normals drawn beforehand.
-
-    :meth:`CompetitorProcess.path` draws a random walk's steps with one
-    ``standard_normal((n_periods, B, m))`` call; handing it each market's own
-    normals makes one batched call reproduce B single-market paths.
-    """
-
-    def __init__(self, normals: np.ndarray) -> None:
-        self._normals = normals
-
-    def standard_normal(self, size: tuple[int, ...]) -> np.ndarray:
-        if tuple(size) != self._normals.shape:
-            raise RuntimeError(f"expected a draw of shape {self._normals.shape}, got {size}")
-        return self._normals
-
-
-def _noise_kind(kernel: DemandKernel, noise: bool) -> str:
-    """How a market's demand draw is made (see the module docstring)."""
-    if not noise:
-        return "none"
-    model = kernel.noise
-    if type(kernel).sample is not DemandKernel.sample or type(model) is not NoiseModel:
-        return "kernel"
-    if model.kind == "poisson" or (model.kind == "negbin" and model.alpha <= 0):
-        return "poisson"
-    if model.kind == "negbin":
-        return "negbin"
-    return "lognormal"
 
 
 # ==================================================================== the batched env
@@ -344,8 +149,8 @@ class MarketVectorEnv(VectorEnv):
 
     Market i consumes its own generator exactly as a ``PricingEnv`` reset with
     the same seed does, so trajectories equal those of
-    ``SyncVectorEnv([PricingEnv(...)] * B)`` (see the module docstring for how
-    this is fast).
+    ``SyncVectorEnv([PricingEnv(...)] * B)`` (see :mod:`pricegym.envs._streams`
+    for how this is fast).
 
     ## Arguments
 
@@ -1101,169 +906,6 @@ def _mask(b: int, rows: np.ndarray) -> np.ndarray:
     return out
 
 
-# ==================================================================== stable-baselines3
-class SB3VecEnv(VecEnv):
-    """stable-baselines3's :class:`VecEnv` API over a :class:`MarketVectorEnv`.
-
-    SB3 resets a finished environment inside ``step`` and hands the last
-    observation over in ``infos[i]["terminal_observation"]``; this adapter runs the
-    batched markets with ``AutoresetMode.SAME_STEP``, which does exactly that, and
-    turns gymnasium's (terminated, truncated) into SB3's ``dones`` plus
-    ``infos[i]["TimeLimit.truncated"]`` (truncated and not terminated).
-
-    - ``reset()`` takes no arguments: seeds given with ``seed(s)`` (market i gets
-      s + i) and options given with ``set_options`` apply to that reset only.
-    - ``step_async(actions)`` / ``step_wait()`` → (obs, rewards float32, dones,
-      infos), infos a list of B dicts.
-    - ``info_keys``: which of the market's ``info`` entries to copy into each
-      market's dict (default none: building B dicts of 14 entries every step
-      would cost more than the step itself).
-    - ``get_attr`` / ``set_attr`` / ``env_method`` reach the one batched env (its
-      attributes are shared by all markets, so each index sees the same value;
-      ``set_attr`` on a subset of markets is refused).
-
-    Args:
-        venv: a :class:`MarketVectorEnv` with ``autoreset_mode=SAME_STEP``; or
-            ``None`` and the market's arguments in ``market_kwargs``.
-    """
-
-    def __init__(
-        self,
-        venv: MarketVectorEnv | None = None,
-        *,
-        info_keys: Sequence[str] = (),
-        **market_kwargs: Any,
-    ) -> None:
-        if venv is None:
-            market_kwargs["autoreset_mode"] = AutoresetMode.SAME_STEP
-            venv = MarketVectorEnv(**market_kwargs)
-        elif market_kwargs:
-            raise ConfigError(
-                f"SB3VecEnv got a venv and market settings {sorted(market_kwargs)}; pass one."
-            )
-        if not isinstance(venv, MarketVectorEnv):
-            raise ConfigError(
-                f"venv={venv!r} is not a MarketVectorEnv; build one (or pass its arguments)."
-            )
-        if venv.autoreset_mode != AutoresetMode.SAME_STEP:
-            raise ConfigError(
-                f"venv has autoreset_mode={venv.autoreset_mode}; stable-baselines3 resets in "
-                "the same step, so build it with autoreset_mode=AutoresetMode.SAME_STEP."
-            )
-        unknown = sorted(set(info_keys) - set(STEP_KEYS))
-        if unknown:
-            raise ConfigError(
-                f"info_keys {unknown} are not step info entries; choose from {list(STEP_KEYS)}."
-            )
-        self.venv = venv
-        self.info_keys = tuple(info_keys)
-        self.render_mode = venv.render_mode
-        super().__init__(venv.num_envs, venv.single_observation_space, venv.single_action_space)
-        self._actions: np.ndarray | None = None
-
-    def reset(self) -> np.ndarray:
-        """Reset every market (with the seeds and options set since the last reset)."""
-        seeds = None if all(s is None for s in self._seeds) else list(self._seeds)
-        options: dict[str, Any] = {}
-        for opt in self._options:
-            options.update(opt)
-        obs, info = self.venv.reset(seed=seeds, options=options or None)
-        self.reset_infos = _per_market(info, RESET_KEYS, self.num_envs)
-        self._reset_seeds()
-        self._reset_options()
-        return obs
-
-    def step_async(self, actions: np.ndarray) -> None:
-        """Store the actions of the next :meth:`step_wait`."""
-        self._actions = actions
-
-    def step_wait(self) -> VecEnvStepReturn:
-        """(obs, rewards, dones, infos) of one period; ended markets are already reset."""
-        if self._actions is None:
-            raise RuntimeError("step_wait() without step_async(actions)")
-        actions, self._actions = self._actions, None
-        if isinstance(self.action_space, spaces.Discrete):
-            actions = np.asarray(actions).reshape(self.num_envs)
-        obs, rewards, terminated, truncated, info = self.venv.step(actions)
-        dones = terminated | truncated
-        time_limit = (truncated & ~terminated).tolist()
-        infos: list[dict[str, Any]] = [{"TimeLimit.truncated": t} for t in time_limit]
-        if self.info_keys:
-            source = info.get("final_info", {}) if dones.any() else {}
-            for key in self.info_keys:
-                values = info.get(key)
-                final = source.get(key)
-                for i in range(self.num_envs):
-                    if final is not None and dones[i]:
-                        infos[i][key] = _item(final[i])
-                    elif values is not None and info["_" + key][i]:
-                        infos[i][key] = _item(values[i])
-        if dones.any():
-            final_obs = info["final_obs"]
-            for i in np.flatnonzero(dones).tolist():
-                infos[i]["terminal_observation"] = final_obs[i]
-            self.reset_infos = _per_market(info, RESET_KEYS, self.num_envs, dones)
-        return obs, rewards.astype(np.float32), dones, infos
-
-    def close(self) -> None:
-        """Close the batched env."""
-        self.venv.close()
-
-    def _indices(self, indices: VecEnvIndices) -> list[int]:
-        return list(self._get_indices(indices))
-
-    def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
-        """The batched env's attribute, once per index."""
-        value = getattr(self.venv, attr_name)
-        return [value for _ in self._indices(indices)]
-
-    def set_attr(self, attr_name: str, value: Any, indices: VecEnvIndices = None) -> None:
-        """Set an attribute of the batched env (all markets at once)."""
-        if len(self._indices(indices)) != self.num_envs:
-            raise ConfigError(
-                f"set_attr({attr_name!r}) on some markets only: the {self.num_envs} markets share "
-                "one batched env; set it for all (indices=None)."
-            )
-        setattr(self.venv, attr_name, value)
-
-    def env_method(
-        self,
-        method_name: str,
-        *method_args: Any,
-        indices: VecEnvIndices = None,
-        **method_kwargs: Any,
-    ) -> list[Any]:
-        """Call a method of the batched env once; its result is repeated per index."""
-        result = getattr(self.venv, method_name)(*method_args, **method_kwargs)
-        return [result for _ in self._indices(indices)]
-
-    def env_is_wrapped(
-        self, wrapper_class: type[gym.Wrapper], indices: VecEnvIndices = None
-    ) -> list[bool]:
-        """No market is wrapped (the batched env is not made of gymnasium envs)."""
-        return [False for _ in self._indices(indices)]
-
-    def get_images(self) -> Sequence[np.ndarray | None]:
-        """No images: the batched market renders text only."""
-        return [None for _ in range(self.num_envs)]
-
-
-def _item(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _per_market(
-    info: Mapping[str, Any],
-    keys: Sequence[str],
-    b: int,
-    rows: np.ndarray | None = None,
-) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = [{} for _ in range(b)]
-    for key in keys:
-        if key not in info:
-            continue
-        values, mask = info[key], info["_" + key]
-        for i in range(b):
-            if mask[i] and (rows is None or rows[i]):
-                out[i][key] = _item(values[i]) if values.ndim == 1 else values[i].copy()
-    return out
+# SB3VecEnv lives in pricegym.envs.sb3_vec, which imports this module: re-exported
+# here on first use (PEP 562), so neither module imports the other at load time.
+__getattr__ = lazy_exports(__name__, {"SB3VecEnv": "pricegym.envs.sb3_vec"})[0]

@@ -20,10 +20,11 @@ from pricegym.demand import ExponentialTruth, LinearTruth
 from pricegym.demand.noise import NoiseModel
 from pricegym.demand.selection import make_model
 from pricegym.demand.synthetic import DemandTruth, generate_history
-from pricegym.envs import vector as vector_module
+from pricegym.envs import _streams
+from pricegym.envs._streams import _MarketStreams
 from pricegym.envs.market import PricingEnv
 from pricegym.envs.registration import market_setup
-from pricegym.envs.vector import STEP_KEYS, MarketVectorEnv, SB3VecEnv, _MarketStreams
+from pricegym.envs.vector import STEP_KEYS, MarketVectorEnv, SB3VecEnv
 from pricegym.errors import ConfigError
 
 NEXT, SAME = AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP
@@ -383,7 +384,7 @@ def test_vectorised_poisson_reproduces_numpy_streams():
 def test_poisson_refills_and_tail_fallback_keep_the_streams(monkeypatch, chunk):
     # Tiny look-ahead buffers: draws run out mid-draw (refill and retry) and some need
     # more doubles than a whole buffer holds (numpy's generator draws them instead).
-    monkeypatch.setattr(vector_module, "UNIFORM_CHUNK", chunk)
+    monkeypatch.setattr(_streams, "UNIFORM_CHUNK", chunk)
     b = 16
     streams = _MarketStreams(b, "uniform")
     assert streams.chunk == chunk
