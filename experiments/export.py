@@ -541,7 +541,7 @@ def export_run_policy(
     # The runner's context rebuilds markets exactly as training did; it is internal to
     # pricegym.experiments, so this module is its one other user.
     from pricegym.agents.base import PricingAgent
-    from pricegym.experiments.runner import _Context, plan_cells
+    from pricegym.experiments.runner import RunContext, plan_cells
     from pricegym.experiments.schema import load_experiment
 
     run = Path(run_dir)
@@ -552,7 +552,7 @@ def export_run_policy(
             "wrote, or a saved agent's .json with --market."
         )
     config = load_experiment(config_path)
-    ctx = _Context(config, run)
+    ctx = RunContext(config, run)
     cells = [c for c in plan_cells(config).get("train", []) if ctx.policy_path(c).is_file()]
     trained = sorted({c.agents[0] for c in cells})
     if agent is None and len(trained) == 1:

@@ -506,11 +506,11 @@ class _Replays:
     """Replays of the evaluation cells of the first replicate seed, computed once each."""
 
     def __init__(self, run: RunData) -> None:
-        from pricegym.experiments.runner import _Context
+        from pricegym.experiments.runner import RunContext
 
         assert run.config is not None
         self.run, self.config = run, run.config
-        self.ctx = _Context(run.config, run.path)
+        self.ctx = RunContext(run.config, run.path)
         self.seed = run.config.evaluation.seeds[0]
         self._done: dict[Cell, pd.DataFrame | str] = {}
 
@@ -566,7 +566,7 @@ def replay_cell(
     """
     import pandas as pd
 
-    from pricegym.experiments.runner import _Context
+    from pricegym.experiments.runner import RunContext
 
     if run.config is None:
         raise ConfigError(
@@ -578,7 +578,7 @@ def replay_cell(
             f"cell {cell.id} is a {cell.stage}/{cell.mode} cell; only solo, vs_rules and "
             "round_robin evaluation cells are replayed."
         )
-    ctx = ctx if ctx is not None else _Context(run.config, run.path)
+    ctx = ctx if ctx is not None else RunContext(run.config, run.path)
     n = min(run.config.evaluation.episodes, MAX_REPLAY_EPISODES) if episodes is None else episodes
     if run.config.market.is_oligopoly:
         rows = _replay_oligopoly(ctx, cell, n)
@@ -607,13 +607,13 @@ _REPLAY_COLUMNS = (
 
 def _replay_single(ctx: Any, cell: Cell, n: int) -> list[dict[str, Any]]:
     from pricegym.experiments.evaluate import _updater
-    from pricegym.experiments.runner import _agent_for, _eval_seeds
+    from pricegym.experiments.runner import cell_agent, eval_seeds
 
     spec = ctx.config.agent(cell.agents[0])
     env = ctx.env(cell.market, cell.rival)
-    agent = _agent_for(ctx, spec, cell)
+    agent = cell_agent(ctx, spec, cell)
     agent.bind(env)
-    env_seeds, agent_seeds = _eval_seeds(ctx, cell)
+    env_seeds, agent_seeds = eval_seeds(ctx, cell)
     update = _updater(agent) if ctx.config.evaluation.learn_online else None
     rows: list[dict[str, Any]] = []
     for e, (env_seed, agent_seed) in enumerate(zip(env_seeds[:n], agent_seeds[:n], strict=True)):
@@ -656,11 +656,11 @@ def _replay_oligopoly(ctx: Any, cell: Cell, n: int) -> list[dict[str, Any]]:
     import numpy as np
 
     from pricegym.experiments.evaluate import _updater, derive_seeds
-    from pricegym.experiments.runner import _agent_for, _eval_seeds
+    from pricegym.experiments.runner import cell_agent, eval_seeds
 
     config = ctx.config
     env = ctx.env(cell.market)
-    env_seeds, seat0 = _eval_seeds(ctx, cell)
+    env_seeds, seat0 = eval_seeds(ctx, cell)
     if cell.mode == "round_robin":
         agents = _round_robin_agents(ctx, cell, env)
         names = list(cell.agents)
@@ -672,7 +672,7 @@ def _replay_oligopoly(ctx: Any, cell: Cell, n: int) -> list[dict[str, Any]]:
         spec = config.agent(cell.agents[0])
         if cell.rival is None:
             raise ConfigError(f"cell {cell.id}: an oligopoly cell without a rival is not played.")
-        agents = [_agent_for(ctx, spec, cell, env, 0)]
+        agents = [cell_agent(ctx, spec, cell, env, 0)]
         agents += [ctx.rival(cell.rival) for _ in range(env.n_sellers - 1)]
         for i, a in enumerate(agents):
             bind_to_seat(a, env, i)
@@ -732,10 +732,10 @@ def _round_robin_agents(ctx: Any, cell: Cell, env: Any) -> list[Any]:
     """The agents a round-robin cell evaluated: saved policies of learners, fresh rules."""
     from pricegym.agents.base import PricingAgent, agent_kinds
     from pricegym.experiments.evaluate import bind_to_seat
-    from pricegym.experiments.runner import _needs_training, _read_cell
+    from pricegym.experiments.runner import needs_training, read_cell
 
     agent_kinds()  # every kind registered before loading
-    result = _read_cell(cell.path(ctx.run_dir)) or {}
+    result = read_cell(cell.path(ctx.run_dir)) or {}
     saved = list(result.get("policies") or [None] * len(cell.agents))
     agents = []
     for i, name in enumerate(cell.agents):
@@ -743,7 +743,7 @@ def _round_robin_agents(ctx: Any, cell: Cell, env: Any) -> list[Any]:
         if saved[i]:
             agent = PricingAgent.load(ctx.run_dir / saved[i])
             agent.name = spec.name
-        elif _needs_training(spec):
+        elif needs_training(spec):
             raise ConfigError(
                 f"the trained policy of {name!r} (seat {i}) in {cell.id} was not saved, so the "
                 "episode cannot be replayed. Fix: rerun the experiment with --force."
@@ -1254,7 +1254,7 @@ def _map_axis(view: Any) -> tuple[str | None, list[float] | None]:
 
 def _single_maps(run: RunData, out: _Output, replays: _Replays) -> None:
     from pricegym.agents.dp import DPAgent
-    from pricegym.experiments.runner import Cell, _agent_for, _eval_seeds
+    from pricegym.experiments.runner import Cell, cell_agent, eval_seeds
 
     section = "policies"
     config, ctx, seed = replays.config, replays.ctx, replays.seed
@@ -1269,11 +1269,11 @@ def _single_maps(run: RunData, out: _Output, replays: _Replays) -> None:
         levels: list[float] | None = None
         obs, horizon = None, 0
         # evaluation seeds depend on the market and replicate only (paired comparisons)
-        env_seeds, agent_seeds = _eval_seeds(ctx, Cell("evaluate", "solo", ("",), base, seed))
+        env_seeds, agent_seeds = eval_seeds(ctx, Cell("evaluate", "solo", ("",), base, seed))
         for spec in specs:
             cell = Cell("evaluate", "solo", (spec.name,), base, seed)
             try:
-                agent = _agent_for(ctx, spec, cell)
+                agent = cell_agent(ctx, spec, cell)
                 agent.bind(env)
                 view = agent.market
                 if view.time_index is None or not view.horizon:
@@ -1382,7 +1382,7 @@ def _oligopoly_maps(run: RunData, out: _Output, replays: _Replays) -> None:
     import numpy as np
 
     from pricegym.experiments.evaluate import bind_to_seat
-    from pricegym.experiments.runner import _agent_for, _eval_seeds
+    from pricegym.experiments.runner import cell_agent, eval_seeds
 
     section = "policies"
     ctx, seed = replays.ctx, replays.seed
@@ -1404,7 +1404,7 @@ def _oligopoly_maps(run: RunData, out: _Output, replays: _Replays) -> None:
                 agent = _round_robin_agents(ctx, cell, env)[0]
                 against = cell.agents[1]
             else:
-                agent = _agent_for(ctx, ctx.config.agent(name), cell, env, 0)
+                agent = cell_agent(ctx, ctx.config.agent(name), cell, env, 0)
                 bind_to_seat(agent, env, 0)
                 against = cell.rival
             view = agent.market
@@ -1413,7 +1413,7 @@ def _oligopoly_maps(run: RunData, out: _Output, replays: _Replays) -> None:
                 if view.codec.grid is not None
                 else np.linspace(view.codec.p_min, view.codec.p_max, 15)
             )
-            prices = oligopoly_policy_map(agent, grid, seed=int(_eval_seeds(ctx, cell)[1][0]))
+            prices = oligopoly_policy_map(agent, grid, seed=int(eval_seeds(ctx, cell)[1][0]))
         except PricegymError as exc:
             out.skip(section, f"Policy map of {name}", str(exc))
             continue

@@ -84,11 +84,16 @@ if TYPE_CHECKING:
 __all__ = [
     "STAGES",
     "Cell",
+    "RunContext",
     "RunResult",
+    "cell_agent",
     "cli_run",
     "configure_evaluate_parser",
     "configure_run_parser",
+    "eval_seeds",
+    "needs_training",
     "plan_cells",
+    "read_cell",
     "run_cell",
     "run_experiment",
 ]
@@ -203,7 +208,8 @@ class Cell:
         return run_dir / "cells" / self.stage / f"{self.id}.json"
 
 
-def _needs_training(spec: AgentSpec) -> bool:
+def needs_training(spec: AgentSpec) -> bool:
+    """Whether the agent is trained in the run (a train budget, and no saved policy given)."""
     return bool(spec.train) and spec.policy is None
 
 
@@ -219,7 +225,7 @@ def plan_cells(config: ExperimentConfig) -> dict[str, list[Cell]]:
             if spec.plays("solo") and "solo" in tour.modes:
                 for base in bases:
                     plan["evaluate"].append(Cell("evaluate", "solo", (spec.name,), base, seed))
-                    if _needs_training(spec):
+                    if needs_training(spec):
                         train[Cell("train", "solo", (spec.name,), base, seed)] = None
             if spec.plays("vs_rules") and "vs_rules" in tour.modes:
                 for base in bases:
@@ -227,7 +233,7 @@ def plan_cells(config: ExperimentConfig) -> dict[str, list[Cell]]:
                         plan["tournament"].append(
                             Cell("tournament", "vs_rules", (spec.name,), base, seed, rival.name)
                         )
-                        if _needs_training(spec):
+                        if needs_training(spec):
                             own = tour.train_against_rivals or market.is_oligopoly
                             key = (
                                 Cell("train", "vs_rules", (spec.name,), base, seed, rival.name)
@@ -237,7 +243,7 @@ def plan_cells(config: ExperimentConfig) -> dict[str, list[Cell]]:
                             train[key] = None
             if spec.plays("cross_model") and "cross_model" in tour.modes:
                 for source in bases:
-                    if _needs_training(spec):
+                    if needs_training(spec):
                         train[Cell("train", "solo", (spec.name,), source, seed)] = None
                     for target in bases:
                         if target != source:
@@ -265,8 +271,11 @@ def plan_cells(config: ExperimentConfig) -> dict[str, list[Cell]]:
 
 
 # ==================================================================== the cell function
-class _Context:
-    """What a cell needs from the config and the run directory (models, envs, agents)."""
+class RunContext:
+    """What a cell needs from the config and the run directory (models, envs, agents).
+
+    Public for the report, which replays saved policies exactly as the cells played them.
+    """
 
     def __init__(self, config: ExperimentConfig, run_dir: Path) -> None:
         self.config, self.run_dir = config, run_dir
@@ -317,7 +326,7 @@ class _Context:
         """The policy the train cell ``cell`` saved, loaded and named."""
         from pricegym.agents.base import PricingAgent
 
-        done = _read_cell(cell.path(self.run_dir))
+        done = read_cell(cell.path(self.run_dir))
         if done is None:
             raise ConfigError(
                 f"the policy of agent {spec.name!r} for {cell.arena!r} (seed {cell.seed}) has not "
@@ -497,7 +506,7 @@ def run_cell(resolved: Mapping[str, Any], cell: Mapping[str, Any], run_dir: str)
     with _torch_threads(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         config = load_experiment(dict(resolved))
-        ctx = _Context(config, Path(run_dir))
+        ctx = RunContext(config, Path(run_dir))
         key = Cell.from_dict(cell)
         if key.stage == "train":
             result = _train_cell(ctx, key)
@@ -512,7 +521,7 @@ def run_cell(resolved: Mapping[str, Any], cell: Mapping[str, Any], run_dir: str)
     return result
 
 
-def _train_cell(ctx: _Context, cell: Cell) -> dict[str, Any]:
+def _train_cell(ctx: RunContext, cell: Cell) -> dict[str, Any]:
     from pricegym.experiments.evaluate import bind_to_seat, derive_seeds
 
     config = ctx.config
@@ -546,9 +555,9 @@ def _train_cell(ctx: _Context, cell: Cell) -> dict[str, Any]:
     return {"rows": [], "policy": policy, "seeds": {"train": seed}}
 
 
-def _agent_for(ctx: _Context, spec: AgentSpec, cell: Cell, env: Any = None, seat: int = 0) -> Any:
+def cell_agent(ctx: RunContext, spec: AgentSpec, cell: Cell, env: Any = None, seat: int = 0) -> Any:
     """The agent a solo / vs_rules / cross_model cell plays (trained policy or fresh)."""
-    if not _needs_training(spec):
+    if not needs_training(spec):
         return ctx.new_agent(spec, env, seat)
     config = ctx.config
     if cell.mode == "vs_rules" and (
@@ -560,7 +569,8 @@ def _agent_for(ctx: _Context, spec: AgentSpec, cell: Cell, env: Any = None, seat
     return ctx.trained(spec, source)
 
 
-def _eval_seeds(ctx: _Context, cell: Cell) -> tuple[list[int], list[int]]:
+def eval_seeds(ctx: RunContext, cell: Cell) -> tuple[list[int], list[int]]:
+    """(env seeds, agent seeds) of an evaluation cell's episodes (the same for every agent)."""
     from pricegym.experiments.evaluate import derive_seeds
 
     n, entropy = ctx.config.evaluation.episodes, ctx.config.seed
@@ -587,18 +597,18 @@ def _rows(
     return [{**base, "episode": e, **s} for e, s in enumerate(stats)]
 
 
-def _eval_cell(ctx: _Context, cell: Cell) -> dict[str, Any]:
+def _eval_cell(ctx: RunContext, cell: Cell) -> dict[str, Any]:
     from pricegym.experiments.evaluate import bind_to_seat, play_episodes, play_oligopoly
 
     config = ctx.config
     spec = config.agent(cell.agents[0])
-    env_seeds, agent_seeds = _eval_seeds(ctx, cell)
+    env_seeds, agent_seeds = eval_seeds(ctx, cell)
     learn = config.evaluation.learn_online
     env = ctx.env(cell.market, cell.rival)
     if config.market.is_oligopoly:
         from pricegym.experiments.evaluate import derive_seeds
 
-        agent = _agent_for(ctx, spec, cell, env, 0)
+        agent = cell_agent(ctx, spec, cell, env, 0)
         rivals = [ctx.rival(cell.rival) for _ in range(env.n_sellers - 1)]  # type: ignore[arg-type]
         for i, a in enumerate([agent, *rivals]):
             bind_to_seat(a, env, i)
@@ -610,7 +620,7 @@ def _eval_cell(ctx: _Context, cell: Cell) -> dict[str, Any]:
             [agent, *rivals], env, env_seeds, seeds, learn=[learn] + [False] * len(rivals)
         )[0]
     else:
-        agent = _agent_for(ctx, spec, cell)
+        agent = cell_agent(ctx, spec, cell)
         if cell.mode == "cross_model":
             home = ctx.env(cell.trained_in)  # type: ignore[arg-type]
             agent.bind(home)
@@ -667,14 +677,14 @@ def _same_hyperparameters(a: Any, b: Any) -> bool:
     return all(getattr(a, k, None) == getattr(b, k, None) for k in keys)
 
 
-def _round_robin_cell(ctx: _Context, cell: Cell) -> dict[str, Any]:
+def _round_robin_cell(ctx: RunContext, cell: Cell) -> dict[str, Any]:
     from pricegym.experiments.evaluate import bind_to_seat, derive_seeds, play_oligopoly
 
     config = ctx.config
     specs = [config.agent(n) for n in cell.agents]
     env = ctx.env(cell.market)
     agents = [ctx.new_agent(s, env, seat=i) for i, s in enumerate(specs)]
-    learners = [_needs_training(s) for s in specs]
+    learners = [needs_training(s) for s in specs]
     train_seed = derive_seeds(config.seed, ("train", *cell.agents, cell.arena, cell.seed), 1)[0]
     policies: list[str | None] = [None, None]
     if any(learners):
@@ -700,7 +710,7 @@ def _round_robin_cell(ctx: _Context, cell: Cell) -> dict[str, Any]:
     else:
         for i, a in enumerate(agents):
             bind_to_seat(a, env, i)
-    env_seeds, seat0 = _eval_seeds(ctx, cell)
+    env_seeds, seat0 = eval_seeds(ctx, cell)
     seeds = [seat0, derive_seeds(config.seed, ("agent", cell.arena, cell.seed, 1), len(seat0))]
     learn = [config.evaluation.learn_online] * len(agents)
     stats = play_oligopoly(agents, env, env_seeds, seeds, learn=learn)
@@ -765,7 +775,8 @@ class RunResult:
     skipped: dict[str, int] = field(default_factory=dict)
 
 
-def _read_cell(path: Path) -> dict[str, Any] | None:
+def read_cell(path: Path) -> dict[str, Any] | None:
+    """A finished cell's result file, or None when it is missing or unreadable (recompute)."""
     if not path.is_file():
         return None
     try:
@@ -917,7 +928,7 @@ def _execute(
     show: bool | None,
 ) -> tuple[int, int]:
     """Run the unfinished ``cells`` and write each result as it arrives; (computed, skipped)."""
-    todo = [c for c in cells if force or _read_cell(c.path(run_dir)) is None]
+    todo = [c for c in cells if force or read_cell(c.path(run_dir)) is None]
     skipped = len(cells) - len(todo)
     bar = _progress(len(cells), stage, skipped, show)
 
@@ -1155,7 +1166,7 @@ def _report(
     }
     for stage in STAGES:
         for cell in plan[stage]:
-            result = _read_cell(cell.path(run_dir))
+            result = read_cell(cell.path(run_dir))
             if result is None:
                 raise ConfigError(
                     f"cell {cell.id} has no result; rerun the experiment to complete it."

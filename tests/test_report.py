@@ -231,12 +231,12 @@ def test_replay_reproduces_every_recorded_episode(single):
 
 def test_policy_map_of_the_dp_agent_is_its_table(single):
     from pricegym.experiments.evaluate import build_env
-    from pricegym.experiments.runner import Cell, _agent_for, _Context
+    from pricegym.experiments.runner import Cell, RunContext, cell_agent
 
     run = load_run(single)
-    ctx = _Context(run.config, run.path)
+    ctx = RunContext(run.config, run.path)
     env = build_env(run.config.market, ExponentialTruth(a=10.0, alpha=1.0))
-    agent = _agent_for(
+    agent = cell_agent(
         ctx, run.config.agent("optimum"), Cell("evaluate", "solo", ("optimum",), "mk", 0)
     )
     agent.bind(env)
@@ -248,7 +248,7 @@ def test_policy_map_of_the_dp_agent_is_its_table(single):
     assert got.shape == (6, OPTIONS["horizon"])
     # markdown: with less stock the optimal price is never lower (same period)
     assert (np.diff(got, axis=0) <= 0).all()
-    fixed = _agent_for(
+    fixed = cell_agent(
         ctx, run.config.agent("fixed"), Cell("evaluate", "solo", ("fixed",), "mk", 0)
     )
     fixed.bind(env)
