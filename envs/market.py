@@ -25,7 +25,7 @@ from pricegym.envs import render as rendering
 from pricegym.envs._fastpath import make_draw, make_path
 from pricegym.envs.competitors import CompetitorProcess
 from pricegym.envs.config import MarketConfig
-from pricegym.errors import ConfigError, ExtrapolationWarning
+from pricegym.errors import ConfigError, ExtrapolationWarning, PanelWarning
 
 __all__ = ["PRICE_OBS_CAP", "SALES_OBS_CAP", "PricingEnv", "Rival"]
 
@@ -230,6 +230,17 @@ class PricingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
             raise ConfigError(
                 f"kernel has n_sellers={kern.n_sellers}: PricingEnv drives one seller; use "
                 "OligopolyEnv for a market of several sellers."
+            )
+        products = tuple(getattr(getattr(kern, "spec", None), "products", ()) or ())
+        if len(products) > 1:
+            shown = ", ".join(repr(p) for p in products[:5]) + (", …" if len(products) > 5 else "")
+            warnings.warn(
+                f"the demand model was fitted on a panel of {len(products)} products "
+                f"({shown}); this market simulates the first, {products[0]!r} (the model's "
+                "reference product); the others are not simulated. To simulate another "
+                "product, fit the model on that product's rows only.",
+                PanelWarning,
+                stacklevel=2,
             )
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ConfigError(

@@ -15,6 +15,7 @@ __all__ = [
     "ModelError",
     "ModelFileError",
     "NotFittedError",
+    "PanelWarning",
     "PricegymError",
     "PricegymWarning",
 ]
@@ -54,3 +55,7 @@ class PricegymWarning(UserWarning):
 
 class ExtrapolationWarning(PricegymWarning):
     """A fitted model was asked for demand at prices outside the range seen in its data."""
+
+
+class PanelWarning(PricegymWarning):
+    """A market was built from a model fitted on several products; it simulates the first."""

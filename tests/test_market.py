@@ -668,3 +668,17 @@ def test_class_docstring_example_runs():
         runner.run(test)
     result = runner.summarize(verbose=False)
     assert result.attempted >= 8 and result.failed == 0
+
+
+def test_market_from_a_panel_model_warns_which_product_it_simulates():
+    from pricegym.demand.synthetic import generate_history
+    from pricegym.errors import PanelWarning
+
+    panel = generate_history(n_periods=60, n_products=3, seed=4)
+    kernel = make_model("loglinear").fit(panel).kernel()
+    with pytest.warns(PanelWarning, match=r"panel of 3 products.*simulates the first, 'P1'"):
+        PricingEnv(kernel, {"horizon": 5})
+    single = generate_history(n_periods=60, seed=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PanelWarning)
+        PricingEnv(make_model("loglinear").fit(single).kernel(), {"horizon": 5})
