@@ -314,17 +314,18 @@ def test_agent_errors():
 # ============================================================== slow: Calvano
 @pytest.mark.slow
 def test_calvano_baseline_sessions_converge_between_nash_and_monopoly():
-    # The Calvano baseline market and learners, but β = 4e-5 (10× the paper's 4e-6)
-    # so that sessions converge in ~3–5·10^5 periods instead of ~2·10^6.
-    # (benchmarks/bench_qlearning.py runs the paper's β: Δ = 0.85 over 1,000 sessions.)
-    cfg = QLearningConfig(beta=4e-5)
-    r = run_sessions(None, 20, cfg, seed=2020, keep_q=False)
+    # The paper's baseline settings (β = 4e-6, convergence after 100,000 unchanged
+    # periods), 100 sessions (~2·10^6 periods each, ~15 s compiled).
+    # benchmarks/bench_qlearning.py runs 1,000: Δ = 0.851 [0.844, 0.858].
+    cfg = QLearningConfig()
+    r = run_sessions(None, 100, cfg, seed=2020, n_jobs=2, keep_q=False)
     assert r.converged.all()
     assert (r.periods > cfg.convergence_periods).all()
     price = r.prices.mean()
     assert r.nash_prices[0] < price < r.monopoly_prices[0], price
-    # Supra-competitive: well above Nash profits (Δ ≈ 0.75 at this β over 1,000 sessions).
-    assert 0.5 < r.delta.mean() < 1.0, r.delta.mean()
+    # Calvano et al. report Δ ≈ 0.85; across sessions Δ has s.d. ≈ 0.12, so the mean of
+    # 100 has s.e. ≈ 0.012: ±0.05 is a tolerance of ~4 standard errors.
+    assert abs(r.delta.mean() - 0.85) < 0.05, r.delta.mean()
 
 
 def test_result_save_load_round_trip_without_pickle(tmp_path):
