@@ -91,6 +91,23 @@ class CompetitorConfig:
                 )
 
 
+#: MarketConfig's numeric settings, and whether each may be None.
+_NUMBERS = {
+    "n_prices": False,
+    "p_min": True,
+    "p_max": True,
+    "cost": False,
+    "horizon": False,
+    "inventory": True,
+    "replenish_every": True,
+    "replenish_to": True,
+    "holding_cost": False,
+    "salvage_value": False,
+    "start_t": True,
+    "max_episode_steps": True,
+}
+
+
 @dataclass(frozen=True)
 class MarketConfig:
     """A single-seller market (see the module docstring for the step semantics).
@@ -141,10 +158,23 @@ class MarketConfig:
 
         if self.action not in ("discrete", "continuous"):
             raise bad("action", "must be 'discrete' or 'continuous'", "pick one of the two")
+        for name, optional in _NUMBERS.items():  # types first: the rules below compare numbers
+            v = getattr(self, name)
+            if v is None and optional:
+                continue
+            if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
+                raise bad(
+                    name,
+                    "must be a number" + (" or None" if optional else ""),
+                    f"pass a number (default: {getattr(MarketConfig, name)!r})",
+                )
         if self.action == "discrete" and self.prices is None and self.n_prices < 2:
             raise bad("n_prices", "a price grid needs at least 2 prices", "use n_prices >= 2")
         if self.prices is not None:
-            grid = np.asarray(self.prices, dtype=np.float64)
+            try:
+                grid = np.asarray(self.prices, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise bad("prices", "must be a list of numbers", "fix the grid") from None
             if grid.ndim != 1 or grid.size < 1 or np.any(~np.isfinite(grid)) or np.any(grid <= 0):
                 raise bad("prices", "must be a non-empty list of prices > 0", "fix the grid")
             if np.any(np.diff(grid) <= 0):

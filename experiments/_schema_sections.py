@@ -52,7 +52,7 @@ def _parse_agent(raw: Any, path: str, base: Path | None, *, rival: bool = False)
             "every agent needs a kind",
             f"e.g. kind: fixed_price (kinds: {sorted(kinds)})",
         )
-    if kind not in kinds:
+    if not isinstance(kind, str) or kind not in kinds:
         close = difflib.get_close_matches(str(kind), sorted(kinds), n=1, cutoff=0.5)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise _error(

@@ -682,3 +682,12 @@ def test_market_from_a_panel_model_warns_which_product_it_simulates():
     with warnings.catch_warnings():
         warnings.simplefilter("error", PanelWarning)
         PricingEnv(make_model("loglinear").fit(single).kernel(), {"horizon": 5})
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("horizon", "x"), ("p_min", []), ("inventory", [1]), ("n_prices", True), ("prices", ["a"])],
+)
+def test_config_of_the_wrong_type_is_a_config_error_naming_it(key, value):
+    with pytest.raises(ConfigError, match=rf"^{key}="):
+        MarketConfig(**{key: value})
