@@ -343,3 +343,68 @@ def test_offline_learner_cannot_train_in_a_round_robin():
     doc["agents"] = [{"name": "ppo", "kind": "sb3", "train": {"timesteps": 100}}]
     msg = error_of(doc)
     assert_message(msg, "agents[0].train", "{'timesteps': 100}", "round robin", ".policy")
+
+
+# ============================================================ fuzz: no raw exceptions
+#: Wrong values of every type; each replaces one entry of a valid config.
+_BAD_VALUES: list[Any] = ["x", -1, None, [], {"bogus": 1}, 1.5, True, 0, ["solo", "nope"]]
+
+
+def _mutations(config: dict[str, Any]) -> list[dict[str, Any]]:
+    """Copies of ``config`` with one entry replaced by each bad value, deleted, or an
+    unknown key added (at every path)."""
+    paths: list[tuple[Any, ...]] = []
+
+    def walk(node: Any, path: tuple[Any, ...]) -> None:
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in items:
+            paths.append((*path, key))
+            if isinstance(value, dict | list):
+                walk(value, (*path, key))
+
+    walk(config, ())
+    out = []
+    for path in paths:
+        for change in [*_BAD_VALUES, "delete", "unknown"]:
+            c = copy.deepcopy(config)
+            node = c
+            for key in path[:-1]:
+                node = node[key]
+            if change == "delete":
+                del node[path[-1]]
+            elif change == "unknown":
+                if isinstance(node, dict):
+                    node["__unknown__"] = 1
+            else:
+                node[path[-1]] = copy.deepcopy(change)
+            out.append(c)
+    return out
+
+
+@pytest.mark.parametrize("start", ["base", "oligopoly"])
+def test_malformed_configs_raise_pricegym_errors_only(start):
+    # Every mutation either loads or raises a PricegymError (a message naming key,
+    # value, rule and fix) — never a raw TypeError/ValueError/KeyError from inside.
+    from pricegym.errors import PricegymError
+
+    config = BASE
+    if start == "oligopoly":
+        config = variant(
+            market={"oligopoly": {"n_sellers": 2, "horizon": 10}},
+            agents=[
+                {"name": "q", "kind": "qlearning", "train": {"periods": 100}},
+                {"name": "f", "kind": "fixed_price", "params": {"price": 1.5}},
+            ],
+            tournament={"modes": ["vs_rules", "round_robin"], "rivals": [{"kind": "undercut"}]},
+        )
+    raw = []
+    cases = _mutations(config)
+    for case in cases:
+        try:
+            load_experiment(case)
+        except PricegymError:
+            pass
+        except Exception as exc:  # the point of the test: nothing else may escape
+            raw.append(f"{type(exc).__name__}: {exc} for {json.dumps(case, default=str)[:200]}")
+    assert len(cases) > 100
+    assert not raw, "\n".join(raw[:5])
