@@ -76,6 +76,16 @@ schedules, the policy class, …) is a base64 **cloudpickle**, unpickled by
 and loads the weights from the ``.npz``, so a loaded agent acts exactly as the saved
 one; continuing training after a load starts a fresh optimiser state.
 
+Modules
+-------
+This module holds :class:`SB3Agent`; its machinery lives in private modules beside
+it, and every name they define is re-exported here:
+:mod:`~pricegym.agents._sb3_hyperparams` (the YAML, its validation, SB3's constructor
+arguments and model), :mod:`~pricegym.agents._sb3_masks` (the mask rules and
+:class:`ActionMaskVecEnv`), :mod:`~pricegym.agents._sb3_envs` (:func:`make_vec_env`
+and the ``VecNormalize`` helpers) and :mod:`~pricegym.agents._sb3_callbacks`
+(checkpoints, best-agent saving, torch settings).
+
 Example
 -------
 >>> from pricegym.agents.sb3 import SB3Agent, load_hyperparams
@@ -88,51 +98,84 @@ Example
 
 from __future__ import annotations
 
-import copy
-import dataclasses
-import difflib
 import hashlib
-import inspect
 import io
-import math
-import re
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from importlib import resources
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, ClassVar, Self
 
-import gymnasium as gym
 import numpy as np
 import torch
-import yaml
 from gymnasium import spaces
-from gymnasium.vector import AutoresetMode
-from sb3_contrib import MaskablePPO
 from sb3_contrib.common.maskable.callbacks import MaskableEvalCallback
-from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import (
     BaseCallback,
     CallbackList,
-    CheckpointCallback,
     EvalCallback,
 )
 from stable_baselines3.common.logger import HumanOutputFormat, Logger, configure
-from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
-from stable_baselines3.common.running_mean_std import RunningMeanStd
-from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import (
     DummyVecEnv,
     VecEnv,
-    VecEnvWrapper,
     VecMonitor,
     VecNormalize,
 )
-from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
 
+# The _sb3_* modules hold what this module used to define; every such name, public or
+# private, stays importable from here (a noqa marks blocks with names unused below).
+from pricegym.agents._sb3_callbacks import (
+    _AgentCheckpoint,
+    _SaveBest,
+    _torch_settings,
+)
+from pricegym.agents._sb3_envs import (
+    _copy_stats,
+    _env_id,
+    _inference_normalizer,
+    _market_of,
+    _rms,
+    _SpacesEnv,
+    make_vec_env,
+)
+from pricegym.agents._sb3_hyperparams import (  # noqa: F401
+    _CONTINUOUS_ONLY,
+    _DISCRETE_ONLY,
+    _INT_KEYS,
+    _NOISES,
+    _NORMALIZE_KEYS,
+    _NUMBER,
+    _OFF_POLICY,
+    _RESERVED,
+    _SCHEDULE,
+    _SCHEDULE_KEYS,
+    ACTIVATIONS,
+    ALGORITHMS,
+    TRAINING_KEYS,
+    _algo_kwargs,
+    _algo_params,
+    _build,
+    _check_algo,
+    _gamma,
+    _normalize_settings,
+    _policy_params,
+    _schedule,
+    _unknown,
+    _validate,
+    hyperparams_path,
+    load_hyperparams,
+)
+from pricegym.agents._sb3_masks import (  # noqa: F401
+    _PRICE_RTOL,
+    ACTION_MASKS,
+    ActionMaskVecEnv,
+    MaskContext,
+    _mask_markdown,
+    _mask_price_range,
+    _mask_spec,
+    _need,
+)
 from pricegym.agents.base import PricingAgent
 from pricegym.demand.io import atomic_write_bytes
 from pricegym.errors import ConfigError, ModelFileError, NotFittedError
@@ -151,597 +194,9 @@ __all__ = [
     "make_vec_env",
 ]
 
-#: Algorithm name → SB3 class.
-ALGORITHMS: dict[str, type[BaseAlgorithm]] = {
-    "ppo": PPO,
-    "a2c": A2C,
-    "dqn": DQN,
-    "sac": SAC,
-    "td3": TD3,
-    "maskable_ppo": MaskablePPO,
-}
-_DISCRETE_ONLY = frozenset({"dqn", "maskable_ppo"})
-_CONTINUOUS_ONLY = frozenset({"sac", "td3"})
-_OFF_POLICY = frozenset({"dqn", "sac", "td3"})
-
-#: Hyper-parameter keys that configure training around the algorithm (not its constructor):
-#: ``n_envs`` markets trained on together; ``n_timesteps`` frames when ``train`` is
-#: given none; ``policy`` (SB3's policy alias); ``normalize`` (``VecNormalize``: false,
-#: true, or a mapping of ``norm_obs``, ``norm_reward``, ``clip_obs``, ``clip_reward``,
-#: ``epsilon``; its discount is the algorithm's ``gamma``); ``eval_freq`` frames
-#: between evaluations (0: none); ``n_eval_episodes`` and ``n_eval_envs`` of each
-#: evaluation; ``checkpoint_freq`` frames between checkpoints (0: none; needs a
-#: ``log_dir``); ``torch_threads`` while training; ``action_noise`` (SAC, TD3:
-#: ``{kind: normal | ornstein_uhlenbeck, sigma: s}`` on the [-1, 1] action).
-TRAINING_KEYS = frozenset(
-    {
-        "n_envs",
-        "n_timesteps",
-        "policy",
-        "normalize",
-        "eval_freq",
-        "n_eval_episodes",
-        "n_eval_envs",
-        "checkpoint_freq",
-        "torch_threads",
-        "action_noise",
-    }
-)
-_INT_KEYS = {
-    "n_envs": 1,
-    "n_timesteps": 1,
-    "eval_freq": 0,
-    "n_eval_episodes": 1,
-    "n_eval_envs": 1,
-    "checkpoint_freq": 0,
-    "torch_threads": 1,
-}
-_NORMALIZE_KEYS = ("norm_obs", "norm_reward", "clip_obs", "clip_reward", "epsilon")
-#: Constructor arguments the agent sets itself (not hyper-parameters).
-_RESERVED = {
-    "self": "",
-    "policy": "",
-    "env": "the market is the argument of train()",
-    "seed": "set it on the agent: SB3Agent(seed=...)",
-    "device": "set it on the agent: SB3Agent(device=...)",
-    "verbose": "pass verbose to train()",
-    "tensorboard_log": "pass log_dir to train()",
-    "_init_setup_model": "",
-}
-_SCHEDULE_KEYS = ("learning_rate", "clip_range", "clip_range_vf")
-_SCHEDULE = re.compile(r"^lin_(?P<value>[-+0-9.eE]+)$")
-_NUMBER = re.compile(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
-
-#: ``policy_kwargs.activation_fn`` names → torch modules.
-ACTIVATIONS: dict[str, type[torch.nn.Module]] = {
-    "tanh": torch.nn.Tanh,
-    "relu": torch.nn.ReLU,
-    "elu": torch.nn.ELU,
-    "leaky_relu": torch.nn.LeakyReLU,
-    "gelu": torch.nn.GELU,
-    "silu": torch.nn.SiLU,
-}
-_NOISES = {"normal": NormalActionNoise, "ornstein_uhlenbeck": OrnsteinUhlenbeckActionNoise}
-
 #: Evaluation markets are seeded with the agent's seed plus this offset, so they never
 #: replay the training markets' demand draws.
 EVAL_SEED_OFFSET = 1_000_003
-#: Relative tolerance of price comparisons in masks (observations are float32).
-_PRICE_RTOL = 1e-6
-
-
-# ==================================================================== hyper-parameters
-def hyperparams_path(algo: str) -> Path:
-    """The packaged YAML of ``algo``'s hyper-parameters (``agents/hyperparams/<algo>.yaml``)."""
-    _check_algo(algo)
-    return Path(str(resources.files("pricegym.agents") / "hyperparams" / f"{algo}.yaml"))
-
-
-def load_hyperparams(
-    algo: str,
-    env_id: str | None = None,
-    overrides: Mapping[str, Any] | None = None,
-    path: str | Path | None = None,
-) -> dict[str, Any]:
-    """The resolved hyper-parameters of ``algo`` for ``env_id``, validated.
-
-    ``default`` ← the YAML entry of ``env_id`` (if the file has one) ← ``overrides``;
-    each level replaces the keys it names whole. The values stay JSON-able (schedules
-    and activations as names); :class:`SB3Agent` turns them into SB3's objects.
-
-    Args:
-        algo: a key of :data:`ALGORITHMS`.
-        env_id: the env id whose entry to use (``None``: only ``default``).
-        overrides: user values, highest priority.
-        path: a YAML file of the same layout instead of the packaged one.
-
-    Raises:
-        ConfigError: an unknown algorithm, a missing or malformed YAML, an unknown key
-            (with a did-you-mean) or a value SB3 cannot take.
-    """
-    _check_algo(algo)
-    file = Path(path) if path is not None else hyperparams_path(algo)
-    if not file.is_file():
-        raise ConfigError(
-            f"hyper-parameter file {str(file)!r} does not exist; pass the path of a YAML "
-            "file keyed by env id with a 'default' entry (see agents/hyperparams/)."
-        )
-    try:
-        table = yaml.safe_load(file.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{str(file)!r} is not valid YAML ({exc}); fix its syntax.") from None
-    if not isinstance(table, Mapping) or not isinstance(table.get("default"), Mapping):
-        raise ConfigError(
-            f"{str(file)!r} must map env ids to hyper-parameters and hold a 'default' entry; "
-            f"found top-level keys {list(table) if isinstance(table, Mapping) else table!r}."
-        )
-    resolved = dict(table["default"])
-    if env_id is not None and env_id in table:
-        entry = table[env_id]
-        if not isinstance(entry, Mapping):
-            raise ConfigError(f"{str(file)!r}: entry {env_id!r} must be a mapping of settings.")
-        resolved.update(entry)
-    if overrides is not None:
-        if not isinstance(overrides, Mapping):
-            raise ConfigError(
-                f"hyperparams={overrides!r} must be a mapping of hyper-parameter names to values."
-            )
-        resolved.update(overrides)
-    return _validate(algo, resolved, where=f"{algo} hyper-parameters")
-
-
-def _check_algo(algo: str) -> None:
-    if algo not in ALGORITHMS:
-        close = difflib.get_close_matches(str(algo), list(ALGORITHMS), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ConfigError(
-            f"algo={algo!r} is not a supported algorithm; choose one of "
-            f"{', '.join(ALGORITHMS)}.{hint}"
-        )
-
-
-def _unknown(key: str, known: Sequence[str], where: str) -> ConfigError:
-    close = difflib.get_close_matches(str(key), list(known), n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    return ConfigError(
-        f"{where}: unknown hyper-parameter {key!r}.{hint} Known: {', '.join(sorted(known))}."
-    )
-
-
-def _algo_params(algo: str) -> list[str]:
-    sig = inspect.signature(ALGORITHMS[algo].__init__)
-    return [n for n in sig.parameters if n not in _RESERVED]
-
-
-def _policy_params(algo: str, policy: str) -> list[str]:
-    cls = ALGORITHMS[algo].policy_aliases[policy]
-    skip = {"self", "observation_space", "action_space", "lr_schedule"}
-    return [n for n in inspect.signature(cls.__init__).parameters if n not in skip]
-
-
-def _validate(algo: str, hp: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """Check every key and the values we interpret; numbers written as strings become floats."""
-    known = sorted(TRAINING_KEYS | set(_algo_params(algo)))
-    out: dict[str, Any] = {}
-    for key, value in hp.items():
-        if _RESERVED.get(key):
-            raise ConfigError(f"{where}: {key!r} is not a hyper-parameter; {_RESERVED[key]}.")
-        if key not in known:
-            raise _unknown(key, known, where)
-        if isinstance(value, str) and _NUMBER.match(value.strip()):
-            value = float(value)  # PyYAML reads 1e-3 (no dot) as a string
-        out[key] = value
-    for key, low in _INT_KEYS.items():
-        if key in out:
-            v = out[key]
-            if isinstance(v, bool) or not isinstance(v, int | float) or int(v) != v or v < low:
-                raise ConfigError(f"{where}: {key}={v!r} must be an integer >= {low}.")
-            out[key] = int(v)
-    policy = out.setdefault("policy", "MlpPolicy")
-    aliases = ALGORITHMS[algo].policy_aliases
-    if policy not in aliases:
-        raise ConfigError(
-            f"{where}: policy={policy!r} is not one of {algo}'s policies {sorted(aliases)}; "
-            "pricing observations are vectors, so use 'MlpPolicy'."
-        )
-    norm = out.get("normalize", False)
-    if not isinstance(norm, bool):
-        if not isinstance(norm, Mapping):
-            raise ConfigError(
-                f"{where}: normalize={norm!r} must be true, false or a mapping of "
-                f"{', '.join(_NORMALIZE_KEYS)}."
-            )
-        for key in norm:
-            if key not in _NORMALIZE_KEYS:
-                raise _unknown(str(key), _NORMALIZE_KEYS, f"{where}: normalize")
-    for key in _SCHEDULE_KEYS:
-        value = out.get(key)
-        if isinstance(value, str) and not _SCHEDULE.match(value):
-            raise ConfigError(
-                f"{where}: {key}={value!r} is neither a number nor a schedule 'lin_<start>' "
-                "(linear decay from <start> to 0), e.g. 'lin_3.0e-4'."
-            )
-    pk = out.get("policy_kwargs")
-    if pk is not None:
-        if not isinstance(pk, Mapping):
-            raise ConfigError(f"{where}: policy_kwargs={pk!r} must be a mapping.")
-        allowed = _policy_params(algo, policy)
-        for key in pk:
-            if key not in allowed:
-                raise _unknown(str(key), allowed, f"{where}: policy_kwargs")
-        act = pk.get("activation_fn")
-        if act is not None and act not in ACTIVATIONS:
-            raise _unknown(str(act), list(ACTIVATIONS), f"{where}: policy_kwargs.activation_fn")
-    noise = out.get("action_noise")
-    if noise is not None:
-        if algo not in _CONTINUOUS_ONLY:
-            raise ConfigError(f"{where}: action_noise applies to sac and td3, not {algo}.")
-        if (
-            not isinstance(noise, Mapping)
-            or noise.get("kind") not in _NOISES
-            or set(noise) - {"kind", "sigma"}
-            or not (isinstance(noise.get("sigma"), int | float) and noise["sigma"] > 0)
-        ):
-            raise ConfigError(
-                f"{where}: action_noise={noise!r} must be {{kind: normal | ornstein_uhlenbeck, "
-                "sigma: s > 0}."
-            )
-    return out
-
-
-def _schedule(value: Any) -> Any:
-    if isinstance(value, str):
-        start = float(_SCHEDULE.match(value)["value"])  # type: ignore[index]
-        return LinearSchedule(start, 0.0, 1.0)
-    return value
-
-
-def _algo_kwargs(algo: str, hp: Mapping[str, Any], action_space: spaces.Space) -> dict[str, Any]:
-    """The SB3 constructor's keyword arguments from resolved hyper-parameters."""
-    kwargs = {k: v for k, v in hp.items() if k not in TRAINING_KEYS}
-    for key in _SCHEDULE_KEYS:
-        if key in kwargs:
-            kwargs[key] = _schedule(kwargs[key])
-    if isinstance(kwargs.get("train_freq"), list):
-        kwargs["train_freq"] = tuple(kwargs["train_freq"])
-    if kwargs.get("policy_kwargs") is not None:
-        pk = copy.deepcopy(dict(kwargs["policy_kwargs"]))
-        if "activation_fn" in pk:
-            pk["activation_fn"] = ACTIVATIONS[pk["activation_fn"]]
-        kwargs["policy_kwargs"] = pk
-    noise = hp.get("action_noise")
-    if noise is not None:
-        dim = int(np.prod(action_space.shape))
-        cls = _NOISES[noise["kind"]]
-        kwargs["action_noise"] = cls(np.zeros(dim), float(noise["sigma"]) * np.ones(dim))
-    return kwargs
-
-
-def _gamma(algo: str, hp: Mapping[str, Any]) -> float:
-    if "gamma" in hp:
-        return float(hp["gamma"])
-    return float(inspect.signature(ALGORITHMS[algo].__init__).parameters["gamma"].default)
-
-
-def _normalize_settings(hp: Mapping[str, Any]) -> dict[str, Any] | None:
-    norm = hp.get("normalize", False)
-    if norm is False:
-        return None
-    settings: dict[str, Any] = {"norm_obs": True, "norm_reward": True}
-    if isinstance(norm, Mapping):
-        settings.update(norm)
-    return settings
-
-
-# ==================================================================== action masks
-@dataclasses.dataclass(frozen=True)
-class MaskContext:
-    """What a mask rule knows about the market: its price grid and observation layout.
-
-    Attributes:
-        prices: the grid (action i is ``prices[i]``).
-        p_max: the top of the price range (observed prices are price / p_max).
-        obs_index: observation name → position (the env's ``observation_names``).
-    """
-
-    prices: tuple[float, ...]
-    p_max: float
-    obs_index: Mapping[str, int]
-
-    @classmethod
-    def from_env(cls, env: Any) -> MaskContext:
-        """From a pricegym market (single, batched, or a wrapper of one) with a price grid."""
-        base = getattr(env, "unwrapped", env)
-        base = getattr(base, "venv", base)  # SB3VecEnv → MarketVectorEnv
-        prices = getattr(base, "prices", None)
-        names = getattr(base, "observation_names", None)
-        if prices is None or names is None:
-            raise ConfigError(
-                f"action masks need a pricegym market with a discrete price grid and named "
-                f"observations; {type(base).__name__} has none. Use a PricingEnv with "
-                "action='discrete'."
-            )
-        return cls(
-            tuple(float(p) for p in prices),
-            float(base.p_max),
-            {str(n): i for i, n in enumerate(names)},
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON form (inverse of ``MaskContext(**d)``)."""
-        return {"prices": list(self.prices), "p_max": self.p_max, "obs_index": dict(self.obs_index)}
-
-
-def _need(ctx: MaskContext, name: str, rule: str) -> int:
-    if name not in ctx.obs_index:
-        raise ConfigError(
-            f"action mask rule {rule!r} reads the observation entry {name!r}, which this "
-            f"market does not have (entries: {list(ctx.obs_index)})."
-        )
-    return ctx.obs_index[name]
-
-
-def _mask_markdown(obs: np.ndarray, ctx: MaskContext, spec: Mapping[str, Any]) -> np.ndarray:
-    """Prices ≤ last period's own price; every price in the season's first period."""
-    prices = np.asarray(ctx.prices)
-    last = obs[:, _need(ctx, "own_last_price", "markdown")].astype(np.float64) * ctx.p_max
-    first = obs[:, _need(ctx, "time_remaining", "markdown")] >= 1.0 - _PRICE_RTOL
-    allowed = prices[None, :] <= last[:, None] * (1.0 + _PRICE_RTOL)
-    allowed |= first[:, None]
-    allowed[:, 0] = True  # the lowest price is always sellable: a mask is never empty
-    return allowed
-
-
-def _mask_price_range(obs: np.ndarray, ctx: MaskContext, spec: Mapping[str, Any]) -> np.ndarray:
-    """Grid prices in [low, high] (either bound optional)."""
-    prices = np.asarray(ctx.prices)
-    low = float(spec.get("low", -math.inf))
-    high = float(spec.get("high", math.inf))
-    ok = (prices >= low * (1.0 - _PRICE_RTOL)) & (prices <= high * (1.0 + _PRICE_RTOL))
-    if not ok.any():
-        raise ConfigError(
-            f"action mask price_range [{low:g}, {high:g}] contains none of the market's prices "
-            f"[{prices[0]:g} … {prices[-1]:g}]; widen the range."
-        )
-    return np.broadcast_to(ok, (obs.shape[0], prices.size)).copy()
-
-
-#: Mask rule name → (function of (raw observations (B, d), context, spec) → bool (B, n),
-#: the spec keys it takes besides ``rule``).
-ACTION_MASKS: dict[
-    str, tuple[Callable[[np.ndarray, MaskContext, Mapping[str, Any]], np.ndarray], tuple[str, ...]]
-] = {
-    "markdown": (_mask_markdown, ()),
-    "price_range": (_mask_price_range, ("low", "high")),
-}
-
-
-def _mask_spec(action_mask: str | Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """The normalised mask spec ``{"rule": name, ...}`` (or None), validated."""
-    if action_mask is None:
-        return None
-    spec = {"rule": action_mask} if isinstance(action_mask, str) else action_mask
-    if not isinstance(spec, Mapping) or "rule" not in spec:
-        raise ConfigError(
-            f"action_mask={action_mask!r} must be a rule name ({', '.join(ACTION_MASKS)}) or a "
-            "mapping {'rule': name, ...}."
-        )
-    rule = spec["rule"]
-    if rule not in ACTION_MASKS:
-        raise _unknown(str(rule), list(ACTION_MASKS), "action_mask rule")
-    takes = ACTION_MASKS[rule][1]
-    for key in spec:
-        if key != "rule" and key not in takes:
-            raise _unknown(str(key), takes, f"action_mask rule {rule!r}")
-        if key != "rule" and not isinstance(spec[key], int | float):
-            raise ConfigError(f"action_mask {key}={spec[key]!r} must be a number (a price).")
-    return dict(spec)
-
-
-class ActionMaskVecEnv(VecEnvWrapper):
-    """Gives a VecEnv sb3-contrib's ``action_masks()`` hook, computed from raw observations.
-
-    MaskablePPO and ``MaskableEvalCallback`` ask ``env_method("action_masks")`` for one
-    mask per env before each step; this wrapper keeps the latest observations (after
-    a reset, or after a step: those of the markets that just reset are already the
-    reset observations) and evaluates ``mask_fn`` on them. Put it below
-    ``VecNormalize`` so that the rule sees raw observations.
-
-    Args:
-        venv: the vectorised markets.
-        mask_fn: raw observations (B, d) → bool masks (B, n).
-    """
-
-    def __init__(self, venv: VecEnv, mask_fn: Callable[[np.ndarray], np.ndarray]) -> None:
-        super().__init__(venv)
-        self._mask_fn = mask_fn
-        self._obs: np.ndarray | None = None
-
-    def reset(self) -> np.ndarray:
-        obs = self.venv.reset()
-        self._obs = np.asarray(obs)
-        return obs
-
-    def step_wait(self) -> VecEnvStepReturn:
-        obs, rewards, dones, infos = self.venv.step_wait()
-        self._obs = np.asarray(obs)
-        return obs, rewards, dones, infos
-
-    def action_masks(self) -> np.ndarray:
-        """Masks (num_envs, n) of the valid prices in the current observations."""
-        if self._obs is None:
-            raise RuntimeError("action_masks() before reset()")
-        return self._mask_fn(self._obs)
-
-    def has_attr(self, attr_name: str) -> bool:
-        return attr_name == "action_masks" or self.venv.has_attr(attr_name)
-
-    def env_method(
-        self,
-        method_name: str,
-        *method_args: Any,
-        indices: VecEnvIndices = None,
-        **method_kwargs: Any,
-    ) -> list[Any]:
-        if method_name == "action_masks":
-            masks = self.action_masks()
-            return [masks[i] for i in self._get_indices(indices)]
-        return self.venv.env_method(method_name, *method_args, indices=indices, **method_kwargs)
-
-
-# ==================================================================== vectorised markets
-def make_vec_env(
-    env: Any,
-    n_envs: int,
-    seed: int | None = None,
-    *,
-    vectorize: str = "auto",
-) -> VecEnv:
-    """``n_envs`` copies of ``env`` as an SB3 ``VecEnv`` (batched markets where possible).
-
-    - a registered id: a pricegym id with a vector entry point becomes
-      ``SB3VecEnv(gymnasium.make_vec(id, n_envs, autoreset_mode=SAME_STEP))``; any
-      other id ``DummyVecEnv`` of ``gymnasium.make(id)``;
-    - a ``PricingEnv`` (bare or wrapped in gymnasium's ``TimeLimit`` /
-      ``OrderEnforcing`` / ``PassiveEnvChecker``): ``SB3VecEnv`` over a
-      ``MarketVectorEnv`` with its kernel, config, rivals and time limit;
-    - a ``MarketVectorEnv`` (``autoreset_mode=SAME_STEP``) or SB3 ``VecEnv``: as is;
-    - any other gymnasium env, or ``vectorize="dummy"``: ``DummyVecEnv`` of deep copies.
-
-    ``seed`` seeds market i with ``seed + i`` at the first reset.
-    """
-    from pricegym.envs.vector import MarketVectorEnv, SB3VecEnv, plain_market
-
-    if vectorize not in ("auto", "batched", "dummy"):
-        raise ConfigError(f"vectorize={vectorize!r} must be 'auto', 'batched' or 'dummy'.")
-    venv: VecEnv
-    if isinstance(env, VecEnv):
-        venv = env
-    elif isinstance(env, MarketVectorEnv):
-        venv = SB3VecEnv(env)
-    elif isinstance(env, str):
-        try:  # the pricegym ids are registered by `import pricegym` (this module's package)
-            spec = gym.spec(env)
-        except gym.error.Error as exc:
-            raise ConfigError(f"env id {env!r} is not registered ({exc}).") from None
-        if spec.vector_entry_point is not None and vectorize != "dummy":
-            vec = gym.make_vec(
-                env,
-                num_envs=n_envs,
-                vectorization_mode="vector_entry_point",
-                autoreset_mode=AutoresetMode.SAME_STEP,
-            )
-            venv = SB3VecEnv(vec)
-        elif vectorize == "batched":
-            raise ConfigError(
-                f"env id {env!r} has no batched (vector entry point) version; use "
-                "vectorize='auto' or 'dummy'."
-            )
-        else:
-            venv = DummyVecEnv([lambda: gym.make(env)] * n_envs)
-    elif isinstance(env, gym.Env):
-        market = plain_market(env)
-        if market is not None and vectorize != "dummy":
-            base, limit = market
-            venv = SB3VecEnv(
-                MarketVectorEnv(
-                    base.kernel,
-                    base.config,
-                    num_envs=n_envs,
-                    rivals=base.rivals,
-                    max_episode_steps=limit,
-                    autoreset_mode=AutoresetMode.SAME_STEP,
-                )
-            )
-        elif vectorize == "batched":
-            raise ConfigError(
-                f"{type(env).__name__} cannot be batched (only a PricingEnv, bare or in "
-                "gymnasium's standard wrappers, can); use vectorize='auto' or 'dummy'."
-            )
-        else:
-            template = env
-            venv = DummyVecEnv([lambda: copy.deepcopy(template)] * n_envs)
-    else:
-        raise ConfigError(
-            f"env={env!r} is not a market: pass a registered env id, a gymnasium env, a "
-            "MarketVectorEnv or an SB3 VecEnv."
-        )
-    if seed is not None:
-        venv.seed(seed)
-    return venv
-
-
-def _env_id(env: Any) -> str | None:
-    if isinstance(env, str):
-        return env
-    spec = getattr(env, "spec", None)
-    return getattr(spec, "id", None)
-
-
-class _SpacesEnv(gym.Env):
-    """An env that only has spaces: the shell SB3 needs to normalise observations."""
-
-    def __init__(self, observation_space: spaces.Space, action_space: spaces.Space) -> None:
-        self.observation_space = observation_space
-        self.action_space = action_space
-
-    def reset(self, *, seed: int | None = None, options: dict | None = None) -> Any:
-        raise NotFittedError("this env only carries spaces; train the agent on a market")
-
-    def step(self, action: Any) -> Any:
-        raise NotFittedError("this env only carries spaces; train the agent on a market")
-
-
-@contextmanager
-def _torch_settings(threads: int, device: str = "cpu") -> Iterator[None]:
-    """torch with ``threads`` intra-op threads (and deterministic algorithms off the CPU).
-
-    On the CPU the ops SB3's MLP policies use give the same results run to run for a
-    fixed thread count, so ``torch.use_deterministic_algorithms`` is only switched on
-    for other devices: its first call imports torch's compiler stack (~4 s per
-    process, measured), which every runner worker would pay.
-    """
-    old_threads = torch.get_num_threads()
-    strict = torch.device(device).type != "cpu"
-    old_det = torch.are_deterministic_algorithms_enabled()
-    torch.set_num_threads(threads)
-    if strict:
-        torch.use_deterministic_algorithms(True)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old_threads)
-        if strict:
-            torch.use_deterministic_algorithms(old_det)
-
-
-# ==================================================================== callbacks
-class _AgentCheckpoint(CheckpointCallback):
-    """SB3's CheckpointCallback saving the whole agent (our files) instead of the zip + pickle."""
-
-    def __init__(self, agent: SB3Agent, save_freq: int, save_path: str) -> None:
-        super().__init__(save_freq, save_path, name_prefix="agent")
-        self._agent = agent
-
-    def _on_step(self) -> bool:
-        if self.n_calls % self.save_freq == 0:
-            path = self._checkpoint_path(extension="json")
-            self._agent.save(path)
-            if self.verbose >= 2:
-                print(f"Saving agent checkpoint to {path}")
-        return True
-
-
-class _SaveBest(BaseCallback):
-    """Called by EvalCallback on a new best mean reward: saves the agent as ``path``."""
-
-    def __init__(self, agent: SB3Agent, path: Path) -> None:
-        super().__init__()
-        self._agent, self._path = agent, path
-
-    def _on_step(self) -> bool:
-        self._agent.save(self._path)
-        return True
 
 
 # ==================================================================== the agent
@@ -1220,82 +675,6 @@ class SB3Agent(PricingAgent):
             if ctx
             else None
         )
-
-
-# ==================================================================== helpers
-def _build(
-    algo: str,
-    hp: Mapping[str, Any],
-    venv: VecEnv | None,
-    obs_space: spaces.Space,
-    act_space: spaces.Space,
-    seed: int,
-    device: str,
-    verbose: int,
-    n_envs: int = 1,
-) -> BaseAlgorithm:
-    """An SB3 model from resolved hyper-parameters; with ``venv=None`` a model for acting only."""
-    cls = ALGORITHMS[algo]
-    kwargs = _algo_kwargs(algo, hp, act_space)
-    try:
-        if venv is None:
-            # Acting only: an env that carries the spaces (SAC reads them while building),
-            # as many as in training (PPO checks its rollout size against them), and no
-            # replay buffer to allocate.
-            venv = DummyVecEnv([lambda: _SpacesEnv(obs_space, act_space)] * n_envs)
-            if algo in _OFF_POLICY:
-                kwargs["buffer_size"] = 1
-        return cls(hp["policy"], venv, seed=seed, device=device, verbose=verbose, **kwargs)
-    except (TypeError, ValueError, AssertionError) as exc:
-        raise ConfigError(
-            f"stable-baselines3 rejected the {algo} hyper-parameters {dict(hp)!r}: {exc}"
-        ) from None
-
-
-def _rms(mean: np.ndarray, var: np.ndarray, count: float) -> RunningMeanStd:
-    rms = RunningMeanStd(shape=np.shape(mean))
-    rms.mean = np.array(mean, dtype=np.float64)
-    rms.var = np.array(var, dtype=np.float64)
-    rms.count = float(count)
-    return rms
-
-
-def _copy_stats(src: VecNormalize, dst: VecNormalize) -> None:
-    dst.obs_rms = copy.deepcopy(src.obs_rms)
-    dst.ret_rms = copy.deepcopy(src.ret_rms)
-
-
-def _inference_normalizer(venv: VecEnv) -> VecNormalize | None:
-    """A non-training copy of ``venv``'s VecNormalize statistics (detached from the markets)."""
-    if not isinstance(venv, VecNormalize):
-        return None
-    shell = VecNormalize(
-        DummyVecEnv([lambda: _SpacesEnv(venv.observation_space, venv.action_space)]),
-        training=False,
-        norm_obs=venv.norm_obs,
-        norm_reward=venv.norm_reward,
-        clip_obs=venv.clip_obs,
-        clip_reward=venv.clip_reward,
-        gamma=venv.gamma,
-        epsilon=venv.epsilon,
-    )
-    _copy_stats(venv, shell)
-    return shell
-
-
-def _market_of(venv: VecEnv, source: Any) -> Any:
-    """The pricegym market behind ``venv`` (for its prices and observation names)."""
-    inner: Any = venv
-    while isinstance(inner, VecEnvWrapper):
-        inner = inner.venv
-    market = getattr(inner, "venv", None)  # SB3VecEnv → MarketVectorEnv
-    if market is not None and hasattr(market, "observation_names"):
-        return market
-    if isinstance(source, gym.Env):
-        return source
-    if isinstance(inner, DummyVecEnv):
-        return inner.envs[0]
-    return SimpleNamespace()
 
 
 def _version(module: str) -> str:
