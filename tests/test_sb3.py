@@ -404,3 +404,12 @@ def test_ppo_reaches_95_percent_of_the_dp_optimum(capsys):
             f"{100 * fixed_share:.1f}%; beats the best fixed price: {mean - 1.96 * se > best_fixed}"
         )
     assert mean >= 0.95 * optimum
+
+
+def test_module_docstring_example_runs():
+    import doctest
+
+    import pricegym.agents.sb3 as sb3_module
+
+    result = doctest.testmod(sb3_module)
+    assert result.attempted >= 4 and result.failed == 0
