@@ -41,7 +41,6 @@ Writes ``benchmarks/results/calvano_sweep.json`` and ``calvano_sweep.png``
 from __future__ import annotations
 
 import argparse
-import io
 import itertools
 import json
 import math
@@ -231,10 +230,10 @@ def _plot(doc: dict[str, Any], path: Path) -> None:
     ax.axhline(1, color="grey", lw=0.5, ls="--")
     ax.set_title("Calvano et al. Q-learning: Δ by sellers and exploration decay (95% CI)")
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
+    from pricegym.demand.plot import save_figure
+
+    save_figure(fig, path, dpi=110)  # atomic: no half-written PNG
     plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
 
 
 def _fmt(x: float | None, spec: str) -> str:

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import io
 import json
 import platform
 import statistics
@@ -55,7 +54,6 @@ from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
 from threadpoolctl import threadpool_limits
 
 from pricegym.demand.datasets import load_dataset
-from pricegym.demand.io import atomic_write_bytes
 from pricegym.demand.noise import NoiseModel
 from pricegym.demand.selection import make_model
 from pricegym.envs.market import PricingEnv
@@ -245,10 +243,10 @@ def plot(doc: dict[str, Any], path: Path) -> None:
         fontsize=9,
     )
     fig.tight_layout(rect=(0, 0.06, 1, 1))
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
+    from pricegym.demand.plot import save_figure
+
+    save_figure(fig, path, dpi=110)  # atomic: no half-written PNG
     plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
 
 
 def main() -> None:

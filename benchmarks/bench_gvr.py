@@ -40,7 +40,6 @@ Writes ``benchmarks/results/gvr.json`` and ``gvr.png``.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import math
 import os
@@ -304,10 +303,10 @@ def plot(doc: dict[str, Any], path: Path) -> None:
     bx.set_title(f"{doc['markdown']['env_id']}")
     bx.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
+    from pricegym.demand.plot import save_figure
+
+    save_figure(fig, path, dpi=110)  # atomic: no half-written PNG
     plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
 
 
 def readme_table(doc: dict[str, Any]) -> str:

@@ -73,7 +73,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import io
 import json
 import math
 import os
@@ -351,10 +350,10 @@ def plot(doc: dict[str, Any], path: Path) -> None:
     ax.grid(alpha=0.3, axis="y")
     ax.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
+    from pricegym.demand.plot import save_figure
+
+    save_figure(fig, path, dpi=110)  # atomic: no half-written PNG
     plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
 
 
 def _ci(value: float, ci: list[float | None], digits: int) -> str:

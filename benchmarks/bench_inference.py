@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import io
 import json
 import os
 import platform
@@ -238,10 +237,10 @@ def plot(doc: dict[str, Any], path: Path) -> None:
         fontsize=10,
     )
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
+    from pricegym.demand.plot import save_figure
+
+    save_figure(fig, path, dpi=110)  # atomic: no half-written PNG
     plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

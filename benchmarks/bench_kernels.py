@@ -32,7 +32,6 @@ prints a table; ``--plot-only`` redraws the figure from an existing JSON without
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import platform
 import statistics
@@ -194,10 +193,10 @@ def plot(doc: dict[str, Any], path: Path) -> None:
         fontsize=10,
     )
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
+    from pricegym.demand.plot import save_figure
+
+    save_figure(fig, path, dpi=110)  # atomic: no half-written PNG
     plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
 
 
 def main() -> None:

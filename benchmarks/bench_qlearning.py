@@ -26,7 +26,6 @@ running. Runs with a ``--beta`` other than the paper's are labelled as such.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import platform
@@ -200,10 +199,10 @@ def plot(doc: dict[str, Any], path: Path) -> None:
         fontsize=10,
     )
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
+    from pricegym.demand.plot import save_figure
+
+    save_figure(fig, path, dpi=110)  # atomic: no half-written PNG
     plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -57,7 +57,6 @@ import argparse
 import copy
 import hashlib
 import importlib.util
-import io
 import json
 import os
 import platform
@@ -444,10 +443,10 @@ def plot(doc: dict[str, Any], path: Path) -> None:
         bx.legend(fontsize=8)
         bx.grid(alpha=0.3, which="both")
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
+    from pricegym.demand.plot import save_figure
+
+    save_figure(fig, path, dpi=110)  # atomic: no half-written PNG
     plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
 
 
 def readme_table(doc: dict[str, Any]) -> str:

@@ -38,7 +38,6 @@ training.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import math
 import os
@@ -334,10 +333,10 @@ def plot(doc: dict[str, Any], path: Path) -> None:
         fontsize=9,
     )
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110)
+    from pricegym.demand.plot import save_figure
+
+    save_figure(fig, path, dpi=110)  # atomic: no half-written PNG
     plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
 
 
 def main() -> None:

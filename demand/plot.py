@@ -22,8 +22,8 @@ importing or using this module never selects a backend or touches global state.
 
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +35,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from pricegym.demand.base import DemandModel
+from pricegym.demand.io import atomic_write_bytes
 from pricegym.errors import ConfigError, ExtrapolationWarning
 
 __all__ = [
@@ -430,15 +431,7 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = FIGURE_
     fmt = figure_format(target)
     if isinstance(dpi, bool) or not isinstance(dpi, int) or dpi < 1:
         raise ConfigError(f"dpi={dpi!r} must be a positive integer (e.g. {FIGURE_DPI}).")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            fig.savefig(handle, format=fmt, dpi=dpi)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=dpi)
+    atomic_write_bytes(target, buf.getvalue())  # temp file + rename, umask permissions
     return target

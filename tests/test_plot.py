@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import struct
 import warnings
 from pathlib import Path
@@ -178,6 +180,10 @@ def test_save_figure_is_atomic_and_checks_the_suffix(tmp_path, article_model):
     target = save_figure(fig, tmp_path / "fig.svg")
     assert target.read_text().lstrip().startswith("<?xml")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.svg"]
+    # a plain open()'s permissions (0666 minus the umask), not the temporary file's 0600
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
 
 
 def test_band_arguments_are_checked(article_model):
