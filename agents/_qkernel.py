@@ -23,23 +23,28 @@ import numpy as np
 from numba import njit
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _leader(row: np.ndarray) -> tuple[int, float]:  # pragma: no cover
+    """(first argmax, as ``numpy.argmax``; max) of one Q row."""
+    g = 0
+    v = row[0]
+    for a in range(1, row.shape[0]):
+        if row[a] > v:
+            v = row[a]
+            g = a
+    return g, v
+
+
 @njit(cache=True, nogil=True)
 def row_leaders(q: np.ndarray, greedy: np.ndarray, best: np.ndarray) -> None:  # pragma: no cover
     """Fill ``greedy`` (first argmax, as ``numpy.argmax``) and ``best`` (max) of every Q row.
 
     ``q`` has shape (n, N, m); ``greedy`` and ``best`` shape (n, N).
     """
-    n, n_states, m = q.shape
+    n, n_states, _ = q.shape
     for i in range(n):
         for s in range(n_states):
-            g = 0
-            v = q[i, s, 0]
-            for a in range(1, m):
-                if q[i, s, a] > v:
-                    v = q[i, s, a]
-                    g = a
-            greedy[i, s] = g
-            best[i, s] = v
+            greedy[i, s], best[i, s] = _leader(q[i, s])
 
 
 @njit(cache=True, nogil=True)
@@ -101,12 +106,7 @@ def learn_session(  # pragma: no cover  (compiled; tested through run_sessions)
             target += scaled_profits[i, profile]
             target += best[i, nxt] * discount
             q[i, state, a] = target
-            g = 0
-            v = q[i, state, 0]
-            for b in range(1, m):
-                if q[i, state, b] > v:
-                    v = q[i, state, b]
-                    g = b
+            g, v = _leader(q[i, state])
             if g != greedy[i, state]:
                 changed = True
                 greedy[i, state] = g

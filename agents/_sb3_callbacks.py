@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import torch
 from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback
+from stable_baselines3.common.utils import get_device
 
 if TYPE_CHECKING:
     from pricegym.agents.sb3 import SB3Agent
@@ -31,7 +32,7 @@ def _torch_settings(threads: int, device: str = "cpu") -> Iterator[None]:
     process, measured), which every runner worker would pay.
     """
     old_threads = torch.get_num_threads()
-    strict = torch.device(device).type != "cpu"
+    strict = get_device(device).type != "cpu"  # SB3 resolves "auto" (and "cuda" without one)
     old_det = torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(threads)
     if strict:

@@ -305,9 +305,10 @@ class QLearningResult:
 
         doc, arrays = read_model_files(path, fmt=cls.FILE_FORMAT)
         missing = [name for name in cls._ARRAYS if name not in arrays]
+        missing += [key for key in ("config",) if not isinstance(doc.get(key), dict)]
         if missing:
             raise ModelFileError(
-                f"{str(path)!r} lacks the array(s) {missing}; the file is incomplete — "
+                f"{str(path)!r} lacks {missing} (arrays / settings); the file is incomplete — "
                 "re-run and save again."
             )
         return cls(

@@ -400,29 +400,24 @@ def _play_batched(
     try:
         obs, info = venv.reset(seed=[int(s) for s in env_seeds])
         agent.reset(seed=int(agent_seeds[0]))  # a pure policy: no per-episode state to reset
-        stock = np.asarray(info.get("inventory", np.full(b, math.inf)), dtype=np.float64).copy()
+        stock = np.array(info["inventory"], dtype=np.float64)  # MarketVectorEnv sets RESET_KEYS
         totals = {k: np.zeros(b) for k in ("profit", "revenue", "units", "prices", "lost")}
         steps = np.zeros(b, dtype=np.int64)
         live = np.ones(b, dtype=bool)
         while live.any():
-            action = agent.act(obs)
-            obs, reward, terminated, truncated, info = venv.step(action)
-            sold = np.asarray(info.get("sales", info.get("quantity", np.zeros(b))), np.float64)
-            price = np.asarray(info.get("price", np.full(b, math.nan)), np.float64)
-            revenue = info.get("revenue")
-            revenue = price * sold if revenue is None else np.asarray(revenue, np.float64)
+            obs, reward, terminated, truncated, info = venv.step(agent.act(obs))
+            # and every step sets STEP_KEYS: the same values the episode loop reads
             for key, value in (
-                ("profit", np.asarray(reward, np.float64)),
-                ("revenue", revenue),
-                ("units", sold),
-                ("prices", price),
-                ("lost", np.asarray(info.get("lost_sales", np.zeros(b)), np.float64)),
+                ("profit", reward),
+                ("revenue", info["revenue"]),
+                ("units", info["sales"]),
+                ("prices", info["price"]),
+                ("lost", info["lost_sales"]),
             ):
                 totals[key][live] += value[live]
-            replenished = np.asarray(info.get("replenished", np.zeros(b)), np.float64)
-            stock[live] += replenished[live]
+            stock[live] += info["replenished"][live]
             steps[live] += 1
-            live &= ~(np.asarray(terminated) | np.asarray(truncated))
+            live &= ~(terminated | truncated)
     finally:
         venv.close()
     return [

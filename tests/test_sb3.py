@@ -139,6 +139,16 @@ def test_same_seed_same_training_same_actions(algo):
     assert not all(torch.equal(wa[k], wc[k]) for k in wa)  # the seed matters
 
 
+def test_device_auto_is_resolved_like_sb3_does():
+    # "auto" is SB3's own device value (cpu here): it trains, with the cpu agent's weights.
+    cpu = SB3Agent("ppo", hyperparams={**SMALL, **SMALL_BY_ALGO["ppo"]}, seed=3)
+    auto = SB3Agent("ppo", hyperparams={**SMALL, **SMALL_BY_ALGO["ppo"]}, seed=3, device="auto")
+    for agent in (cpu, auto):
+        agent.train(PricingEnv(TRUTH, MARKET), STEPS)
+    wa, wb = (dict(x.model_.policy.state_dict()) for x in (cpu, auto))
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
 # ==================================================================== save / load
 @pytest.mark.parametrize(("algo", "market", "mask"), [CASES[0], CASES[4], CASES[6]])
 def test_save_load_identical_actions(algo, market, mask, tmp_path):
