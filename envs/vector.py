@@ -25,13 +25,31 @@ kind of demand noise, is told in :mod:`pricegym.envs._streams`.
 Expected demand is computed as ``PricingEnv`` computes it: for a stateless kernel
 with deterministic competitor prices, a table over periods × grid prices (or the
 price-free part of a regression's linear predictor) built with the same batched
-kernel calls, blocks of :data:`~pricegym.envs._fastpath.BLOCK` periods, so values
-agree bit for bit; the ARIMAX error state filtered with the same float operations.
-With random-walk competitors, neural or other kernels, a batched kernel call per
-step gives the same numbers up to floating-point rounding (BLAS sums a batch of B
-rows in a different order than one row), which leaves sampled Poisson demand —
-hence sales, rewards, observations and flags — unchanged, and ``expected_demand``
-equal to ~1e-15 relative.
+kernel calls, blocks of :data:`~pricegym.envs._fastpath.BLOCK` periods; the ARIMAX
+error state filtered with the same float operations.
+
+What "equal to B single markets" promises, on every CPU
+-------------------------------------------------------
+- **Discrete outcomes are identical**: grid prices, Poisson / negative-binomial
+  draws (hence sales and stock in unit counts), stock-outs, terminations,
+  truncations, autoresets, replenishments.
+- **Continuous quantities agree to floating-point rounding**, not bit for bit.
+  The batch calls numpy's ``np.exp``/``np.log`` on arrays, a single market's fast
+  path (:mod:`pricegym.envs._fastpath`) ``math.exp``/``math.log`` on floats; numpy
+  picks SIMD code at run time, and its AVX-512 float64 exp/log differ from libm's by
+  an ulp. With random-walk competitors, neural or other kernels a batched kernel
+  call per step sums B rows in another order than one row (BLAS). So log-normal
+  demand, continuous-price sales and revenue, ``expected_demand`` and the float32
+  observations made from them may differ in the last bits (relative ~1e-16 after
+  40 steps, measured); the test suite holds them to 1e-12 relative (float32: 4 ulp)
+  and proves that bound with exp/log skewed by 1–2 ulp on either path. A Poisson
+  draw could change only if its threshold fell within an ulp of the mean (odds
+  ~1e-15 a draw).
+
+Using numpy's functions on the single market's floats would make the two paths
+agree on most CPUs but not all (numpy falls back to libm for strided arrays), and
+costs ~10% of a single market's step (measured: 3.9 → 4.3 µs), so the fast path
+keeps ``math``. Same seed, same machine → identical results, bit for bit.
 
 Rivals (rule-based agents inside the market) are Python objects called once per
 market and period, so a market with rivals is run as B ``PricingEnv`` s in a
