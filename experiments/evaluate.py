@@ -322,12 +322,16 @@ def play_episodes(
 
     ``batch``: play all episodes at once, episode i in market i of a
     :class:`~pricegym.envs.vector.MarketVectorEnv` seeded with ``env_seeds[i]``, the
-    agent acting on the whole batch — the same numbers as one episode after another
-    (the batched market equals B single markets, and a ``batch_act`` agent is a pure
+    agent acting on the whole batch — the same episodes as one after another (the
+    batched market equals B single markets, and a ``batch_act`` agent is a pure
     function of the observation), one policy call per period instead of one per
-    period and episode. ``None`` (default): batched when that is possible (agent
-    with ``batch_act``, no learning, a ``PricingEnv`` behind standard wrappers only,
-    more than one episode).
+    period and episode. Floats agree to rounding, not bit for bit: a torch policy's
+    forward pass over a batch sums in another order than over one row (its float32
+    outputs may differ in the last bits), so a continuous price may differ by ~1e-7
+    relative and a Poisson draw could, rarely, differ with it; grid prices differ
+    only where two action logits tie to float32 rounding. ``None`` (default):
+    batched when that is possible (agent with ``batch_act``, no learning, a
+    ``PricingEnv`` behind standard wrappers only, more than one episode).
     """
     from pricegym.envs.vector import plain_market
 
@@ -389,7 +393,7 @@ def _play_batched(
     """:func:`play_episodes` with every episode in one batched market (see ``batch`` there).
 
     Each total is summed period by period in the same order as the episode loop, so
-    the rows are equal, not just close.
+    the rows differ only as the policy's batched and one-row outputs do (see there).
     """
     from pricegym.envs.vector import MarketVectorEnv
 
@@ -565,8 +569,9 @@ def evaluate(
             agent bound to an equivalent market (e.g. a policy evaluated in another
             fitted market, as in cross-model evaluation).
         learn: let the agent ``update`` on every transition (online learners).
-        batch: play the episodes at once in a batched market (same numbers, one
-            policy call per period); None: whenever possible (see :func:`play_episodes`).
+        batch: play the episodes at once in a batched market (the same episodes to
+            float rounding, one policy call per period); None: whenever possible (see
+            :func:`play_episodes`).
 
     Returns:
         A DataFrame with the columns of :data:`COLUMNS` (plus ``delta`` in an oligopoly).

@@ -180,9 +180,27 @@ def test_batched_evaluation_equals_episode_by_episode(action):
     assert agent.batch_act
     one_by_one = evaluate(agent, env, episodes=12, seed=3, batch=False)
     batched = evaluate(agent, env, episodes=12, seed=3, batch=True)
-    pd.testing.assert_frame_equal(one_by_one, batched)
+    _assert_same_rows(batched, one_by_one)
     assert one_by_one["steps"].nunique() > 1  # stock-outs end some episodes early
-    pd.testing.assert_frame_equal(batched, evaluate(agent, env, episodes=12, seed=3))  # auto
+    # batch=None picks the batched path: the same code, so the same bits
+    pd.testing.assert_frame_equal(
+        batched, evaluate(agent, env, episodes=12, seed=3), check_exact=True
+    )
+
+
+def _assert_same_rows(mine: pd.DataFrame, ref: pd.DataFrame) -> None:
+    """Discrete columns identical, float columns to the policy's float32 rounding.
+
+    A torch policy's forward pass over a batch of 12 observations and over one row
+    sums in another order (measured: float32 outputs differ in the last bits in 9 of
+    12 rows on an AVX-512 CPU), so a continuous price may differ by ~1e-7 relative.
+    """
+    pd.testing.assert_frame_equal(mine, ref, check_exact=False, rtol=1e-6)
+    discrete = [
+        c for c in ref if ref[c].dtype.kind != "f" or np.array_equal(ref[c], np.rint(ref[c]))
+    ]
+    assert {"steps", "units", "seed"} <= set(discrete)
+    pd.testing.assert_frame_equal(mine[discrete], ref[discrete], check_exact=True)
 
 
 def test_batched_evaluation_is_refused_where_it_cannot_be_exact():
