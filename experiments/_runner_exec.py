@@ -178,9 +178,7 @@ def _execute_ray(
     done: Callable[[Cell, dict[str, Any]], None],
     compute: Callable[[Mapping[str, Any], Mapping[str, Any], str], dict[str, Any]],
 ) -> None:
-    ray = _import_ray()
-    if not ray.is_initialized():
-        ray.init(address=address, num_cpus=None if address else jobs, ignore_reinit_error=True)
+    ray = _connect_ray(address, jobs)
     task = ray.remote(num_cpus=1)(compute)
     refs = {task.remote(resolved, c.to_dict(), str(run_dir.resolve())): c for c in todo}
     pending = list(refs)
@@ -193,6 +191,58 @@ def _execute_ray(
         for ref in pending:
             ray.cancel(ref)
         raise
+
+
+def _connect_ray(address: str | None, jobs: int) -> Any:
+    """Ray, initialised: connected to the cluster at ``address``, else started here.
+
+    Raises:
+        ConfigError: Ray is missing, or no Ray cluster answers at ``address``. The
+            runner calls this before it creates the run directory, so a wrong address
+            leaves nothing behind.
+    """
+    ray = _import_ray()
+    if ray.is_initialized():
+        return ray
+    if address is not None:
+        _probe_address(address)
+    try:
+        ray.init(address=address, num_cpus=None if address else jobs, ignore_reinit_error=True)
+    except ConnectionError as err:
+        raise ConfigError(_no_cluster(address, str(err))) from None
+    return ray
+
+
+def _probe_address(address: str) -> None:
+    """Fail fast when nothing listens at a ``host:port`` address.
+
+    Written by hand because ``ray.init`` retries an unreachable address for minutes
+    before it gives up; a TCP connect answers in at most 5 s. ``auto`` and ``ray://``
+    client addresses are left to Ray, which answers those quickly.
+    """
+    import socket
+
+    if address == "auto" or "://" in address:
+        return
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ConfigError(
+            f"address={address!r} is not 'auto', 'host:port' or 'ray://host:port'. "
+            "Fix: e.g. --address 10.0.0.5:6379 (what `ray start --head` prints)."
+        )
+    try:
+        with socket.create_connection((host, int(port)), timeout=5.0):
+            pass
+    except OSError as err:
+        raise ConfigError(_no_cluster(address, str(err))) from None
+
+
+def _no_cluster(address: str | None, reason: str) -> str:
+    return (
+        f"no Ray cluster answers at address={address!r} ({reason}). Fix: start one with "
+        "`ray start --head` (it prints the address to pass), or leave out --address to "
+        "start Ray on this machine."
+    )
 
 
 def _import_ray() -> Any:

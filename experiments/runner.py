@@ -113,6 +113,7 @@ from pricegym.experiments._runner_compute import _train_cell as _train_cell
 from pricegym.experiments._runner_compute import _train_oligopoly as _train_oligopoly
 from pricegym.experiments._runner_compute import _train_single as _train_single
 from pricegym.experiments._runner_compute import run_cell
+from pricegym.experiments._runner_exec import _connect_ray as _connect_ray
 from pricegym.experiments._runner_exec import _execute as _execute
 from pricegym.experiments._runner_exec import _execute_pool as _execute_pool
 from pricegym.experiments._runner_exec import _execute_ray as _execute_ray
@@ -198,7 +199,8 @@ def run_experiment(
 
     Raises:
         ConfigError: an invalid config, a run directory holding another experiment
-            (without ``force``), ``jobs < 1``, an unknown backend, or Ray missing.
+            (without ``force``), ``jobs < 1``, an unknown backend, Ray missing, or no Ray
+            cluster at ``address`` (checked before the run directory is made).
     """
     from pricegym.experiments.schema import load_experiment
 
@@ -206,12 +208,14 @@ def run_experiment(
         raise ConfigError(f"jobs={jobs!r} must be an integer >= 1. Fix: e.g. --jobs 2.")
     if backend not in ("process", "ray"):
         raise ConfigError(f"backend={backend!r} is unknown. Fix: use 'process' or 'ray'.")
-    if backend == "ray":
-        _import_ray()
     if address is not None and backend != "ray":
         raise ConfigError(
             f"address={address!r} is only used with backend 'ray'. Fix: add --backend ray."
         )
+    if backend == "ray":
+        _import_ray()
+        if address is not None:
+            _connect_ray(address, jobs)  # before the run directory: a bad address leaves none
     cfg = load_experiment(config)
     directory = cfg.run_dir(run_dir)
     resolved = cfg.resolved()

@@ -169,6 +169,24 @@ def test_ray_backend_gives_the_process_pool_numbers(small_run, tmp_path):
     ).read_bytes()
 
 
+@pytest.mark.parametrize("address", ["127.0.0.1:{port}", "not-an-address"])
+def test_ray_address_nobody_answers_is_refused_before_the_run_folder(tmp_path, address):
+    """A wrong --address fails in seconds (ray.init alone retries for minutes), names
+    the address and `ray start --head`, and leaves no half-made run folder."""
+    pytest.importorskip("ray")
+    import socket
+
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = address.format(port=port)
+    with pytest.raises(ConfigError, match="address=") as err:
+        run(SMALL, tmp_path / "ray", backend="ray", address=address)
+    assert address in str(err.value)
+    assert "ray start --head" in str(err.value) or "host:port" in str(err.value)
+    assert not (tmp_path / "ray").exists()
+
+
 def test_ray_backend_without_ray_says_how_to_install(tmp_path):
     try:
         import ray  # noqa: F401
