@@ -242,14 +242,21 @@ def single_benchmarks(env: Any) -> dict[str, Any]:
 
 
 def oligopoly_benchmarks(env: Any) -> dict[str, Any]:
-    """Nash and monopoly prices and profits per round (per seat) of an OligopolyEnv."""
-    return {
-        "nash_prices": np.asarray(env.nash_prices, dtype=float).tolist(),
-        "monopoly_prices": np.asarray(env.monopoly_prices, dtype=float).tolist(),
-        "nash_profits": np.asarray(env.nash_profits, dtype=float).tolist(),
-        "monopoly_profits": np.asarray(env.monopoly_profits, dtype=float).tolist(),
-        "horizon": env.horizon,
-    }
+    """Nash and monopoly prices and profits per round (per seat) of an OligopolyEnv.
+
+    The top-level values are the base market's (every shock factor 1). With Markov
+    shocks ``regimes`` adds one entry per regime with the same four keys: the
+    benchmarks that Δ compares each round of that regime with.
+    """
+    keys = ("nash_prices", "monopoly_prices", "nash_profits", "monopoly_profits")
+    out: dict[str, Any] = {k: np.asarray(getattr(env, k), dtype=float).tolist() for k in keys}
+    out["horizon"] = env.horizon
+    if env.shocks is not None:
+        out["regimes"] = [
+            {"regime": r, **{k: np.asarray(getattr(env, f"regime_{k}"))[r].tolist() for k in keys}}
+            for r in range(env.shocks.n_regimes)
+        ]
+    return out
 
 
 def bind_to_seat(agent: Any, env: Any, seat: int) -> Any:
