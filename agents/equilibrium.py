@@ -141,7 +141,8 @@ def bertrand_nash(market: Market = None, **params: Any) -> MarketBenchmark:
     ``p_i = c_i + μ/(1 − s_i(p))`` (unique equilibrium); for a demand kernel they
     come from best-response iteration within the kernel's support (both in
     :mod:`pricegym.envs.oligopoly`). Profits are expected profits per round in
-    the market's base regime (without Markov shocks applied).
+    the market's base regime (without Markov shocks applied); each regime's are
+    ``env.regime_nash_prices`` / ``regime_nash_profits`` of :func:`as_oligopoly`.
     """
     env = as_oligopoly(market, **params)
     profits = np.asarray(env.nash_profits, dtype=np.float64)
@@ -154,7 +155,8 @@ def joint_monopoly(market: Market = None, **params: Any) -> MarketBenchmark:
     For the logit market the joint optimum has one common markup solving
     ``m·(1 − S(m)) = μ`` (exact root); for a demand kernel it is found by direct
     maximisation from the Nash prices (both in :mod:`pricegym.envs.oligopoly`).
-    Profits are per seller, expected per round, in the base regime.
+    Profits are per seller, expected per round, in the base regime (each regime's:
+    ``env.regime_monopoly_prices`` / ``regime_monopoly_profits``).
     """
     env = as_oligopoly(market, **params)
     profits = np.asarray(env.monopoly_profits, dtype=np.float64)
@@ -172,7 +174,12 @@ def collusion_index(
     averaged); ``nash`` and ``monopoly`` are benchmarks (their per-seller
     ``profits`` are used, broadcast against ``profit``'s last axis) or profit
     values broadcastable against ``profit``. Δ = 0 at the Nash profit, 1 at the
-    monopoly profit, negative below Nash.
+    monopoly profit, negative below Nash. Under Markov shocks pass the regime
+    benchmarks averaged over the same rounds as ``profit`` (the mean of the env's
+    ``nash_profit`` / ``monopoly_profit`` infos), not the base regime's
+    :func:`bertrand_nash` / :func:`joint_monopoly`, which misplace Δ (a pair
+    holding the base monopoly price scores Δ > 1 when the high-demand regime
+    dominates).
 
     Raises:
         ConfigError: π^M = π^N for some seller (Δ is undefined).

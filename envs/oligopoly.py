@@ -119,7 +119,16 @@ def joint_profit(
 def profit_gain(
     profit: np.ndarray | float, nash_profit: np.ndarray | float, monopoly_profit: np.ndarray | float
 ) -> np.ndarray:
-    """Calvano et al.'s profit gain Δ = (π − π^N)/(π^M − π^N): 0 at Nash, 1 at monopoly."""
+    """Calvano et al.'s profit gain Δ = (π − π^N)/(π^M − π^N): 0 at Nash, 1 at monopoly.
+
+    Under Markov shocks pass the benchmarks of the regime in force in each round,
+    averaged over the same rounds as π (``OligopolyEnv.regime_nash_profits`` /
+    ``regime_monopoly_profits`` weighted by the rounds spent in each regime, or
+    the mean of the ``nash_profit`` / ``monopoly_profit`` infos): then Δ is 0 when
+    every round is played at its regime's Nash prices and 1 at its regime's
+    joint-monopoly prices. The base market's benchmarks (``nash_profits``) would
+    misplace Δ whenever the regimes visited earn more or less than the base market.
+    """
     pn, pm = np.asarray(nash_profit, np.float64), np.asarray(monopoly_profit, np.float64)
     return (np.asarray(profit, dtype=np.float64) - pn) / (pm - pn)
 
@@ -270,7 +279,9 @@ class MarkovShocks:
 
     In regime r every seller's quality is ``quality[r]·a_i`` and its marginal cost
     ``cost[r]·c_i``. The regime of the next round is drawn from row r of
-    ``transition`` after each round.
+    ``transition`` after each round. Every regime has its own Bertrand–Nash and
+    joint-monopoly benchmarks (``OligopolyEnv.regime_*``), and the profit gain Δ
+    compares each round with those of its regime (:func:`profit_gain`).
 
     Attributes:
         transition: R×R row-stochastic matrix, ``transition[r][s]`` = P(next = s | now = r).
@@ -419,9 +430,23 @@ class OligopolyEnv(ParallelEnv):
     expected units (``noise=False``, the Calvano market) or units sampled from
     the kernel's noise model (``noise=True``). ``infos[agent]`` holds ``price``,
     ``quantity``, ``expected_quantity``, ``unit_cost``, ``profit``, ``round``,
-    ``regime``, ``moved`` and the current regime's ``nash_price`` and
-    ``monopoly_price`` for that seller; the reward equals ``(price −
-    unit_cost)·quantity`` exactly.
+    ``regime``, ``moved`` and the current regime's ``nash_price``,
+    ``monopoly_price``, ``nash_profit`` and ``monopoly_profit`` for that seller
+    (the benchmarks of the round just played; at reset, of the coming round); the
+    reward equals ``(price − unit_cost)·quantity`` exactly.
+
+    ## Benchmarks
+
+    ``nash_prices``, ``monopoly_prices``, ``nash_profits``, ``monopoly_profits``
+    (shape (N,), expected profit per round) are those of the base market (every
+    shock factor 1); they set the price grid. ``regime_nash_prices``,
+    ``regime_monopoly_prices``, ``regime_nash_profits`` and
+    ``regime_monopoly_profits`` (shape (R, N), R = 1 and equal to the base market
+    without shocks) are each regime's, in that regime's market (quality and cost
+    scaled). Like the base ones they are continuous optima, not grid prices; a
+    regime's may lie outside the grid (then no grid play reaches Δ = 1 there).
+    The profit gain Δ of an episode compares the average profit with the average
+    of the regime benchmarks over the rounds played (:func:`profit_gain`).
 
     ## Starting State
 
@@ -563,8 +588,8 @@ class OligopolyEnv(ParallelEnv):
         self.grid = self._grid(n_prices, prices, extrapolate)
         self.p_lo, self.p_hi = float(self.grid[0]), float(self.grid[-1])
         refs = [self._benchmarks(self._costs[r], q_scale[r]) for r in range(n_regimes)]
-        self._nash = np.array([r[0] for r in refs])  # (R, N)
-        self._monopoly = np.array([r[1] for r in refs])
+        self.regime_nash_prices = np.array([r[0] for r in refs])  # (R, N)
+        self.regime_monopoly_prices = np.array([r[1] for r in refs])
         if kernel is None:
             self._kernels: list[DemandKernel] = [
                 LogitTruth(
@@ -581,6 +606,11 @@ class OligopolyEnv(ParallelEnv):
         self._context = self._kernels[0].context(1)
         self.nash_profits = self._profits(self.nash_prices)
         self.monopoly_profits = self._profits(self.monopoly_prices)
+        # Each regime's benchmark profits, in that regime's market: Δ compares with them.
+        self.regime_nash_profits, self.regime_monopoly_profits = (
+            np.array([self._profits(p[r], self._costs[r], q_scale[r]) for r in range(n_regimes)])
+            for p in (self.regime_nash_prices, self.regime_monopoly_prices)
+        )
 
         # Agents and spaces (one object per agent, returned by every call).
         self.possible_agents = [f"seller_{i}" for i in range(n)]
@@ -674,10 +704,12 @@ class OligopolyEnv(ParallelEnv):
             raise ConfigError(f"kernel={type(self.kernel).__name__}: {exc}") from exc
         return pn, monopoly_prices(demand, cost, bounds, x0=pn)
 
-    def _profits(self, prices: np.ndarray) -> np.ndarray:
-        """Expected profits per seller at one price vector, in the base regime."""
-        q = self._demand(1.0)(np.asarray(prices, dtype=np.float64)[None, :])[0]
-        return (prices - self.cost) * q
+    def _profits(
+        self, prices: np.ndarray, cost: np.ndarray | None = None, quality_scale: float = 1.0
+    ) -> np.ndarray:
+        """Expected profits per seller at one price vector (default: in the base market)."""
+        q = self._demand(quality_scale)(np.asarray(prices, dtype=np.float64)[None, :])[0]
+        return (prices - (self.cost if cost is None else cost)) * q
 
     def _grid(
         self, n_prices: int | None, prices: Sequence[float] | None, extrapolate: bool
@@ -783,8 +815,10 @@ class OligopolyEnv(ParallelEnv):
             a: {
                 "price": float(self._p[0, i]),
                 "regime": r,
-                "nash_price": float(self._nash[r, i]),
-                "monopoly_price": float(self._monopoly[r, i]),
+                "nash_price": float(self.regime_nash_prices[r, i]),
+                "monopoly_price": float(self.regime_monopoly_prices[r, i]),
+                "nash_profit": float(self.regime_nash_profits[r, i]),
+                "monopoly_profit": float(self.regime_monopoly_profits[r, i]),
             }
             for i, a in enumerate(self.possible_agents)
         }
@@ -891,8 +925,10 @@ class OligopolyEnv(ParallelEnv):
                 "round": self._t,
                 "regime": r,
                 "moved": bool(moved[i]),
-                "nash_price": float(self._nash[r, i]),
-                "monopoly_price": float(self._monopoly[r, i]),
+                "nash_price": float(self.regime_nash_prices[r, i]),
+                "monopoly_price": float(self.regime_monopoly_prices[r, i]),
+                "nash_profit": float(self.regime_nash_profits[r, i]),
+                "monopoly_profit": float(self.regime_monopoly_profits[r, i]),
             }
             for i, a in enumerate(agents)
         }

@@ -234,6 +234,12 @@ def _plot_oligopoly_paths(
     bench = run.benchmarks.get(base, {})
     nash = (bench.get("nash_prices") or [None])[0]
     mono = (bench.get("monopoly_prices") or [None])[0]
+    shocked = (
+        " (the base market's; under Markov shocks each regime has its own, listed with the "
+        "benchmarks, and Δ uses those)"
+        if bench.get("regimes")
+        else ""
+    )
     shown = frames[:MAX_PANELS]
     cols = min(3, len(shown))
     rows_n = math.ceil(len(shown) / cols)
@@ -273,7 +279,7 @@ def _plot_oligopoly_paths(
         f"Price paths — {arena}",
         f"Each seller's price per round in episode 0 of replicate seed {seed}, one panel per "
         f"pairing{more}, replayed from the saved policies; dotted: Bertrand–Nash price, dashed: "
-        "joint-monopoly price.",
+        f"joint-monopoly price{shocked}.",
     )
     fig = _new_figure(WIDTH, 520)
     ax = fig.subplots()
@@ -309,7 +315,7 @@ def _plot_oligopoly_paths(
         f"Cumulative profit — {arena}",
         f"Each seller's profit accumulated round by round (mean of {n_eps} replayed episodes "
         f"of replicate seed {seed}), labelled 'seller vs opponent'; black lines: a seller's "
-        "Nash and monopoly profit per round times the rounds played.",
+        f"Nash and monopoly profit per round times the rounds played{shocked}.",
     )
 
 

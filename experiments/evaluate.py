@@ -35,7 +35,10 @@ steps           periods (rounds) played
 ==============  ==========================================================================
 
 Oligopoly rows add ``delta``, Calvano et al.'s profit gain
-(π − π^N)/(π^M − π^N) of the seller's average profit per round.
+(π − π^N)/(π^M − π^N) of the seller's average profit per round. With Markov
+shocks π^N and π^M are the Nash and joint-monopoly profits of the regime in force
+in each round, averaged over the episode's rounds (0 at every regime's Nash play,
+1 at every regime's joint monopoly), not the base market's.
 """
 
 from __future__ import annotations
@@ -239,14 +242,21 @@ def single_benchmarks(env: Any) -> dict[str, Any]:
 
 
 def oligopoly_benchmarks(env: Any) -> dict[str, Any]:
-    """Nash and monopoly prices and profits per round (per seat) of an OligopolyEnv."""
-    return {
-        "nash_prices": np.asarray(env.nash_prices, dtype=float).tolist(),
-        "monopoly_prices": np.asarray(env.monopoly_prices, dtype=float).tolist(),
-        "nash_profits": np.asarray(env.nash_profits, dtype=float).tolist(),
-        "monopoly_profits": np.asarray(env.monopoly_profits, dtype=float).tolist(),
-        "horizon": env.horizon,
-    }
+    """Nash and monopoly prices and profits per round (per seat) of an OligopolyEnv.
+
+    The top-level values are the base market's (every shock factor 1). With Markov
+    shocks ``regimes`` adds one entry per regime with the same four keys: the
+    benchmarks that Δ compares each round of that regime with.
+    """
+    keys = ("nash_prices", "monopoly_prices", "nash_profits", "monopoly_profits")
+    out: dict[str, Any] = {k: np.asarray(getattr(env, k), dtype=float).tolist() for k in keys}
+    out["horizon"] = env.horizon
+    if env.shocks is not None:
+        out["regimes"] = [
+            {"regime": r, **{k: np.asarray(getattr(env, f"regime_{k}"))[r].tolist() for k in keys}}
+            for r in range(env.shocks.n_regimes)
+        ]
+    return out
 
 
 def bind_to_seat(agent: Any, env: Any, seat: int) -> Any:
@@ -451,7 +461,10 @@ def play_oligopoly(
     Agents must be bound to their seats (:func:`bind_to_seat`). ``agent_seeds[i]`` are
     seat i's reset seeds, one per episode; ``learn`` (one flag, or one per seat) lets a
     seat's agent ``update`` on its own transitions. Each dict adds ``delta``, the
-    profit gain of the seat's average profit per round.
+    profit gain of the seat's average profit per round against the benchmarks of
+    the regime of each round played (``env.regime_nash_profits`` and
+    ``regime_monopoly_profits`` weighted by the rounds spent in each regime;
+    without shocks exactly the base market's ``nash_profits``/``monopoly_profits``).
     """
     from pricegym.envs.oligopoly import profit_gain
 
@@ -469,10 +482,12 @@ def play_oligopoly(
         for i, agent in enumerate(agents):
             agent.reset(seed=int(agent_seeds[i][e]))
         totals = np.zeros((n, 4))  # profit, revenue, units, price sum
+        visits = np.zeros(len(env.regime_nash_profits))  # rounds played in each regime
         steps = 0
         while env.agents:
             actions = {a: agents[i].act(obs[a]) for i, a in enumerate(seats)}
             nxt, rewards, terms, truncs, infos = env.step(actions)
+            visits[infos[seats[0]]["regime"]] += 1
             for i, a in enumerate(seats):
                 info = infos[a]
                 if updates[i] is not None:
@@ -483,11 +498,13 @@ def play_oligopoly(
             obs = nxt
             if any(terms.values()) or all(truncs.values()):
                 break
+        # The benchmarks of the regime in force, averaged over the rounds played
+        # (without shocks: weight 1.0 on the one regime, the base market's profits).
+        weights = visits / steps
+        nash, monopoly = weights @ env.regime_nash_profits, weights @ env.regime_monopoly_profits
         for i in range(n):
             row = _row(*totals[i, :3], totals[i, 3], 0.0, steps, math.inf)
-            row["delta"] = float(
-                profit_gain(totals[i, 0] / steps, env.nash_profits[i], env.monopoly_profits[i])
-            )
+            row["delta"] = float(profit_gain(totals[i, 0] / steps, nash[i], monopoly[i]))
             out[i].append(row)
     return out
 

@@ -255,16 +255,18 @@ def _benchmarks_html(run: RunData) -> str:
         rows = []
         for m in olig:
             b = run.benchmarks[m]
-            rows.append(
-                [
-                    m,
-                    ", ".join(_num(v) for v in b.get("nash_prices", [])),
-                    ", ".join(_num(v) for v in b.get("monopoly_prices", [])),
-                    ", ".join(_num(v) for v in b.get("nash_profits", [])),
-                    ", ".join(_num(v) for v in b.get("monopoly_profits", [])),
-                    _num(b.get("horizon"), "{:.0f}"),
-                ]
-            )
+            regimes = b.get("regimes") or []
+            for label, r in [(m, b)] + [(f"{m}, regime {x.get('regime')}", x) for x in regimes]:
+                rows.append(
+                    [
+                        label,
+                        ", ".join(_num(v) for v in r.get("nash_prices", [])),
+                        ", ".join(_num(v) for v in r.get("monopoly_prices", [])),
+                        ", ".join(_num(v) for v in r.get("nash_profits", [])),
+                        ", ".join(_num(v) for v in r.get("monopoly_profits", [])),
+                        _num(b.get("horizon"), "{:.0f}"),
+                    ]
+                )
         out.append(
             _table(
                 [
@@ -278,6 +280,12 @@ def _benchmarks_html(run: RunData) -> str:
                 rows,
             )
         )
+        if any(run.benchmarks[m].get("regimes") for m in olig):
+            out.append(
+                "<p>With Markov shocks a market's first row is its base market (every shock "
+                "factor 1; it sets the price grid). Δ compares each round with the benchmarks "
+                "of the regime in force (the regime rows), averaged over the rounds played.</p>"
+            )
     return "\n".join(out) or "<p>No benchmarks were computed for this run.</p>"
 
 

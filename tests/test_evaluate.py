@@ -208,3 +208,82 @@ def test_batched_evaluation_is_refused_where_it_cannot_be_exact():
     env = PricingEnv(truth, MARKDOWN["options"])
     with pytest.raises(ConfigError, match="batch_act"):
         evaluate(FixedPrice(price=2.5), env, episodes=3, seed=0, batch=True)
+
+
+# ====================================================== profit gain under shocks
+#: Two regimes: a high-demand one (quality ×1.1) and a costly low-demand one.
+SHOCKS = {"transition": [[0.8, 0.2], [0.4, 0.6]], "quality": [1.1, 0.9], "cost": [1.0, 1.2]}
+QUALITY, COST = (1.1, 0.9), (1.0, 1.2)
+
+
+def _regime_prices(kind: str) -> list[float]:
+    """Each regime's symmetric Nash or joint-monopoly price, from the closed forms."""
+    solve = logit_nash_prices if kind == "nash" else logit_monopoly_prices
+    pairs = zip(QUALITY, COST, strict=True)
+    return [float(solve((2.0 * q, 2.0 * q), 0.0, 0.25, c)[0]) for q, c in pairs]
+
+
+class RegimePrice:
+    """Test-only seller: the grid index of ``prices[r]`` in the regime r it observes."""
+
+    def __init__(self, prices: list[float], grid: list[float], name: str) -> None:
+        self.index = [grid.index(p) for p in prices]
+        self.name = name
+
+    def reset(self, seed: int | None = None) -> None:
+        pass
+
+    def act(self, obs: np.ndarray) -> int:
+        return self.index[int(np.argmax(obs[-len(self.index) :]))]  # the one-hot regime
+
+
+@pytest.mark.parametrize(("kind", "expected"), [("nash", 0.0), ("monopoly", 1.0)])
+def test_profit_gain_under_shocks_uses_each_periods_regime(kind, expected):
+    # Prices on the grid: every regime's Nash and joint-monopoly price, plus the base ones.
+    grid = sorted({1.3, *_regime_prices("nash"), *_regime_prices("monopoly"), 1.4729, 1.925, 2.3})
+    market = {"oligopoly": {"prices": grid, "horizon": 40, "shocks": SHOCKS}}
+    play = [RegimePrice(_regime_prices(kind), grid, kind) for _ in range(2)]
+    table = evaluate(play[0], market, 4, 0, rivals=[play[1]], bind=False)
+    # Both regimes are visited, so the base market's benchmarks would not give 0 or 1.
+    env = OligopolyEnv(prices=grid, horizon=40, shocks=SHOCKS)
+    regimes = set()
+    for s in derive_seeds(0, ("env",), 4):
+        env.reset(seed=s)
+        while env.agents:
+            regimes.add(env.step({"seller_0": 0, "seller_1": 0})[4]["seller_0"]["regime"])
+    assert regimes == {0, 1}
+    np.testing.assert_allclose(table["delta"], expected, atol=1e-9)
+
+
+def test_tit_for_tat_under_shocks_stays_below_the_monopoly_gain():
+    from pricegym.agents.rules import TitForTat
+
+    shocks = {**SHOCKS, "transition": [[0.95, 0.05], [0.3, 0.7]]}  # mostly high demand
+    market = {"oligopoly": {"horizon": 200, "shocks": shocks}}
+    table = evaluate(TitForTat(), market, 3, 0, rivals=[TitForTat()])
+    # Oracle: both play the grid price nearest the base monopoly price every round, so
+    # Δ = (Σ π_t − Σ π^N_r(t)) / (Σ π^M_r(t) − Σ π^N_r(t)) over the regimes r(t) visited.
+    env = OligopolyEnv(horizon=200, shocks=shocks)
+    coop = int(np.abs(env.grid - env.monopoly_prices[0]).argmin())
+    nash, monopoly = _regime_prices("nash"), _regime_prices("monopoly")
+    base = []
+    for e, s in enumerate(derive_seeds(0, ("env",), 3)):
+        env.reset(seed=s)
+        sums = np.zeros(3)  # profit, Nash profit, monopoly profit
+        while env.agents:
+            info = env.step({"seller_0": coop, "seller_1": coop})[4]["seller_0"]
+            r = info["regime"]
+            a, c = 2.0 * QUALITY[r], COST[r]
+            sums += [
+                info["profit"],
+                logit_profits(np.array([nash[r]] * 2), a, 0.0, 0.25, c)[0],
+                logit_profits(np.array([monopoly[r]] * 2), a, 0.0, 0.25, c)[0],
+            ]
+        assert table["profit"][e] == pytest.approx(sums[0], rel=1e-12)
+        gain = (sums[0] - sums[1]) / (sums[2] - sums[1])
+        assert table["delta"][e] == pytest.approx(gain, rel=1e-9)
+        assert 0.0 < gain < 1.0
+        pn, pm = env.nash_profits[0], env.monopoly_profits[0]
+        base.append((sums[0] / 200 - pn) / (pm - pn))
+    # The base market's benchmarks overstated it: on average Δ above the monopoly value 1.
+    assert np.mean(base) > 1.0 > table["delta"].mean()

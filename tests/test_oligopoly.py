@@ -395,6 +395,32 @@ def test_shocks_scale_quality_and_cost_and_their_benchmarks():
     assert MarkovShocks(**SHOCKS).initial == pytest.approx((0.75, 0.25))
 
 
+def test_shocks_give_each_regime_its_benchmark_profits():
+    env = OligopolyEnv(shocks=SHOCKS)
+    assert env.regime_nash_prices.shape == env.regime_monopoly_profits.shape == (2, 2)
+    for r, (q, c) in enumerate(zip(SHOCKS["quality"], SHOCKS["cost"], strict=True)):
+        pn = logit_nash_prices((2 * q, 2 * q), 0, 0.25, c)
+        pm = logit_monopoly_prices((2 * q, 2 * q), 0, 0.25, c)
+        nash = logit_profits(pn, 2 * q, 0, 0.25, c)
+        monopoly = logit_profits(pm, 2 * q, 0, 0.25, c)
+        np.testing.assert_allclose(env.regime_nash_prices[r], pn, rtol=1e-12)
+        np.testing.assert_allclose(env.regime_nash_profits[r], nash, rtol=1e-12)
+        np.testing.assert_allclose(env.regime_monopoly_profits[r], monopoly, rtol=1e-12)
+        # Each round's infos carry the benchmark profits of the regime that governed it.
+        _, infos = env.reset(seed=0, options={"regime": r})
+        assert infos["seller_1"]["nash_profit"] == env.regime_nash_profits[r, 1]
+        info = env.step({"seller_0": 4, "seller_1": 4})[4]["seller_0"]
+        assert info["regime"] == r
+        assert info["nash_profit"] == pytest.approx(nash[0], rel=1e-12)
+        assert info["monopoly_profit"] == pytest.approx(monopoly[0], rel=1e-12)
+    # The base market (every factor 1) is no regime here, and its profits differ.
+    assert not np.isclose(env.nash_profits, env.regime_nash_profits).all(axis=1).any()
+    # Without shocks there is one regime: the base market, bit for bit.
+    plain = OligopolyEnv()
+    np.testing.assert_array_equal(plain.regime_nash_profits, [plain.nash_profits])
+    np.testing.assert_array_equal(plain.regime_monopoly_prices, [plain.monopoly_prices])
+
+
 def test_horizon_truncates_and_removes_every_seller():
     env = OligopolyEnv(horizon=3)
     env.reset(seed=0)
@@ -460,6 +486,19 @@ def test_any_multi_seller_kernel_drives_the_market():
     p0, p1 = env.grid[0], env.grid[14]
     assert rewards["seller_0"] == pytest.approx((p0 - 1) * (10 - 2 * p0 + p1), rel=1e-12)
     assert infos["seller_1"]["quantity"] == pytest.approx(10 - 2 * p1 + p0, rel=1e-12)
+
+
+def test_cost_shocks_on_a_kernel_give_each_regime_its_benchmark_profits():
+    shocks = {"transition": [[0.5, 0.5], [0.5, 0.5]], "cost": [1.0, 1.5]}
+    env = OligopolyEnv(kernel=LinearDuopoly(), cost=1.0, shocks=shocks)
+    # Regime 1 (c = 1.5): Nash p = (alpha + beta·c)/(2beta − gamma) = 13/3, monopoly
+    # (alpha/(beta − gamma) + c)/2 = 5.75; symmetric sales 10 − p.
+    np.testing.assert_allclose(env.regime_nash_prices[1], 13 / 3, atol=1e-7)
+    np.testing.assert_allclose(
+        env.regime_nash_profits[1], (13 / 3 - 1.5) * (10 - 13 / 3), rtol=1e-7
+    )
+    np.testing.assert_allclose(env.regime_monopoly_profits[1], 4.25 * 4.25, rtol=1e-7)
+    np.testing.assert_array_equal(env.regime_nash_profits[0], env.nash_profits)
 
 
 def test_logit_kernel_and_logit_parameters_agree():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import re
 import shutil
@@ -141,6 +142,20 @@ def test_figures_drawn_for_an_oligopoly_round_robin(duopoly):
     assert manifest["notes"] == []
     page = (duopoly / "index.html").read_text()
     assert "Round robin (head_to_head.csv)" in page and "Nash prices" in page
+
+
+def test_an_oligopoly_with_shocks_says_which_benchmarks_its_lines_and_delta_use(duopoly, tmp_path):
+    shocks = {"transition": [[0.9, 0.1], [0.3, 0.7]], "quality": [1.1, 0.9], "cost": [1, 1.2]}
+    config = copy.deepcopy(DUOPOLY)
+    config["market"]["oligopoly"]["shocks"] = shocks
+    shocked = _run(config, tmp_path / "shocked")
+    for run, expected in ((shocked, True), (duopoly, False)):
+        captions = {Path(f["file"]).name: f["caption"] for f in _manifest(run)["figures"]}
+        for name in ("price_paths__logit.png", "cumulative_profit__logit.png"):
+            assert ("each regime has its own" in captions[name]) is expected
+        page = (run / "index.html").read_text()
+        assert ("logit, regime 1" in page) is expected
+        assert ("Δ compares each round with the benchmarks of the regime" in page) is expected
 
 
 @pytest.mark.parametrize("name", ["single", "duopoly"])

@@ -285,6 +285,37 @@ def test_cli_run_reuses_the_run_and_prints_the_table(small_run, tmp_path, capsys
         parser.parse_args(["--jobs", "0"])
 
 
+def test_round_robin_under_shocks_reports_each_regimes_benchmarks(tmp_path):
+    from pricegym.envs.oligopoly import OligopolyEnv
+
+    shocks = {"transition": [[0.95, 0.05], [0.3, 0.7]], "quality": [1.1, 0.9], "cost": [1, 1.2]}
+    config = {
+        "name": "shocked",
+        "market": {"name": "shocked", "oligopoly": {"horizon": 50, "shocks": shocks}},
+        "agents": [{"name": "tft", "kind": "tit_for_tat"}],
+        "evaluation": {"episodes": 2, "seeds": 2},
+        "tournament": {"modes": ["round_robin"]},
+    }
+    result = run(config, tmp_path / "shocked")
+    bench = json.loads((result.run_dir / "benchmarks.json").read_text())["shocked"]
+    env = OligopolyEnv(horizon=50, shocks=shocks)
+    assert [r["regime"] for r in bench["regimes"]] == [0, 1]
+    for r, entry in enumerate(bench["regimes"]):
+        np.testing.assert_allclose(entry["nash_profits"], env.regime_nash_profits[r], rtol=1e-12)
+        np.testing.assert_allclose(
+            entry["monopoly_prices"], env.regime_monopoly_prices[r], rtol=1e-12
+        )
+    np.testing.assert_allclose(bench["nash_profits"], env.nash_profits, rtol=1e-12)
+    # Tit-for-tat holds the base monopoly price: below each regime's joint monopoly
+    # (Δ < 1), though against the base market's benchmarks it would score Δ > 1.
+    delta = pd.read_csv(result.run_dir / "episodes.csv")["delta"]
+    assert len(delta) == 2 * 2 * 2 and ((delta > 0.85) & (delta < 1.0)).all()
+    from pricegym.experiments.report import _benchmarks_html, load_run
+
+    page = _benchmarks_html(load_run(result.run_dir))  # the report's benchmarks table
+    assert "shocked, regime 0" in page and "shocked, regime 1" in page
+
+
 # ================================================================ tournaments
 def test_oligopoly_round_robin_known_answers(tmp_path):
     nash = float(logit_nash_prices()[0])
