@@ -271,3 +271,22 @@ def test_export_without_normalisation(tmp_path):
 def test_unknown_market_id_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match=r"pricegym/Nowhere-v0.*registered id"):
         export_policy(FixedPrice(price=2.0), tmp_path, market="pricegym/Nowhere-v0")
+
+
+def test_cli_exports_a_saved_agent_in_a_fresh_process(tmp_path):
+    """`pricegym export AGENT.json --market ID` in a process that imported no agent module."""
+    import subprocess
+    import sys
+
+    agent = DPAgent(name="optimum").bind(make_market(False))
+    saved = agent.save(tmp_path / "agents" / "dp")
+    out = tmp_path / "x"
+    command = [sys.executable, "-m", "pricegym", "export", str(saved), "--market", DISCRETE]
+    done = subprocess.run(
+        [*command, "--out", str(out)], capture_output=True, text=True, cwd=tmp_path, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == str(out / "policy.json")
+    card = json.loads((out / "policy.json").read_text())
+    assert card["kind"] == "dp_table" and card["agent"]["name"] == "optimum"
+    np.testing.assert_array_equal(card["table"]["price"], agent.solution_.price)
