@@ -572,7 +572,9 @@ def _pick_market(run: Path, name: str, arenas: list[str], market: str | None) ->
             f"{run}: agent {name!r} has a policy in each of the markets {arenas}; which one to "
             f"export is ambiguous: pass --market with one of them (e.g. --market {arenas[0]!r})."
         )
-    chosen = [a for a in arenas if market in (a, a.split(" vs ", 1)[0])]
+    if market in arenas:
+        return market
+    chosen = [a for a in arenas if a.split(" vs ", 1)[0] == market]
     if len(chosen) == 1:
         return chosen[0]
     if chosen:

@@ -521,3 +521,17 @@ def test_run_export_of_an_untrained_rule(two_markets, tmp_path):
     card = json.loads((out / "policy.json").read_text())
     assert card["kind"] == "params" and card["agent"]["params"] == {"price": 10.0}
     assert card["market"]["market"] == "synthetic/iv" and card["market"]["seed"] is None
+
+
+def test_market_names_a_base_market_or_a_rival_arena():
+    from pathlib import Path
+
+    from pricegym.experiments.export import _pick_market
+
+    run = Path("runs/x")
+    assert _pick_market(run, "q", ["M"], None) == "M"
+    assert _pick_market(run, "q", ["M", "M vs r"], "M") == "M"  # the exact arena wins
+    assert _pick_market(run, "q", ["M vs r", "N vs r"], "N") == "N vs r"
+    assert _pick_market(run, "q", ["M vs r", "M vs s"], "M vs s") == "M vs s"
+    with pytest.raises(ConfigError, match=r"once per rival: \['M vs r', 'M vs s'\]"):
+        _pick_market(run, "q", ["M vs r", "M vs s"], "M")
