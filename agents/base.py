@@ -33,6 +33,7 @@ from __future__ import annotations
 import difflib
 import importlib
 import inspect
+import re
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -230,10 +231,18 @@ class PricingAgent(ABC):
         return None
 
     def save(self, path: str | Path) -> Path:
-        """Write ``path`` (.json) and its ``.npz`` atomically; returns the JSON path."""
+        """Write ``path`` (.json) and its ``.npz`` atomically; returns the JSON path.
+
+        Besides the kind, name, parameters and learned state, the JSON records the
+        module that defines the agent's class and the pricegym version that wrote it:
+        :meth:`load` imports that module (when it is part of pricegym) and tells a
+        file from a newer pricegym from one of an unknown kind.
+        """
         state, arrays = self._get_state()
         document = {
             "kind": self.kind,
+            "module": type(self).__module__,
+            "pricegym_version": _pricegym_version(),
             "name": self.name,
             "params": self.params,
             "state": state,
@@ -244,18 +253,21 @@ class PricingAgent(ABC):
     def load(cls, path: str | Path) -> Self:
         """Rebuild an agent saved by :meth:`save` (of this class or, on the base, any kind).
 
+        Works in a fresh interpreter: the module recorded in the file (a pricegym
+        module), else every built-in agent module, is imported to register the kind.
+        A module outside pricegym is never imported on a file's say-so: import it
+        first (its classes register their kinds on import).
+
         Raises:
-            ModelFileError: not an agent file, an unknown kind, or a file of another
-                kind than the class it is loaded through.
+            ModelFileError: not an agent file; a kind this pricegym does not have
+                (the message says whether the file comes from a newer pricegym —
+                then upgrading helps —, from this or an older one, or from a module
+                outside pricegym); or a file of another kind than the class it is
+                loaded through.
         """
         doc, arrays = read_model_files(path, fmt=AGENT_FORMAT)
-        kind = doc.get("kind")
-        if kind not in _REGISTRY:
-            raise ModelFileError(
-                f"{str(path)!r} holds an agent of kind {kind!r}, which this pricegym does "
-                f"not know (known: {', '.join(sorted(_REGISTRY))}); upgrade pricegym."
-            )
-        target = _REGISTRY[kind]
+        target = _registered_class(doc, path)
+        kind = target.kind
         if cls is not PricingAgent and not issubclass(target, cls):
             raise ModelFileError(
                 f"{str(path)!r} holds a {kind!r} agent, not a {cls.kind or cls.__name__!r}; "
@@ -269,6 +281,84 @@ class PricingAgent(ABC):
             agent.name = doc.get("name")
         agent._set_state(doc.get("state", {}), arrays)
         return agent  # type: ignore[return-value]
+
+
+def _pricegym_version() -> str:
+    import pricegym
+
+    return str(pricegym.__version__)
+
+
+def _release(text: Any) -> tuple[int, ...] | None:
+    """The numeric release of a version string (``"0.2.1rc1"`` → (0, 2, 1)), else None."""
+    match = re.match(r"\s*v?(\d+(?:\.\d+)*)", str(text)) if text is not None else None
+    if match is None:
+        return None
+    parts = [int(p) for p in match.group(1).split(".")]
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()  # 1.0 == 1.0.0
+    return tuple(parts)
+
+
+def _import_recorded_module(module: str) -> None:
+    """Import a pricegym module a file names (a module that no longer exists is skipped)."""
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        missing = exc.name or ""
+        if not (module == missing or module.startswith(missing + ".")):
+            raise  # the module exists but one of its own imports is missing: say so
+
+
+def _registered_class(doc: dict[str, Any], path: str | Path) -> type[PricingAgent]:
+    """The class of the file's ``kind``, importing what registers it; else a ModelFileError."""
+    kind = doc.get("kind")
+    if not isinstance(kind, str) or not kind:
+        raise ModelFileError(
+            f"{str(path)!r} is an agent file without a valid 'kind' (got {kind!r}); it is "
+            "corrupt or hand-edited: save the agent again."
+        )
+    module = doc.get("module")
+    if not isinstance(module, str) or not module:
+        module = None
+    ours_in_pricegym = module is not None and (
+        module == "pricegym" or module.startswith("pricegym.")
+    )
+    if kind not in _REGISTRY and module is not None and ours_in_pricegym:
+        _import_recorded_module(module)
+    if kind not in _REGISTRY:
+        _load_builtins()
+    if kind in _REGISTRY:
+        return _REGISTRY[kind]
+
+    ours = _pricegym_version()
+    written = doc.get("pricegym_version")
+    known = ", ".join(sorted(_REGISTRY))
+    where = f"{str(path)!r} holds an agent of kind {kind!r}"
+    if module is not None and not ours_in_pricegym:
+        raise ModelFileError(
+            f"{where}, defined in module {module!r}, which is not part of pricegym and is "
+            f"not imported on a file's say-so; `import {module}` (it registers the kind) "
+            "before PricingAgent.load, or load it through its class."
+        )
+    new, old = _release(written), _release(ours)
+    if new is not None and old is not None and new > old:
+        raise ModelFileError(
+            f"{where}, written by pricegym {written}, newer than this pricegym {ours}, which "
+            f"has no such kind (known: {known}); upgrade pricegym to {written} or later."
+        )
+    if written is None:
+        raise ModelFileError(
+            f"{where}, which pricegym {ours} does not have (known: {known}); the file is in "
+            "an older format that does not record the pricegym version that wrote it, so "
+            "load it with that pricegym, or retrain and save the agent again."
+        )
+    raise ModelFileError(
+        f"{where}, written by pricegym {written}; this pricegym {ours} has no such kind "
+        f"(known: {known}), and upgrading will not add it: it was renamed or removed since "
+        f"{written}, or the file was edited. Load it with pricegym {written}, or retrain "
+        "and save the agent again."
+    )
 
 
 def _jsonable(value: Any) -> Any:

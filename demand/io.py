@@ -100,6 +100,29 @@ def write_model_files(
     return json_path
 
 
+def _check_format_version(json_path: Path, version: Any, fmt: str) -> None:
+    """Refuse a format version this pricegym does not read, saying which way it differs."""
+    if version == FORMAT_VERSION and not isinstance(version, bool):
+        return
+    what = _WHAT.get(fmt, repr(fmt))
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ModelFileError(
+            f"{str(json_path)!r} has format_version {version!r}, not a whole number; the "
+            f"file is corrupt or hand-edited: save the {what} again."
+        )
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{str(json_path)!r} has format_version {version}, newer than the version "
+            f"{FORMAT_VERSION} this pricegym reads: a newer pricegym wrote it; upgrade pricegym."
+        )
+    raise ModelFileError(
+        f"{str(json_path)!r} has format_version {version}, an older format than the version "
+        f"{FORMAT_VERSION} this pricegym reads, which it cannot convert (upgrading will not "
+        f"help); refit / retrain the {what} and save it again, or keep using it with the "
+        "pricegym that wrote it."
+    )
+
+
 def read_model_files(
     path: str | Path, *, fmt: str = FORMAT
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -107,8 +130,9 @@ def read_model_files(
 
     Raises:
         ModelFileError: the file is missing, not JSON, not a pricegym model, of a
-            newer format version, its arrays are missing/altered, or they contain
-            object (pickled) data.
+            format version other than this pricegym's (the message says whether it is
+            newer — upgrade — or older — refit / retrain), its arrays are
+            missing/altered, or they contain object (pickled) data.
     """
     json_path = Path(path)
     if not json_path.is_file():
@@ -129,12 +153,7 @@ def read_model_files(
             f"{doc.get('format') if isinstance(doc, dict) else type(doc).__name__!r}, "
             f"expected {fmt!r}); pass a file written by the matching `save()`."
         )
-    version = doc.get("format_version")
-    if version != FORMAT_VERSION:
-        raise ModelFileError(
-            f"{str(json_path)!r} has format_version {version!r}; this pricegym reads "
-            f"version {FORMAT_VERSION}; upgrade pricegym or refit the model."
-        )
+    _check_format_version(json_path, doc.get("format_version"), fmt)
     name = doc.get("arrays_file")
     if not isinstance(name, str) or Path(name).name != name:
         raise ModelFileError(

@@ -21,11 +21,18 @@ serves with numpy and onnxruntime only:
      in float64 for a continuous range.
 
 - **the DP optimum**: ``policy.json`` of kind ``dp_table`` with the optimal price
-  per (period, stock), which the runtime looks up.
+  per (period, stock), which the runtime looks up; it prices every (period, stock)
+  state exactly as :class:`~pricegym.agents.dp.DPAgent` does. A run's DP optimum is
+  not trained: :func:`export_run_policy` solves it in the chosen market.
 - **rule-based, bandit and Q-learning agents**: ``policy.json`` of kind ``params``
   (the agent's kind, parameters and learned state as JSON; Q-learning adds its
   greedy strategy table, one grid index per state). The runtime does not execute
   these; pricegym rebuilds them.
+
+:func:`export_run_policy` (``pricegym export RUN_DIR``) exports a run's policy of
+one agent in one market: with several markets ``market`` is required, an unknown
+market, seed or agent is refused with the run's list, and a refused export writes
+nothing (no empty folder).
 
 The card records the observation spec (names in order, meaning, scaling, ranges),
 the action-to-price mapping, price bounds, the market, package versions, the
@@ -40,6 +47,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import io
 import json
 import platform
@@ -53,7 +61,7 @@ import numpy as np
 
 from pricegym.demand.io import atomic_write_bytes
 from pricegym.errors import ConfigError, ModelFileError, PricegymError
-from pricegym.runtime import CARD_FORMAT, CARD_VERSION, sha256_file
+from pricegym.runtime import CARD_FORMAT, CARD_VERSION
 
 __all__ = [
     "DEFAULT_OPSET",
@@ -66,6 +74,8 @@ __all__ = [
 
 #: ONNX opset of exported graphs (supported by onnxruntime ≥ 1.14).
 DEFAULT_OPSET = 17
+#: The graph's file name in an export folder (the card names it and its sha256).
+_ONNX_FILE = "policy.onnx"
 
 #: What each market observation means and how it is scaled (the PricingEnv table).
 FEATURE_MEANING: dict[str, tuple[str, str]] = {
@@ -348,9 +358,8 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, default=_jsonable))
 
 
-def _write_json(path: Path, doc: Mapping[str, Any]) -> None:
-    text = json.dumps(doc, indent=2, sort_keys=False, allow_nan=False) + "\n"
-    atomic_write_bytes(path, text.encode("utf-8"))
+def _json_text(doc: Mapping[str, Any]) -> str:
+    return json.dumps(doc, indent=2, sort_keys=False, allow_nan=False) + "\n"
 
 
 def export_policy(
@@ -362,6 +371,10 @@ def export_policy(
     opset: int = DEFAULT_OPSET,
 ) -> Path:
     """Export an agent (or a saved agent's path) to ``out_dir``; returns the card's path.
+
+    Everything is checked and built before ``out_dir`` is created: a refused export
+    leaves no folder behind, and a written one is complete (``policy.onnx`` first,
+    then the card that names its sha256).
 
     Args:
         agent_or_path: a trained :class:`~pricegym.agents.sb3.SB3Agent`, a
@@ -380,16 +393,21 @@ def export_policy(
         NotFittedError: an SB3 or DP agent that was never trained / solved.
         ModelFileError: a path that holds no saved agent.
     """
-    agent = _load_agent(agent_or_path)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    card, blob = _export_documents(_load_agent(agent_or_path), market, scores, opset)
+    return _write_export(Path(out_dir), card, blob)
+
+
+def _export_documents(
+    agent: Any, market: Any, scores: Mapping[str, Any] | None, opset: int
+) -> tuple[dict[str, Any], bytes | None]:
+    """The policy card and, for SB3 agents, the ONNX bytes (nothing is written)."""
     kind = getattr(agent, "kind", None)
     facts = _market_facts(agent, market)
     if facts["env"] is not None and getattr(agent, "codec", None) is None:
         agent.bind(facts["env"])
     action_doc, bounds = _action_doc(facts["codec"])
     extra: dict[str, Any] = {"scores": _plain(dict(scores)) if scores is not None else None}
-    card_path = out / "policy.json"
+    blob: bytes | None = None
     if kind == "sb3":
         from pricegym.errors import NotFittedError
 
@@ -406,8 +424,6 @@ def export_policy(
                 f"{low.shape[0]}; pass the market it was trained in."
             )
         blob = _onnx_bytes(_sb3_module(agent, facts["codec"]), low.shape[0], opset)
-        onnx_path = out / "policy.onnx"
-        atomic_write_bytes(onnx_path, blob)
         card = _card(
             "onnx",
             agent,
@@ -418,8 +434,8 @@ def export_policy(
             action=action_doc,
             price_bounds=bounds,
             onnx={
-                "file": onnx_path.name,
-                "sha256": sha256_file(onnx_path),
+                "file": _ONNX_FILE,
+                "sha256": hashlib.sha256(blob).hexdigest(),
                 "opset": opset,
                 "input": {"name": "observation", "dtype": "float32", "shape": ["B", len(low)]},
                 "output": {"name": "price", "dtype": "float64", "shape": ["B"]},
@@ -428,6 +444,13 @@ def export_policy(
         )
     elif kind == "dp":
         sol = agent.solution_
+        if sol is None:
+            from pricegym.errors import NotFittedError
+
+            raise NotFittedError(
+                f"DP agent {agent.name!r} has no solution; bind it to its market (which "
+                "solves it) or pass market=."
+            )
         names = facts["names"]
         env = facts["env"]
         space = getattr(env, "observation_space", None)
@@ -468,7 +491,17 @@ def export_policy(
             arrays=learned,
             **extra,
         )
-    _write_json(card_path, card)
+    return card, blob
+
+
+def _write_export(out: Path, card: Mapping[str, Any], blob: bytes | None) -> Path:
+    """Write the ONNX graph (if any), then the card; the folder is made only now."""
+    text = _json_text(card)  # a card that cannot be written fails before any file is
+    out.mkdir(parents=True, exist_ok=True)
+    if blob is not None:
+        atomic_write_bytes(out / _ONNX_FILE, blob)
+    card_path = out / "policy.json"
+    atomic_write_bytes(card_path, text.encode("utf-8"))
     return card_path
 
 
@@ -480,13 +513,13 @@ def _obs_range(space: Any, d: int) -> tuple[np.ndarray, np.ndarray]:
 
 # ==================================================================== CLI
 def configure_export_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Arguments of ``pricegym export RUN_DIR|MODEL [--agent NAME] [--market ID] --out DIR``."""
+    """Arguments of ``pricegym export RUN_DIR|MODEL [--agent NAME] [--market M] --out DIR``."""
     parser.add_argument("source", help="a run directory, or a saved agent's .json")
     parser.add_argument(
         "--agent",
         default=None,
         help="in a run directory: the experiment's agent whose policy to export (required "
-        "when several were trained)",
+        "when several were trained); the DP optimum and rule agents are exported too",
     )
     parser.add_argument(
         "--seed", type=int, default=None, help="in a run directory: the replicate (default: first)"
@@ -494,22 +527,27 @@ def configure_export_parser(parser: argparse.ArgumentParser) -> argparse.Argumen
     parser.add_argument(
         "--market",
         default=None,
-        help="for a saved agent: registered id of the market it was trained in (a run "
-        "directory records its own)",
+        help="in a run directory: the run's market whose policy to export, e.g. fish/iv "
+        "(required when the run has several; 'MARKET vs RIVAL' for a policy trained against "
+        "a rival); for a saved agent: the registered id of the market it was trained in",
     )
     parser.add_argument("--out", required=True, help="folder to write policy.json/.onnx into")
     return parser
 
 
-def _summary_scores(run_dir: Path, agent: str) -> dict[str, Any] | None:
-    """The agent's rows of the run's league table (summary.csv), numbers as numbers."""
+def _summary_scores(run_dir: Path, agent: str, mode: str, arena: str) -> dict[str, Any] | None:
+    """The agent's row of the run's league table (summary.csv) for ``mode`` in ``arena``."""
     import csv
 
     path = run_dir / "summary.csv"
     if not path.is_file():
         return None
     with open(path, newline="", encoding="utf-8") as fh:
-        rows = [r for r in csv.DictReader(fh) if r.get("agent") == agent]
+        rows = [
+            r
+            for r in csv.DictReader(fh)
+            if r.get("agent") == agent and r.get("mode") == mode and r.get("market") == arena
+        ]
     if not rows:
         return None
 
@@ -525,23 +563,78 @@ def _summary_scores(run_dir: Path, agent: str) -> dict[str, Any] | None:
     return {"source": "summary.csv", "rows": [{k: value(v) for k, v in r.items()} for r in rows]}
 
 
+def _pick_market(run: Path, name: str, arenas: list[str], market: str | None) -> str:
+    """The one arena of ``arenas`` that ``market`` names (a base market or an arena label)."""
+    if market is None:
+        if len(arenas) == 1:
+            return arenas[0]
+        raise ConfigError(
+            f"{run}: agent {name!r} has a policy in each of the markets {arenas}; which one to "
+            f"export is ambiguous: pass --market with one of them (e.g. --market {arenas[0]!r})."
+        )
+    if market in arenas:
+        return market
+    chosen = [a for a in arenas if a.split(" vs ", 1)[0] == market]
+    if len(chosen) == 1:
+        return chosen[0]
+    if chosen:
+        raise ConfigError(
+            f"{run}: agent {name!r} was trained in market {market!r} once per rival: {chosen}; "
+            f"pass --market with one of them (e.g. --market {chosen[0]!r})."
+        )
+    raise ConfigError(
+        f"{run}: market={market!r} is not a market of agent {name!r} in this run (its markets: "
+        f"{arenas}); pass --market with one of them."
+    )
+
+
+def _pick_seed(run: Path, name: str, seeds: list[int], seed: int | None) -> int:
+    """``seed`` if the run has it, else the first of ``seeds``."""
+    if seed is None:
+        return seeds[0]
+    if seed not in seeds:
+        raise ConfigError(
+            f"{run}: seed={seed} is not a replicate of agent {name!r} there (its seeds: "
+            f"{seeds}); pass --seed with one of them, or leave it out for the first."
+        )
+    return seed
+
+
 def export_run_policy(
-    run_dir: str | Path, out_dir: str | Path, *, agent: str | None = None, seed: int | None = None
+    run_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    agent: str | None = None,
+    market: str | None = None,
+    seed: int | None = None,
 ) -> Path:
-    """Export a policy trained by an experiment run (``pricegym run``); returns the card's path.
+    """Export a policy of an experiment run (``pricegym run``); returns the card's path.
 
     The run's config rebuilds the market the policy was trained in, and the agent's
-    rows of ``summary.csv`` (mean profit and its CI per market) become the card's
-    scores. ``agent`` names the experiment's agent (required when several were
-    trained); ``seed`` the replicate (default: the first trained one).
+    row of ``summary.csv`` for that market (mean profit and its CI) becomes the
+    card's scores; the card's ``market`` records the run, the market and the seed.
+
+    - ``agent`` names the experiment's agent: required unless one agent was trained.
+      An agent the run trained exports the policy it saved; one it did not train and
+      that does not learn (the DP optimum, rule-based agents) is rebuilt from the
+      config and bound to the market — the DP optimum's (period, stock) price table
+      is solved there and exported as a ``dp_table`` card.
+    - ``market`` names one of the run's markets (``market_names()`` of its config,
+      e.g. ``fish/iv``), or ``"MARKET vs RIVAL"`` for a policy trained against a
+      rival; required when the agent has a policy in several.
+    - ``seed``: the replicate (default: the first).
+
+    Nothing is written when anything is refused.
 
     Raises:
-        ConfigError: no trained policy of that agent (or several agents and no name).
+        ConfigError: not a run directory; an unknown agent, market or seed (the
+            message lists the run's); several markets and no ``market``; an agent
+            that learns online but was not trained (no saved policy to export).
     """
     # The runner's context rebuilds markets exactly as training did; it is internal to
     # pricegym.experiments, so this module is its one other user.
-    from pricegym.agents.base import PricingAgent
-    from pricegym.experiments.runner import RunContext, plan_cells
+    from pricegym.agents.base import PricingAgent, agent_kinds
+    from pricegym.experiments.runner import RunContext, needs_training, plan_cells
     from pricegym.experiments.schema import load_experiment
 
     run = Path(run_dir)
@@ -555,38 +648,72 @@ def export_run_policy(
     ctx = RunContext(config, run)
     cells = [c for c in plan_cells(config).get("train", []) if ctx.policy_path(c).is_file()]
     trained = sorted({c.agents[0] for c in cells})
-    if agent is None and len(trained) == 1:
+    names = [a.name for a in config.agents]
+    if agent is None:
+        if len(trained) != 1:
+            raise ConfigError(
+                f"{run}: pass --agent with one of the run's agents {names} (trained ones: "
+                f"{trained})."
+            )
         agent = trained[0]
-    chosen = [c for c in cells if c.agents[0] == agent and (seed is None or c.seed == seed)]
-    if not chosen:
+    if agent not in names:
         raise ConfigError(
-            f"{run}: no trained policy of agent={agent!r}"
-            + (f" with seed={seed}" if seed is not None else "")
-            + f" (trained agents: {trained}); pass --agent with one of them."
+            f"{run}: no agent {agent!r} in this run (its agents: {names}; trained agents: "
+            f"{trained}); pass --agent with one of them."
         )
-    cell = chosen[0]
-    loaded = PricingAgent.load(ctx.policy_path(cell))
-    env = ctx.env(cell.market, cell.rival)
+    spec = config.agent(agent)
+    if needs_training(spec):
+        own = [c for c in cells if c.agents[0] == agent]
+        if not own:
+            raise ConfigError(
+                f"{run}: no trained policy of agent={agent!r} (trained agents: {trained}): "
+                "its training has not run; finish the run (`pricegym run` resumes it)."
+            )
+        arenas = list(dict.fromkeys(c.arena for c in own))
+        arena = _pick_market(run, agent, arenas, market)
+        at = [c for c in own if c.arena == arena]
+        chosen_seed = _pick_seed(run, agent, [c.seed for c in at], seed)
+        cell = next(c for c in at if c.seed == chosen_seed)
+        mode, base, rival, trained_here = cell.mode, cell.market, cell.rival, True
+        loaded = PricingAgent.load(ctx.policy_path(cell))
+        loaded.name = spec.name
+    else:
+        cls = agent_kinds().get(spec.kind)
+        if spec.policy is None and cls is not None and cls.learns:
+            raise ConfigError(
+                f"{run}: agent {agent!r} ({spec.kind}) learns while it plays, but the run "
+                "did not train it, so no learned policy was saved; give it a train budget "
+                f"in the config (e.g. train: {{episodes: 100}}) and run again (trained "
+                f"agents: {trained})."
+            )
+        arena = _pick_market(run, agent, list(config.market.market_names()), market)
+        chosen_seed = _pick_seed(run, agent, list(config.evaluation.seeds), seed)
+        mode, base, rival, trained_here = "solo", arena, None, False
+        loaded = ctx.new_agent(spec)
+    env = ctx.env(base, rival)
     loaded.bind(env)
-    card = export_policy(loaded, out_dir, market=env, scores=_summary_scores(run, cell.agents[0]))
-    doc = json.loads(card.read_text(encoding="utf-8"))
-    doc["market"] = {
-        **doc["market"],
+    card, blob = _export_documents(
+        loaded, env, _summary_scores(run, agent, mode, arena), DEFAULT_OPSET
+    )
+    card["market"] = {
+        **card["market"],
         "run_dir": str(run),
         "experiment": config.name,
-        "market": cell.market,
-        "rival": cell.rival,
-        "seed": cell.seed,
+        "market": base,
+        "rival": rival,
+        "seed": chosen_seed if trained_here else None,
+        "trained_in_run": trained_here,
     }
-    _write_json(card, doc)
-    return card
+    return _write_export(Path(out_dir), card, blob)
 
 
 def cli_export(args: argparse.Namespace) -> int:
     """Run ``pricegym export``: print the card's path; errors raise ``pricegym.errors``."""
     source = Path(args.source)
     if source.is_dir():
-        card = export_run_policy(source, args.out, agent=args.agent, seed=args.seed)
+        card = export_run_policy(
+            source, args.out, agent=args.agent, market=args.market, seed=args.seed
+        )
     else:
         agent = _load_agent(source)
         market = args.market if args.market is not None else getattr(agent, "env_id", None)

@@ -24,8 +24,10 @@ Commands
     Play a saved agent (or an agent kind) in a market and print its results.
 ``pricegym report RUN_DIR``
     Rebuild a run's figures and ``index.html`` from its saved results.
-``pricegym export RUN_DIR|MODEL [--agent NAME] --out DIR``
-    Write an exported policy: ``policy.onnx`` + ``policy.json`` for SB3 agents.
+``pricegym export RUN_DIR|MODEL [--agent NAME] [--market M] [--seed S] --out DIR``
+    Write an exported policy: ``policy.onnx`` + ``policy.json`` for SB3 agents, the
+    DP optimum's price table, other agents' parameters. ``--market`` names the run's
+    market (required when it has several) or, for a saved agent, its env id.
 ``pricegym price POLICY_DIR [--obs JSON]``
     Price one observation (or JSON lines from stdin) with an exported policy.
 

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+import pricegym
 import pricegym.agents
 from pricegym.agents.base import PricingAgent, agent_kinds, make_agent
 from pricegym.demand.features import FeatureSpec
@@ -301,3 +302,145 @@ def test_make_agent_rejects_unknown_kinds_and_parameters():
         make_agent("epsilon_greedy", epsilonn=0.1)
     with pytest.raises(ConfigError, match="epsilon"):
         make_agent("epsilon_greedy", epsilon=2.0)  # a known parameter, out of range
+
+
+# ==================================================================== fresh interpreter
+#: Run in a fresh interpreter by the test below: loads each agent file named on the
+#: command line with nothing of pricegym.agents imported first, and prints what it loaded.
+_FRESH_LOADER = """
+import hashlib, json, sys
+from pricegym.agents.base import PricingAgent
+preloaded = sorted(m for m in sys.modules if m.startswith("pricegym.agents.") and
+                   m not in ("pricegym.agents.base", "pricegym.agents.view"))
+out = {"preloaded": preloaded, "agents": []}
+for path in sys.argv[1:]:
+    agent = PricingAgent.load(path)
+    state, arrays = agent._get_state()
+    out["agents"].append({
+        "kind": agent.kind,
+        "class": type(agent).__module__ + "." + type(agent).__qualname__,
+        "name": agent.name,
+        "params": agent.params,
+        "state": json.loads(json.dumps(state)),
+        "arrays": {k: hashlib.sha256(v.tobytes()).hexdigest() for k, v in sorted(arrays.items())},
+    })
+print(json.dumps(out))
+"""
+
+
+def _described(agent: PricingAgent) -> dict[str, Any]:
+    import hashlib
+
+    state, arrays = agent._get_state()
+    return {
+        "kind": agent.kind,
+        "class": f"{type(agent).__module__}.{type(agent).__qualname__}",
+        "name": agent.name,
+        "params": agent.params,
+        "state": json.loads(json.dumps(state)),
+        "arrays": {
+            k: hashlib.sha256(np.asarray(v).tobytes()).hexdigest()
+            for k, v in sorted(arrays.items())
+        },
+    }
+
+
+def test_every_kind_loads_in_a_fresh_interpreter(tmp_path):
+    """PricingAgent.load in a process that imported no agent module (issue 19, item 2)."""
+    import subprocess
+    import sys
+
+    saved, expected = [], []
+    for kind, case in AGENT_CASES.items():
+        env = MARKETS[case.markets[0]]()
+        agent = build(kind, env)
+        agent.name = f"{kind}-saved"
+        episode(agent, env, seed=4)  # learners learn, so their state is not the initial one
+        saved.append(str(agent.save(tmp_path / kind)))
+        expected.append(_described(agent))
+    done = subprocess.run(
+        [sys.executable, "-c", _FRESH_LOADER, *saved],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout)
+    assert result["preloaded"] == []  # the loader really started with no agent module
+    got = result["agents"]
+    assert [g["kind"] for g in got] == list(AGENT_CASES)
+    for want, have in zip(expected, got, strict=True):
+        # the hash of SB3's .zip is set by save() itself, not restored by load
+        want["state"].pop("sb3_zip_sha256", None)
+        have["state"].pop("sb3_zip_sha256", None)
+        assert have == want, want["kind"]
+
+
+def test_save_records_the_defining_module_and_version(tmp_path):
+    from pricegym.agents.bandits import UCB1
+
+    doc = json.loads(UCB1().save(tmp_path / "ucb").read_text())
+    assert doc["module"] == "pricegym.agents.bandits"
+    assert doc["pricegym_version"] == pricegym.__version__
+
+
+def _edited(path: Any, **changes: Any) -> Any:
+    doc = json.loads(path.read_text())
+    for key, value in changes.items():
+        if value is None:
+            doc.pop(key, None)
+        else:
+            doc[key] = value
+    path.write_text(json.dumps(doc))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("changes", "says", "never"),
+    [
+        # a newer pricegym: only then is upgrading the fix
+        (
+            {"kind": "future_agent", "pricegym_version": "999.1"},
+            r"written by pricegym 999\.1, newer than this pricegym .*upgrade pricegym to 999\.1",
+            None,
+        ),
+        # this (or an older) pricegym wrote it: upgrading cannot help
+        (
+            {"kind": "retired_agent", "pricegym_version": "0.0.1"},
+            r"written by pricegym 0\.0\.1; .*no such kind \(known: .*fixed_price.*upgrading "
+            r"will not add it",
+            "upgrade pricegym",
+        ),
+        # a file from before the version was recorded
+        (
+            {"kind": "retired_agent", "pricegym_version": None, "module": None},
+            r"older format that does not record the pricegym version",
+            "upgrade pricegym",
+        ),
+        # a kind defined outside pricegym: import its module first
+        (
+            {"kind": "custom_agent", "module": "my_company.agents"},
+            r"module 'my_company\.agents'.*not part of pricegym.*`import my_company\.agents`",
+            "upgrade pricegym",
+        ),
+        ({"kind": None}, r"without a valid 'kind'", "upgrade pricegym"),
+    ],
+    ids=["newer", "same-or-older", "unversioned", "plugin", "no-kind"],
+)
+def test_unknown_kind_messages_say_what_fixes_them(tmp_path, changes, says, never):
+    from pricegym.agents.rules import FixedPrice
+
+    path = _edited(FixedPrice(3.0).save(tmp_path / "fixed"), **changes)
+    with pytest.raises(ModelFileError, match=says) as info:
+        PricingAgent.load(path)
+    if never is not None:
+        assert never not in str(info.value)
+
+
+def test_a_file_without_module_or_version_still_loads(tmp_path):
+    from pricegym.agents.rules import FixedPrice
+
+    path = _edited(FixedPrice(3.0).save(tmp_path / "fixed"), module=None, pricegym_version=None)
+    loaded = PricingAgent.load(path)
+    assert type(loaded) is FixedPrice and loaded.params == {"price": 3.0}

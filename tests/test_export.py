@@ -271,3 +271,267 @@ def test_export_without_normalisation(tmp_path):
 def test_unknown_market_id_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match=r"pricegym/Nowhere-v0.*registered id"):
         export_policy(FixedPrice(price=2.0), tmp_path, market="pricegym/Nowhere-v0")
+
+
+def test_cli_exports_a_saved_agent_in_a_fresh_process(tmp_path):
+    """`pricegym export AGENT.json --market ID` in a process that imported no agent module."""
+    import subprocess
+    import sys
+
+    agent = DPAgent(name="optimum").bind(make_market(False))
+    saved = agent.save(tmp_path / "agents" / "dp")
+    out = tmp_path / "x"
+    command = [sys.executable, "-m", "pricegym", "export", str(saved), "--market", DISCRETE]
+    done = subprocess.run(
+        [*command, "--out", str(out)], capture_output=True, text=True, cwd=tmp_path, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == str(out / "policy.json")
+    card = json.loads((out / "policy.json").read_text())
+    assert card["kind"] == "dp_table" and card["agent"]["name"] == "optimum"
+    np.testing.assert_array_equal(card["table"]["price"], agent.solution_.price)
+
+
+# ==================================================================== markets and refusals
+def test_refused_export_leaves_no_folder(tmp_path):
+    out = tmp_path / "nested" / "out"
+    with pytest.raises(ConfigError, match="registered id"):
+        export_policy(FixedPrice(price=2.0), out, market="pricegym/Nowhere-v0")
+    with pytest.raises(ConfigError, match="market="):
+        export_policy(FixedPrice(price=2.0), out)
+    assert not out.exists() and not out.parent.exists()
+
+
+def dp_states(env: gym.Env, agent: DPAgent) -> tuple[np.ndarray, np.ndarray]:
+    """One observation per (period k, stock x) of the DP table, and (k, x) of each row.
+
+    time_remaining = (T - k)/T and inventory_fraction = x/scale as the env computes
+    them (float32); the other entries, which the DP ignores, are the box's midpoints.
+    """
+    sol = agent.solution_
+    names = list(env.unwrapped.observation_names)
+    space = env.observation_space
+    k, x = np.meshgrid(np.arange(sol.horizon), np.arange(sol.max_inventory + 1), indexing="ij")
+    k, x = k.ravel(), x.ravel()
+    obs = np.tile((space.low + space.high) / 2, (k.size, 1)).astype(space.dtype)
+    obs[:, names.index("time_remaining")] = (sol.horizon - k) / sol.horizon
+    obs[:, names.index("inventory_fraction")] = x / sol.inventory_scale
+    return obs, np.stack([k, x], axis=1)
+
+
+def test_dp_table_prices_every_state_as_the_agent(tmp_path):
+    env = gym.make(DISCRETE, horizon=6, inventory=8)
+    agent = DPAgent().bind(env)
+    export_policy(agent, tmp_path, market=env)
+    obs, kx = dp_states(env, agent)
+    assert obs.shape[0] == 6 * 9
+    got = load_policy(tmp_path).prices(obs)
+    acted = np.array([agent.codec.to_price(agent.act(o)) for o in obs], dtype=np.float64)
+    np.testing.assert_array_equal(got, acted)
+    np.testing.assert_array_equal(got, agent.solution_.price[kx[:, 0], kx[:, 1]])
+    assert np.unique(got).size >= 2  # the optimum marks down: not one price everywhere
+
+
+#: Two markets (one synthetic history, a Poisson GLM and a linear model of it) whose DP
+#: optima and trained bandits differ; tiny budgets.
+TWO_MARKETS = {
+    "name": "two",
+    "seed": 3,
+    "market": {
+        "data": {"synthetic": {"seed": 1, "n_periods": 40, "promotions": False}},
+        "model": [
+            {"family": "poisson"},
+            {"name": "iv", "family": "linear", "params": {"noise": "poisson"}},
+        ],
+        "options": {"n_prices": 6, "horizon": 3, "inventory": 250, "cost": 5.0},
+    },
+    "agents": [
+        {"name": "fixed", "kind": "fixed_price", "params": {"price": 10.0}},
+        {"name": "greedy", "kind": "epsilon_greedy", "train": {"episodes": 2}},
+        {"name": "optimum", "kind": "dp"},
+        {"name": "ucb", "kind": "ucb1"},  # learns online, never trained: nothing to export
+    ],
+    "evaluation": {"episodes": 2, "seeds": 2},
+}
+MARKET_NAMES = ["synthetic/poisson", "synthetic/iv"]
+
+
+@pytest.fixture(scope="module")
+def two_markets(tmp_path_factory):
+    from pricegym.experiments.runner import run_experiment
+
+    run_dir = tmp_path_factory.mktemp("two") / "run"
+    run_experiment(TWO_MARKETS, run_dir, progress=False, command=["test"], report=False)
+    return run_dir
+
+
+def cli(*argv: str) -> tuple[int, str, str]:
+    """``pricegym export ARGV`` through the real entry point: (exit code, stdout, stderr)."""
+    import contextlib
+    import io
+
+    from pricegym import cli as pricegym_cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = pricegym_cli.main(["export", *argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_run_export_honours_market(two_markets, tmp_path):
+    from pricegym.agents.base import PricingAgent
+
+    policies = two_markets / "policies"
+    saved = {
+        m: PricingAgent.load(policies / f"solo__greedy__{m.replace('/', '_')}__seed0.json")
+        for m in MARKET_NAMES
+    }
+    counts = {m: a._get_state()[1]["counts"].tolist() for m, a in saved.items()}
+    values = {m: a._get_state()[1]["means"].tolist() for m, a in saved.items()}
+    assert values["synthetic/iv"] != values["synthetic/poisson"]  # the test can tell them apart
+    for market in MARKET_NAMES:
+        out = tmp_path / market.replace("/", "_")
+        code, stdout, _ = cli(
+            str(two_markets), "--agent", "greedy", "--market", market, "--out", str(out)
+        )
+        assert code == 0 and stdout.strip() == str(out / "policy.json")
+        card = json.loads((out / "policy.json").read_text())
+        assert card["kind"] == "params" and card["agent"]["kind"] == "epsilon_greedy"
+        assert card["arrays"]["counts"] == counts[market]
+        assert card["arrays"]["means"] == values[market]
+        assert card["market"]["market"] == market and card["market"]["seed"] == 0
+        rows = card["scores"]["rows"]
+        assert [(r["mode"], r["market"], r["agent"]) for r in rows] == [("solo", market, "greedy")]
+    # --seed picks the replicate
+    out = tmp_path / "seed1"
+    assert (
+        cli(
+            str(two_markets),
+            "--agent",
+            "greedy",
+            "--market",
+            "synthetic/iv",
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+        )[0]
+        == 0
+    )
+    card = json.loads((out / "policy.json").read_text())
+    seed1 = PricingAgent.load(policies / "solo__greedy__synthetic_iv__seed1.json")
+    assert card["market"]["seed"] == 1
+    assert card["arrays"]["means"] == seed1._get_state()[1]["means"].tolist()
+    assert card["arrays"]["means"] != values["synthetic/iv"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (
+            ["--agent", "greedy", "--market", "nonsense"],
+            r"market='nonsense' is not a market of agent 'greedy' in this run \(its markets: "
+            r"\['synthetic/poisson', 'synthetic/iv'\]\)",
+        ),
+        (
+            ["--agent", "greedy"],
+            r"agent 'greedy' has a policy in each of the markets \['synthetic/poisson', "
+            r"'synthetic/iv'\]; which one to export is ambiguous: pass --market",
+        ),
+        (
+            ["--agent", "optimum"],
+            r"agent 'optimum' has a policy in each of the markets .*ambiguous",
+        ),
+        (
+            ["--agent", "optimum", "--market", "synthetic/nope"],
+            r"market='synthetic/nope' is not a market .*\['synthetic/poisson', 'synthetic/iv'\]",
+        ),
+        (
+            ["--agent", "greedy", "--market", "synthetic/iv", "--seed", "7"],
+            r"seed=7 is not a replicate of agent 'greedy' there \(its seeds: \[0, 1\]\)",
+        ),
+        (
+            ["--agent", "ucb", "--market", "synthetic/iv"],
+            r"agent 'ucb' \(ucb1\) learns while it plays, but the run did not train it",
+        ),
+        (
+            ["--agent", "ppo", "--market", "synthetic/iv"],
+            r"no agent 'ppo' in this run \(its agents: \['fixed', 'greedy', 'optimum', 'ucb'\]",
+        ),
+        # no --agent: the one trained agent (greedy), whose market is then ambiguous
+        ([], r"agent 'greedy' has a policy in each of the markets .*ambiguous"),
+    ],
+    ids=[
+        "unknown-market",
+        "ambiguous",
+        "ambiguous-dp",
+        "unknown-market-dp",
+        "unknown-seed",
+        "untrained-learner",
+        "unknown-agent",
+        "only-trained-agent",
+    ],
+)
+def test_run_export_refusals_write_nothing(two_markets, tmp_path, argv, says):
+    import re
+
+    out = tmp_path / "out"
+    code, stdout, stderr = cli(str(two_markets), *argv, "--out", str(out))
+    assert code == 2 and stdout == ""
+    assert re.search(says, stderr), stderr
+    assert not out.exists()
+
+
+def test_run_export_of_the_dp_optimum(two_markets, tmp_path):
+    from pricegym.experiments.runner import RunContext
+    from pricegym.experiments.schema import load_experiment
+
+    ctx = RunContext(load_experiment(two_markets / "config.yaml"), two_markets)
+    optima = {m: DPAgent().bind(ctx.env(m)) for m in MARKET_NAMES}
+    tables = {m: a.solution_.price for m, a in optima.items()}
+    assert not np.array_equal(tables["synthetic/iv"], tables["synthetic/poisson"])
+    for market in MARKET_NAMES:
+        out = tmp_path / market.replace("/", "_")
+        code, _, stderr = cli(
+            str(two_markets), "--agent", "optimum", "--market", market, "--out", str(out)
+        )
+        assert code == 0, stderr
+        card = json.loads((out / "policy.json").read_text())
+        assert card["kind"] == "dp_table" and card["agent"]["name"] == "optimum"
+        assert card["market"]["market"] == market and card["market"]["trained_in_run"] is False
+        np.testing.assert_array_equal(card["table"]["price"], tables[market])
+        rows = card["scores"]["rows"]
+        assert [(r["market"], r["agent"]) for r in rows] == [(market, "optimum")]
+        # every (period, stock) state: the runtime's price is the DP agent's
+        agent, env = optima[market], ctx.env(market)
+        obs, kx = dp_states(env, agent)
+        assert obs.shape[0] == 3 * 251
+        got = load_policy(out).prices(obs)
+        acted = np.array([agent.codec.to_price(agent.act(o)) for o in obs], dtype=np.float64)
+        np.testing.assert_array_equal(got, acted)
+        np.testing.assert_array_equal(got, tables[market][kx[:, 0], kx[:, 1]])
+
+
+def test_run_export_of_an_untrained_rule(two_markets, tmp_path):
+    out = tmp_path / "fixed"
+    assert (
+        cli(str(two_markets), "--agent", "fixed", "--market", "synthetic/iv", "--out", str(out))[0]
+        == 0
+    )
+    card = json.loads((out / "policy.json").read_text())
+    assert card["kind"] == "params" and card["agent"]["params"] == {"price": 10.0}
+    assert card["market"]["market"] == "synthetic/iv" and card["market"]["seed"] is None
+
+
+def test_market_names_a_base_market_or_a_rival_arena():
+    from pathlib import Path
+
+    from pricegym.experiments.export import _pick_market
+
+    run = Path("runs/x")
+    assert _pick_market(run, "q", ["M"], None) == "M"
+    assert _pick_market(run, "q", ["M", "M vs r"], "M") == "M"  # the exact arena wins
+    assert _pick_market(run, "q", ["M vs r", "N vs r"], "N") == "N vs r"
+    assert _pick_market(run, "q", ["M vs r", "M vs s"], "M vs s") == "M vs s"
+    with pytest.raises(ConfigError, match=r"once per rival: \['M vs r', 'M vs s'\]"):
+        _pick_market(run, "q", ["M vs r", "M vs s"], "M")

@@ -78,7 +78,9 @@ def test_tampered_arrays_are_rejected(saved):
     ("edit", "message"),
     [
         ({"format": "something-else"}, "not a pricegym demand model"),
-        ({"format_version": 99}, "format_version 99"),
+        ({"format_version": 99}, r"format_version 99, newer .*upgrade pricegym"),
+        ({"format_version": 0}, r"format_version 0, an older format .*will not help"),
+        ({"format_version": "1"}, r"format_version '1', not a whole number"),
         ({"family": "oracle"}, "family 'oracle'"),
         ({"arrays_file": "../elsewhere.npz"}, "bare file name"),
     ],
