@@ -1,8 +1,10 @@
 """Exporting policies (pricegym.experiments.export) and serving them (pricegym.runtime).
 
 For every exported algorithm the runtime's prices must equal the in-framework
-agent's (``codec.to_price(agent.act(obs))``) on 1,000 random observations: exactly
-on a price grid, to 1e-5 relative in a continuous range.
+agent's (``codec.to_price(agent.act(obs))``) on 1,000 random observations: on a price
+grid the same price wherever the agent's choice is not a near-tie (torch and
+onnxruntime may order two action scores within float32 rounding differently; see
+:func:`assert_same_grid_choice`), to 1e-5 relative in a continuous range.
 """
 
 from __future__ import annotations
@@ -52,6 +54,55 @@ def make_market(continuous: bool) -> gym.Env:
     return gym.make(DISCRETE, **(CONTINUOUS if continuous else {}))
 
 
+#: Two action scores closer than this (relative to the largest |score| of the row) are
+#: a near-tie: torch and onnxruntime compute the same float32 network with differently
+#: ordered sums (a few ulp, ~1e-6 relative), so either may rank them first.
+TIE_RTOL = 1e-4
+
+
+def action_scores(agent: SB3Agent, obs: np.ndarray) -> np.ndarray:
+    """The (B, n_prices) scores an SB3 agent's greedy choice maximises (Q-values or logits)."""
+    import torch
+
+    model = agent.model_
+    norm = agent.normalizer_.normalize_obs(obs) if agent.normalizer_ is not None else obs
+    tensor, _ = model.policy.obs_to_tensor(norm)
+    with torch.no_grad():
+        if hasattr(model, "q_net"):
+            return model.q_net(tensor).cpu().numpy()
+        return model.policy.get_distribution(tensor).distribution.logits.cpu().numpy()
+
+
+def assert_same_grid_choice(got: np.ndarray, expected: np.ndarray, scores: np.ndarray) -> None:
+    """Grid prices equal wherever the agent's top two scores are not a near-tie.
+
+    A disagreement is allowed only on a row whose best and second-best scores differ
+    by less than ``TIE_RTOL`` (relative) — and at most on 1% of the rows, so a real
+    difference between the exported graph and the agent still fails.
+    """
+    top2 = np.sort(scores, axis=1)[:, -2:]
+    margin = (top2[:, 1] - top2[:, 0]) / np.maximum(1.0, np.abs(scores).max(axis=1))
+    differ = got != expected
+    assert not np.any(differ & (margin >= TIE_RTOL)), (
+        f"{int(np.sum(differ & (margin >= TIE_RTOL)))} rows differ where the choice is clear"
+    )
+    assert differ.mean() <= 0.01, f"{int(differ.sum())} of {differ.size} rows differ"
+
+
+def test_same_grid_choice_tolerates_near_ties_only():
+    """The comparison's own proof: a near-tie may flip, a clear choice may not."""
+    grid = np.array([1.0, 2.0, 3.0])
+    scores = np.array([[0.0, 5.0, 5.0 + 1e-6], [0.0, 5.0, 6.0]] + [[0.0, 1.0, 2.0]] * 198)
+    expected = grid[np.argmax(scores, axis=1)]
+    tie_flipped = expected.copy()
+    tie_flipped[0] = 2.0
+    assert_same_grid_choice(tie_flipped, expected, scores)
+    clear_flipped = expected.copy()
+    clear_flipped[1] = 2.0
+    with pytest.raises(AssertionError, match="choice is clear"):
+        assert_same_grid_choice(clear_flipped, expected, scores)
+
+
 def random_observations(env: gym.Env, n: int = N_OBS, seed: int = 0) -> np.ndarray:
     """Observations spread over the whole observation box (what the card allows)."""
     space = env.observation_space
@@ -85,12 +136,16 @@ def test_runtime_prices_equal_the_agents(exported):
         assert np.all((got >= lo) & (got <= hi))
         assert np.unique(got).size >= 50  # the policy's prices vary over the observations
     else:
-        np.testing.assert_array_equal(got, expected)
+        assert_same_grid_choice(got, expected, action_scores(agent, obs))
         assert set(np.unique(got)) <= set(agent.codec.grid.tolist())
         assert np.unique(got).size >= 2  # not a constant policy
-    # one observation as a mapping gives the same price as its batch row
+    # one observation as a mapping gives the same price as its batch row (onnxruntime
+    # may use another kernel for one row than for 1,000: floats to float32 rounding)
     row = {name: float(obs[7, j]) for j, name in enumerate(policy.feature_names)}
-    assert policy.price(row) == got[7]
+    if continuous:
+        assert policy.price(row) == pytest.approx(got[7], rel=1e-6)
+    else:
+        assert policy.price(row) == got[7]
 
 
 def test_card_records_spec_normalisation_and_hash(exported):
@@ -144,7 +199,7 @@ def test_maskable_ppo_exports_without_mask(tmp_path):
     model = agent.model_
     raw, _ = model.predict(agent.normalizer_.normalize_obs(obs), deterministic=True)
     expected = agent.codec.grid[np.asarray(raw, dtype=np.int64)]
-    np.testing.assert_array_equal(load_policy(tmp_path).prices(obs), expected)
+    assert_same_grid_choice(load_policy(tmp_path).prices(obs), expected, action_scores(agent, obs))
 
 
 def test_export_from_saved_agent_path_with_market_id(tmp_path):
@@ -156,7 +211,8 @@ def test_export_from_saved_agent_path_with_market_id(tmp_path):
     env = make_market(False)
     agent.bind(env)
     obs = random_observations(env, 300, seed=5)
-    np.testing.assert_array_equal(load_policy(out).prices(obs), agent.codec.grid[agent.act(obs)])
+    expected = agent.codec.grid[agent.act(obs)]
+    assert_same_grid_choice(load_policy(out).prices(obs), expected, action_scores(agent, obs))
 
 
 def test_unbound_agent_without_market_is_refused(tmp_path):
@@ -231,7 +287,7 @@ def test_cli_export_from_run_dir(tmp_path, capsys):
     env = gym.make(DISCRETE, n_prices=6, p_min=0.5, p_max=5.0, horizon=8, inventory=6)
     obs = random_observations(env, 500, seed=9)
     expected = np.linspace(0.5, 5.0, 6)[agent.act(obs)]
-    np.testing.assert_array_equal(load_policy(out).prices(obs), expected)
+    assert_same_grid_choice(load_policy(out).prices(obs), expected, action_scores(agent, obs))
     with pytest.raises(ConfigError, match="trained agents: \\['dqn'\\]"):
         cli_export(parser.parse_args([str(run_dir), "--agent", "ppo", "--out", str(out)]))
 
