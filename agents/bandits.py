@@ -7,6 +7,17 @@ learned across ``reset`` (which only re-seeds their random source); build a new
 agent to start from scratch. Learned attributes end in ``_`` and are saved by
 ``save`` (JSON + .npz) and restored by ``load``.
 
+**Exploring and greedy play.** With ``explore=True`` (the default) each agent
+plays its rule below, which keeps trying prices it is unsure of. With
+``explore=False`` it plays its **greedy** choice — what it has learned, without
+exploration: the price with the best learned mean reward (ε-greedy, UCB1; prices
+never tried are skipped), or the best value at the posterior-mean demand (Thompson
+sampling; inventory Thompson solves its LP at the posterior means). Evaluation with
+learning frozen (:func:`~pricegym.experiments.evaluate.play_episodes` with
+``learn=False``, the experiment default ``evaluation.learn_online: false``) plays
+every bandit greedy through :meth:`GridBandit.frozen`; an exploration bonus or a
+posterior draw only pays off when the agent learns from what it sees.
+
 **What is learned from a transition.** ``reward="profit"`` learns the period's
 reward (the market's profit); ``reward="units"`` learns units sold. Units come,
 in this order, from ``info`` when ``update(..., info=...)`` is given one
@@ -36,9 +47,11 @@ kind                     rule (one sentence)
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
-from typing import Any, Literal
+from collections.abc import Callable, Iterator
+from typing import Any, Literal, Self
 
 import numpy as np
 from scipy.optimize import linprog
@@ -69,6 +82,8 @@ class GridBandit(MarketAgent):
 
     Parameters:
         reward: ``"profit"`` (the period's reward) or ``"units"`` (units sold).
+        explore: play the exploring rule (True) or the greedy choice (False; see the
+            module docstring). Training explores whatever the setting.
         name: label for reports.
 
     Learned attributes: ``counts_`` (pulls per price), ``t_`` (updates so far).
@@ -76,10 +91,15 @@ class GridBandit(MarketAgent):
 
     learns = True
 
-    def __init__(self, reward: RewardKind = "profit", name: str | None = None) -> None:
+    def __init__(
+        self, reward: RewardKind = "profit", explore: bool = True, name: str | None = None
+    ) -> None:
         if reward not in ("profit", "units"):
             raise ConfigError(f"reward={reward!r} must be 'profit' or 'units'.")
+        if not isinstance(explore, bool | np.bool_):
+            raise ConfigError(f"explore={explore!r} must be true or false.")
         self.reward = reward
+        self.explore = bool(explore)
         self.name = name
         self.counts_: np.ndarray | None = None
         self.t_ = 0
@@ -132,6 +152,46 @@ class GridBandit(MarketAgent):
         self._view()
         assert self.counts_ is not None
         return self.counts_
+
+    # ------------------------------------------------------------ playing
+    def act(self, observation: np.ndarray) -> int:
+        """The exploring rule's price index, or the greedy one when ``explore`` is False."""
+        if not self.explore:
+            return self.greedy_action(observation)
+        return self._explore_action(observation)
+
+    def greedy_action(self, observation: np.ndarray) -> int:
+        """The price index of the greedy choice (see the module docstring)."""
+        raise NotImplementedError
+
+    def _explore_action(self, observation: np.ndarray) -> int:
+        raise NotImplementedError
+
+    @contextlib.contextmanager
+    def frozen(self) -> Iterator[Self]:
+        """Play greedy (``explore = False``) inside the block, then restore ``explore``.
+
+        Evaluation with learning frozen enters it. Warns (:class:`PricegymWarning`)
+        when the agent has learned nothing yet (``t_ == 0``): its greedy price is then
+        only its prior's (ε-greedy and UCB1: the first price; Thompson: the best
+        value at the prior mean demand).
+        """
+        if self.t_ == 0:
+            warnings.warn(
+                f"agent {self.name!r} ({self.kind}) plays its greedy price with learning "
+                "frozen, but has learned nothing (0 updates), so the price it charges is "
+                "its prior's, not a learned one. Fix: train it first (agents[i].train: "
+                "{episodes: N}; `pricegym evaluate --train-episodes N`), or let it learn "
+                "while it plays (evaluation.learn_online: true; learn=True).",
+                PricegymWarning,
+                stacklevel=3,
+            )
+        saved = self.explore
+        self.explore = False
+        try:
+            yield self
+        finally:
+            self.explore = saved
 
     # ------------------------------------------------------------ learning
     def units_sold(
@@ -238,6 +298,13 @@ class _RunningMeanBandit(GridBandit):
         assert self.means_ is not None and self.counts_ is not None
         self.means_[arm] += (value - self.means_[arm]) / self.counts_[arm]
 
+    def greedy_action(self, observation: np.ndarray) -> int:
+        """The tried price with the best mean learned reward (lowest index on ties;
+        the first price when none was tried)."""
+        counts = self._counts()
+        assert self.means_ is not None
+        return int(np.argmax(np.where(counts > 0, self.means_, -np.inf)))
+
 
 # ==================================================================== ε-greedy
 class EpsilonGreedy(_RunningMeanBandit):
@@ -251,6 +318,7 @@ class EpsilonGreedy(_RunningMeanBandit):
         decay: multiplicative decay of ε per update, in (0, 1] (1 = constant ε).
         min_epsilon: floor of ε_t, in [0, epsilon].
         reward: ``"profit"`` or ``"units"``.
+        explore: False plays the greedy choice (see the module docstring).
         name: label for reports.
 
     Learned attributes: ``counts_``, ``means_`` (average reward per price), ``t_``.
@@ -264,9 +332,10 @@ class EpsilonGreedy(_RunningMeanBandit):
         decay: float = 1.0,
         min_epsilon: float = 0.0,
         reward: RewardKind = "profit",
+        explore: bool = True,
         name: str | None = None,
     ) -> None:
-        super().__init__(reward, name)
+        super().__init__(reward, explore, name)
         self.epsilon = _number("epsilon", epsilon, 0.0, 1.0)
         self.decay = _number("decay", decay, 0.0, 1.0, open_low=True)
         self.min_epsilon = _number("min_epsilon", min_epsilon, 0.0, self.epsilon)
@@ -276,7 +345,7 @@ class EpsilonGreedy(_RunningMeanBandit):
         """ε_t for the next choice."""
         return max(self.min_epsilon, self.epsilon * self.decay**self.t_)
 
-    def act(self, observation: np.ndarray) -> int:
+    def _explore_action(self, observation: np.ndarray) -> int:
         first = self._untried()
         if first is not None:
             return first
@@ -301,6 +370,8 @@ class UCB1(_RunningMeanBandit):
             ``sales_scale`` for ``reward="profit"`` (sales_scale: expected units at the
             lowest price), ``sales_scale`` for ``"units"``.
         reward: ``"profit"`` or ``"units"``.
+        explore: False plays the greedy choice, the best learned mean without the bonus
+            (see the module docstring).
         name: label for reports.
 
     Learned attributes: ``counts_``, ``means_``, ``t_``, ``scale_`` (the scale in use).
@@ -309,9 +380,13 @@ class UCB1(_RunningMeanBandit):
     kind = "ucb1"
 
     def __init__(
-        self, scale: float | None = None, reward: RewardKind = "profit", name: str | None = None
+        self,
+        scale: float | None = None,
+        reward: RewardKind = "profit",
+        explore: bool = True,
+        name: str | None = None,
     ) -> None:
-        super().__init__(reward, name)
+        super().__init__(reward, explore, name)
         self.scale = None if scale is None else _number("scale", scale, 0.0, open_low=True)
         self.scale_: float | None = self.scale
 
@@ -344,7 +419,7 @@ class UCB1(_RunningMeanBandit):
             bonus = self.scale_ * np.sqrt(2.0 * math.log(n) / counts)
         return np.where(counts > 0, self.means_ + bonus, np.inf)
 
-    def act(self, observation: np.ndarray) -> int:
+    def _explore_action(self, observation: np.ndarray) -> int:
         first = self._untried()
         if first is not None:
             return first
@@ -372,6 +447,8 @@ class ThompsonSampling(GridBandit):
             units above it raise ConfigError (use the Poisson likelihood).
         reward: ``"profit"`` or ``"units"``: what the drawn demands are valued at.
         unit_cost: cost per unit for the profit value; ``None`` for the market's.
+        explore: False plays the greedy choice, the best value at the posterior-mean
+            demand (see the module docstring).
         name: label for reports.
 
     Learned attributes: ``counts_``, ``a_`` and ``b_`` (posterior parameters per
@@ -389,9 +466,10 @@ class ThompsonSampling(GridBandit):
         trials: int = 1,
         reward: RewardKind = "profit",
         unit_cost: float | None = None,
+        explore: bool = True,
         name: str | None = None,
     ) -> None:
-        super().__init__(reward, name)
+        super().__init__(reward, explore, name)
         if likelihood not in ("bernoulli", "poisson"):
             raise ConfigError(
                 f"likelihood={likelihood!r} must be 'bernoulli' (Beta posterior, purchase "
@@ -454,8 +532,12 @@ class ThompsonSampling(GridBandit):
             return np.ones(codec.grid.size)
         return codec.grid - self._cost(self.unit_cost)
 
-    def act(self, observation: np.ndarray) -> int:
+    def _explore_action(self, observation: np.ndarray) -> int:
         return int(np.argmax(self.unit_values() * self.sample_demand()))
+
+    def greedy_action(self, observation: np.ndarray) -> int:
+        """The price with the best value at the posterior-mean demand (lowest index on ties)."""
+        return int(np.argmax(self.unit_values() * self.posterior_mean()))
 
     def _learn(self, arm: int, value: float, units: float | None) -> None:
         assert self.a_ is not None and self.b_ is not None and units is not None
@@ -501,6 +583,8 @@ class InventoryThompsonSampling(ThompsonSampling):
         inventory: the initial stock the ``inventory_fraction`` observation refers to;
             ``None`` for the market's.
         horizon: periods per season; ``None`` for the market's.
+        explore: False solves the LP at the posterior-mean demands instead of a draw
+            (the price is still drawn from the LP's mix; see the module docstring).
         name: label for reports.
 
     Needs ``inventory_fraction`` and ``time_remaining`` in the observation.
@@ -520,9 +604,10 @@ class InventoryThompsonSampling(ThompsonSampling):
         shutoff_action: int | None = None,
         inventory: float | None = None,
         horizon: int | None = None,
+        explore: bool = True,
         name: str | None = None,
     ) -> None:
-        super().__init__(likelihood, prior_a, prior_b, trials, reward, unit_cost, name)
+        super().__init__(likelihood, prior_a, prior_b, trials, reward, unit_cost, explore, name)
         if inventory_rate not in ("update", "fixed"):
             raise ConfigError(
                 f"inventory_rate={inventory_rate!r} must be 'update' (remaining stock / remaining "
@@ -601,14 +686,21 @@ class InventoryThompsonSampling(ThompsonSampling):
                 x /= total
         return x
 
-    def act(self, observation: np.ndarray) -> int:
+    def _explore_action(self, observation: np.ndarray) -> int:
+        return self._mix_action(observation, self.sample_demand)
+
+    def greedy_action(self, observation: np.ndarray) -> int:
+        """A price drawn from the LP's mix at the posterior-mean demands."""
+        return self._mix_action(observation, self.posterior_mean)
+
+    def _mix_action(self, observation: np.ndarray, demands: Callable[[], np.ndarray]) -> int:
         obs = np.asarray(observation)
         stock, rate = self.inventory_rate_now(obs)
         fallback = self.shutoff_action if self.shutoff_action is not None else self.n_arms - 1
         if stock <= 1e-9:
             self.last_mix_ = None
             return int(fallback)
-        demand = self.sample_demand()
+        demand = demands()
         x = self.solve_mix(demand, rate)
         self.last_mix_ = x
         if x.sum() <= 0.0:

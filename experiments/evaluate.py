@@ -40,11 +40,12 @@ Oligopoly rows add ``delta``, Calvano et al.'s profit gain
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import inspect
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,7 @@ __all__ = [
     "derive_seeds",
     "evaluate",
     "fit_model",
+    "frozen_play",
     "load_sales_history",
     "market_kernels",
     "oligopoly_benchmarks",
@@ -264,6 +266,23 @@ def _idle(observation: np.ndarray) -> int:
 
 
 # ==================================================================== playing
+@contextlib.contextmanager
+def frozen_play(agents: Sequence[Any], learn: Sequence[bool]) -> Iterator[None]:
+    """Inside the block, every agent whose learning is frozen plays its greedy choice.
+
+    ``learn[i]`` False and ``agents[i]`` with a ``frozen()`` context manager (the
+    bandits of :mod:`pricegym.agents.bandits`: exploration bonus and posterior draws
+    off) enters it; other agents play as they are. Exploring without learning only
+    costs profit, so an evaluation that does not learn plays what was learned.
+    """
+    with contextlib.ExitStack() as stack:
+        for agent, flag in zip(agents, learn, strict=True):
+            freeze = getattr(agent, "frozen", None)
+            if not flag and callable(freeze):
+                stack.enter_context(freeze())
+        yield
+
+
 def _updater(agent: Any) -> Callable[..., None]:
     """``agent.update`` called with ``info=`` when it accepts one (bandits read units from it)."""
     update = agent.update
@@ -317,8 +336,9 @@ def play_episodes(
 
     The agent must already be bound to ``env``. Each episode resets the env with
     ``env_seeds[i]`` and the agent with ``agent_seeds[i]``; with ``learn`` the agent's
-    ``update`` sees every transition (with ``info`` when it takes one). The dicts hold
-    the value columns of :data:`COLUMNS` (profit … steps).
+    ``update`` sees every transition (with ``info`` when it takes one). Without it the
+    agent's learning is frozen and a bandit plays its greedy choice (:func:`frozen_play`).
+    The dicts hold the value columns of :data:`COLUMNS` (profit … steps).
 
     ``batch``: play all episodes at once, episode i in market i of a
     :class:`~pricegym.envs.vector.MarketVectorEnv` seeded with ``env_seeds[i]``, the
@@ -354,6 +374,14 @@ def play_episodes(
     if batch:
         assert market is not None
         return _play_batched(agent, *market, env_seeds, agent_seeds)
+    with frozen_play([agent], [learn]):
+        return _play_loop(agent, env, env_seeds, agent_seeds, learn)
+
+
+def _play_loop(
+    agent: Any, env: Any, env_seeds: Sequence[int], agent_seeds: Sequence[int], learn: bool
+) -> list[dict[str, Any]]:
+    """The episode loop of :func:`play_episodes`."""
     update = _updater(agent) if learn else None
     rows = []
     for env_seed, agent_seed in zip(env_seeds, agent_seeds, strict=True):
@@ -450,17 +478,31 @@ def play_oligopoly(
 
     Agents must be bound to their seats (:func:`bind_to_seat`). ``agent_seeds[i]`` are
     seat i's reset seeds, one per episode; ``learn`` (one flag, or one per seat) lets a
-    seat's agent ``update`` on its own transitions. Each dict adds ``delta``, the
-    profit gain of the seat's average profit per round.
+    seat's agent ``update`` on its own transitions (a seat that does not learn plays
+    greedy, :func:`frozen_play`). Each dict adds ``delta``, the profit gain of the
+    seat's average profit per round.
     """
-    from pricegym.envs.oligopoly import profit_gain
-
     n = env.n_sellers
     if len(agents) != n:
         raise ConfigError(
             f"{len(agents)} agents for an oligopoly of {n} sellers; give one per seat."
         )
     flags = [bool(learn)] * n if isinstance(learn, bool) else [bool(f) for f in learn]
+    with frozen_play(agents, flags):
+        return _play_oligopoly_loop(agents, env, env_seeds, agent_seeds, flags)
+
+
+def _play_oligopoly_loop(
+    agents: Sequence[Any],
+    env: Any,
+    env_seeds: Sequence[int],
+    agent_seeds: Sequence[Sequence[int]],
+    flags: Sequence[bool],
+) -> list[list[dict[str, Any]]]:
+    """The episode loop of :func:`play_oligopoly`."""
+    from pricegym.envs.oligopoly import profit_gain
+
+    n = env.n_sellers
     updates = [_updater(a) if f else None for a, f in zip(agents, flags, strict=True)]
     seats = list(env.possible_agents)
     out: list[list[dict[str, Any]]] = [[] for _ in range(n)]
@@ -568,7 +610,10 @@ def evaluate(
         bind: bind ``agent`` (and the rivals) to the market first; pass False for an
             agent bound to an equivalent market (e.g. a policy evaluated in another
             fitted market, as in cross-model evaluation).
-        learn: let the agent ``update`` on every transition (online learners).
+        learn: let the agent ``update`` on every transition (online learners). Without
+            it learning is frozen and a bandit plays its greedy choice (the best learned
+            mean, or the best value at the posterior-mean demand; see
+            :func:`frozen_play`).
         batch: play the episodes at once in a batched market (the same episodes to
             float rounding, one policy call per period); None: whenever possible (see
             :func:`play_episodes`).
