@@ -437,8 +437,19 @@ class ThompsonSampling(GridBandit):
     d_k (trials·θ_k or λ_k) is valued at (price_k − unit_cost)·d_k for
     ``reward="profit"`` and d_k for ``"units"``; ties go to the lowest index.
 
+    ``likelihood="auto"`` (the default) chooses at ``bind`` from the market:
+    ``"poisson"`` for every market with a demand kernel — all pricegym markets,
+    whose units are counts or volumes drawn around the kernel's mean (Poisson,
+    negative binomial, log-normal) with no upper bound — and for any market whose
+    expected units at the lowest price (``sales_scale``) exceed ``trials``;
+    ``"bernoulli"`` otherwise (a market of one's own without a kernel that sells at
+    most ``trials`` units a period, such as one customer per period). The choice is
+    ``likelihood_``. An explicit ``"bernoulli"`` in a market whose ``sales_scale``
+    exceeds ``trials`` raises ConfigError at ``bind``.
+
     Parameters:
-        likelihood: ``"bernoulli"`` (Beta–Bernoulli) or ``"poisson"`` (Gamma–Poisson).
+        likelihood: ``"auto"``, ``"bernoulli"`` (Beta–Bernoulli) or ``"poisson"``
+            (Gamma–Poisson).
         prior_a: Beta a or Gamma shape of every price's prior (> 0).
         prior_b: Beta b or Gamma rate (> 0); ``None`` gives 1 for Beta and
             1 / sales_scale for Gamma (prior mean demand = expected units at the
@@ -452,7 +463,7 @@ class ThompsonSampling(GridBandit):
         name: label for reports.
 
     Learned attributes: ``counts_``, ``a_`` and ``b_`` (posterior parameters per
-    price), ``t_``.
+    price), ``t_``, ``likelihood_`` (the likelihood in use).
     """
 
     kind = "thompson"
@@ -460,7 +471,7 @@ class ThompsonSampling(GridBandit):
 
     def __init__(
         self,
-        likelihood: Literal["bernoulli", "poisson"] = "bernoulli",
+        likelihood: Literal["auto", "bernoulli", "poisson"] = "auto",
         prior_a: float = 1.0,
         prior_b: float | None = None,
         trials: int = 1,
@@ -470,12 +481,16 @@ class ThompsonSampling(GridBandit):
         name: str | None = None,
     ) -> None:
         super().__init__(reward, explore, name)
-        if likelihood not in ("bernoulli", "poisson"):
+        if likelihood not in ("auto", "bernoulli", "poisson"):
             raise ConfigError(
-                f"likelihood={likelihood!r} must be 'bernoulli' (Beta posterior, purchase "
-                "probability) or 'poisson' (Gamma posterior, demand rate)."
+                f"likelihood={likelihood!r} must be 'auto' (chosen from the market), "
+                "'bernoulli' (Beta posterior, purchase probability) or 'poisson' (Gamma "
+                "posterior, demand rate)."
             )
         self.likelihood = likelihood
+        self.likelihood_: Literal["bernoulli", "poisson"] | None = (
+            None if likelihood == "auto" else likelihood
+        )
         self.prior_a = _number("prior_a", prior_a, 0.0, open_low=True)
         self.prior_b = None if prior_b is None else _number("prior_b", prior_b, 0, open_low=True)
         if isinstance(trials, bool) or int(trials) != trials or trials < 1:
@@ -491,11 +506,44 @@ class ThompsonSampling(GridBandit):
         self.b_ = None  # the default prior rate needs the market: set in _on_bind
 
     def _on_bind(self) -> None:
+        view = self._view()
+        if self.likelihood_ is None:
+            self.likelihood_ = self.market_likelihood(view)
+        if self.likelihood == "bernoulli" and view.sales_scale > self.trials:
+            raise ConfigError(
+                f"agent {self.name!r} (thompson): likelihood='bernoulli' with trials="
+                f"{self.trials} allows at most {self.trials} unit(s) sold per period, but this "
+                f"market expects {view.sales_scale:.6g} units a period at its lowest price. "
+                "Fix: set likelihood: poisson in the agent's params (YAML agents[i].params."
+                "likelihood), or leave it out ('auto' picks poisson here)."
+            )
         if self.b_ is None:
             b0 = self.prior_b
             if b0 is None:
-                b0 = 1.0 if self.likelihood == "bernoulli" else 1.0 / self._view().sales_scale
+                b0 = 1.0 if self.likelihood_ == "bernoulli" else 1.0 / view.sales_scale
             self.b_ = np.full(self.n_arms, b0)
+
+    def market_likelihood(self, view: MarketView) -> Literal["bernoulli", "poisson"]:
+        """What ``likelihood="auto"`` chooses for the market of ``view`` (see the class)."""
+        if view.kernel is not None or view.sales_scale > self.trials:
+            return "poisson"
+        return "bernoulli"
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        state, arrays = super()._get_state()
+        state["likelihood"] = self.likelihood_
+        return state, arrays
+
+    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        super()._set_state(state, arrays)
+        if state.get("likelihood") is not None:
+            self.likelihood_ = state["likelihood"]
+
+    def _family(self) -> Literal["bernoulli", "poisson"]:
+        if self.likelihood_ is None:
+            self._view()  # raises: never bound
+            raise ConfigError(f"agent {self.name!r} has no likelihood yet; bind it to a market.")
+        return self.likelihood_
 
     def _arrays(self) -> dict[str, np.ndarray]:
         out = super()._arrays()
@@ -511,7 +559,7 @@ class ThompsonSampling(GridBandit):
         """Posterior mean demand per price per period (trials·a/(a+b) or a/b)."""
         self._counts()
         assert self.a_ is not None and self.b_ is not None
-        if self.likelihood == "bernoulli":
+        if self._family() == "bernoulli":
             return self.trials * self.a_ / (self.a_ + self.b_)
         return self.a_ / self.b_
 
@@ -520,7 +568,7 @@ class ThompsonSampling(GridBandit):
         self._counts()
         rng = self._rng()
         assert self.a_ is not None and self.b_ is not None
-        if self.likelihood == "bernoulli":
+        if self._family() == "bernoulli":
             return self.trials * rng.beta(self.a_, self.b_)
         return rng.gamma(self.a_, 1.0 / self.b_)
 
@@ -543,11 +591,12 @@ class ThompsonSampling(GridBandit):
         assert self.a_ is not None and self.b_ is not None and units is not None
         if units < 0 or not math.isfinite(units):
             raise ConfigError(f"units sold {units!r} must be finite and >= 0.")
-        if self.likelihood == "bernoulli":
+        if self._family() == "bernoulli":
             if units > self.trials + 1e-9:
                 raise ConfigError(
                     f"{units:g} units sold in one period, but the Bernoulli likelihood allows at "
-                    f"most trials={self.trials}; use likelihood='poisson' or raise trials."
+                    f"most trials={self.trials}. Fix: use likelihood='poisson' (YAML: "
+                    "agents[i].params.likelihood: poisson), or raise trials."
                 )
             self.a_[arm] += units
             self.b_[arm] += self.trials - units
@@ -594,7 +643,7 @@ class InventoryThompsonSampling(ThompsonSampling):
 
     def __init__(
         self,
-        likelihood: Literal["bernoulli", "poisson"] = "bernoulli",
+        likelihood: Literal["auto", "bernoulli", "poisson"] = "auto",
         prior_a: float = 1.0,
         prior_b: float | None = None,
         trials: int = 1,

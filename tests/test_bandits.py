@@ -244,6 +244,35 @@ def test_save_load_keeps_estimates_and_actions(make, tmp_path):
     assert [agent.act(o) for o in obs * 4] == [loaded.act(o) for o in obs * 4]
 
 
+def test_thompson_likelihood_auto_is_chosen_from_the_market(tmp_path):
+    """Units of a pricegym market are counts (Poisson noise around the kernel's mean):
+    'auto' picks Poisson there and learns from a period that sells dozens of units;
+    a kernel-free market selling at most one unit a period gets Bernoulli."""
+    import gymnasium as gym
+
+    import pricegym.envs.registration  # noqa: F401  (the pricegym/... ids)
+
+    env = gym.make("pricegym/Monopoly-v0")  # linear demand 100 - 10p: ~90 units at p = 1
+    agent = ThompsonSampling().bind(env)
+    assert agent.likelihood == "auto" and agent.likelihood_ == "poisson"
+    rows = play_episodes(agent, env, [0], [0], learn=True)
+    assert agent.t_ == rows[0]["steps"] == 52 and agent.a_.sum() == pytest.approx(
+        agent.prior_a * 10 + rows[0]["units"]
+    )
+    loaded = PricingAgent.load(agent.save(tmp_path / "ts"))
+    assert loaded.likelihood_ == "poisson"
+    one = ThompsonSampling().bind(BernoulliMarket([1.0, 2.0], [0.5, 0.5], horizon=10))
+    assert one.likelihood_ == "bernoulli" and one.b_.tolist() == [1.0, 1.0]
+    assert (
+        InventoryThompsonSampling()
+        .bind(BernoulliMarket([1.0, 2.0], [0.5, 0.5], 10, inventory=5))
+        .likelihood_
+        == "bernoulli"
+    )
+    with pytest.raises(ConfigError, match=r"trials=1.*expects 90 units.*likelihood: poisson"):
+        ThompsonSampling("bernoulli").bind(env)
+
+
 # ==================================================================== frozen (greedy) play
 class RecordingMarket(BernoulliMarket):
     """A BernoulliMarket that records every action it is stepped with."""
