@@ -171,21 +171,10 @@ class GridBandit(MarketAgent):
     def frozen(self) -> Iterator[Self]:
         """Play greedy (``explore = False``) inside the block, then restore ``explore``.
 
-        Evaluation with learning frozen enters it. Warns (:class:`PricegymWarning`)
-        when the agent has learned nothing yet (``t_ == 0``): its greedy price is then
-        only its prior's (ε-greedy and UCB1: the first price; Thompson: the best
-        value at the prior mean demand).
+        Evaluation with learning frozen enters it (through
+        :func:`~pricegym.experiments.evaluate.frozen_play`, which warns when the agent
+        has learned nothing yet).
         """
-        if self.t_ == 0:
-            warnings.warn(
-                f"agent {self.name!r} ({self.kind}) plays its greedy price with learning "
-                "frozen, but has learned nothing (0 updates), so the price it charges is "
-                "its prior's, not a learned one. Fix: train it first (agents[i].train: "
-                "{episodes: N}; `pricegym evaluate --train-episodes N`), or let it learn "
-                "while it plays (evaluation.learn_online: true; learn=True).",
-                PricegymWarning,
-                stacklevel=3,
-            )
         saved = self.explore
         self.explore = False
         try:

@@ -208,3 +208,17 @@ def test_batched_evaluation_is_refused_where_it_cannot_be_exact():
     env = PricingEnv(truth, MARKDOWN["options"])
     with pytest.raises(ConfigError, match="batch_act"):
         evaluate(FixedPrice(price=2.5), env, episodes=3, seed=0, batch=True)
+
+
+def test_train_episodes_trains_an_online_learner_on_other_seeds_first():
+    from pricegym.agents.bandits import UCB1
+
+    agent = UCB1()
+    table = evaluate(agent, "pricegym/Monopoly-v0", episodes=3, seed=0, train_episodes=4)
+    assert agent.t_ == 4 * 52  # trained 4 seasons of 52 periods, frozen in evaluation
+    assert int(np.argmax(agent.means_)) == 5  # price 6, the optimum of 100 - 10p at cost 2
+    assert table["avg_price"].tolist() == [6.0] * 3 and table["profit"].gt(0).all()
+    with pytest.raises(ConfigError, match=r"train_episodes=2: agent 'fixed_price' is not"):
+        evaluate(FixedPrice(price=3.0), "pricegym/Monopoly-v0", episodes=1, train_episodes=2)
+    with pytest.raises(ConfigError, match=r"train_episodes=-1 must be an integer >= 0"):
+        evaluate(UCB1(), "pricegym/Monopoly-v0", episodes=1, train_episodes=-1)
