@@ -7,6 +7,17 @@ learned across ``reset`` (which only re-seeds their random source); build a new
 agent to start from scratch. Learned attributes end in ``_`` and are saved by
 ``save`` (JSON + .npz) and restored by ``load``.
 
+**Exploring and greedy play.** With ``explore=True`` (the default) each agent
+plays its rule below, which keeps trying prices it is unsure of. With
+``explore=False`` it plays its **greedy** choice — what it has learned, without
+exploration: the price with the best learned mean reward (ε-greedy, UCB1; prices
+never tried are skipped), or the best value at the posterior-mean demand (Thompson
+sampling; inventory Thompson solves its LP at the posterior means). Evaluation with
+learning frozen (:func:`~pricegym.experiments.evaluate.play_episodes` with
+``learn=False``, the experiment default ``evaluation.learn_online: false``) plays
+every bandit greedy through :meth:`GridBandit.frozen`; an exploration bonus or a
+posterior draw only pays off when the agent learns from what it sees.
+
 **What is learned from a transition.** ``reward="profit"`` learns the period's
 reward (the market's profit); ``reward="units"`` learns units sold. Units come,
 in this order, from ``info`` when ``update(..., info=...)`` is given one
@@ -36,9 +47,11 @@ kind                     rule (one sentence)
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
-from typing import Any, Literal
+from collections.abc import Callable, Iterator
+from typing import Any, Literal, Self
 
 import numpy as np
 from scipy.optimize import linprog
@@ -69,6 +82,8 @@ class GridBandit(MarketAgent):
 
     Parameters:
         reward: ``"profit"`` (the period's reward) or ``"units"`` (units sold).
+        explore: play the exploring rule (True) or the greedy choice (False; see the
+            module docstring). Training explores whatever the setting.
         name: label for reports.
 
     Learned attributes: ``counts_`` (pulls per price), ``t_`` (updates so far).
@@ -76,10 +91,15 @@ class GridBandit(MarketAgent):
 
     learns = True
 
-    def __init__(self, reward: RewardKind = "profit", name: str | None = None) -> None:
+    def __init__(
+        self, reward: RewardKind = "profit", explore: bool = True, name: str | None = None
+    ) -> None:
         if reward not in ("profit", "units"):
             raise ConfigError(f"reward={reward!r} must be 'profit' or 'units'.")
+        if not isinstance(explore, bool | np.bool_):
+            raise ConfigError(f"explore={explore!r} must be true or false.")
         self.reward = reward
+        self.explore = bool(explore)
         self.name = name
         self.counts_: np.ndarray | None = None
         self.t_ = 0
@@ -132,6 +152,35 @@ class GridBandit(MarketAgent):
         self._view()
         assert self.counts_ is not None
         return self.counts_
+
+    # ------------------------------------------------------------ playing
+    def act(self, observation: np.ndarray) -> int:
+        """The exploring rule's price index, or the greedy one when ``explore`` is False."""
+        if not self.explore:
+            return self.greedy_action(observation)
+        return self._explore_action(observation)
+
+    def greedy_action(self, observation: np.ndarray) -> int:
+        """The price index of the greedy choice (see the module docstring)."""
+        raise NotImplementedError
+
+    def _explore_action(self, observation: np.ndarray) -> int:
+        raise NotImplementedError
+
+    @contextlib.contextmanager
+    def frozen(self) -> Iterator[Self]:
+        """Play greedy (``explore = False``) inside the block, then restore ``explore``.
+
+        Evaluation with learning frozen enters it (through
+        :func:`~pricegym.experiments.evaluate.frozen_play`, which warns when the agent
+        has learned nothing yet).
+        """
+        saved = self.explore
+        self.explore = False
+        try:
+            yield self
+        finally:
+            self.explore = saved
 
     # ------------------------------------------------------------ learning
     def units_sold(
@@ -238,6 +287,13 @@ class _RunningMeanBandit(GridBandit):
         assert self.means_ is not None and self.counts_ is not None
         self.means_[arm] += (value - self.means_[arm]) / self.counts_[arm]
 
+    def greedy_action(self, observation: np.ndarray) -> int:
+        """The tried price with the best mean learned reward (lowest index on ties;
+        the first price when none was tried)."""
+        counts = self._counts()
+        assert self.means_ is not None
+        return int(np.argmax(np.where(counts > 0, self.means_, -np.inf)))
+
 
 # ==================================================================== ε-greedy
 class EpsilonGreedy(_RunningMeanBandit):
@@ -251,6 +307,7 @@ class EpsilonGreedy(_RunningMeanBandit):
         decay: multiplicative decay of ε per update, in (0, 1] (1 = constant ε).
         min_epsilon: floor of ε_t, in [0, epsilon].
         reward: ``"profit"`` or ``"units"``.
+        explore: False plays the greedy choice (see the module docstring).
         name: label for reports.
 
     Learned attributes: ``counts_``, ``means_`` (average reward per price), ``t_``.
@@ -264,9 +321,10 @@ class EpsilonGreedy(_RunningMeanBandit):
         decay: float = 1.0,
         min_epsilon: float = 0.0,
         reward: RewardKind = "profit",
+        explore: bool = True,
         name: str | None = None,
     ) -> None:
-        super().__init__(reward, name)
+        super().__init__(reward, explore, name)
         self.epsilon = _number("epsilon", epsilon, 0.0, 1.0)
         self.decay = _number("decay", decay, 0.0, 1.0, open_low=True)
         self.min_epsilon = _number("min_epsilon", min_epsilon, 0.0, self.epsilon)
@@ -276,7 +334,7 @@ class EpsilonGreedy(_RunningMeanBandit):
         """ε_t for the next choice."""
         return max(self.min_epsilon, self.epsilon * self.decay**self.t_)
 
-    def act(self, observation: np.ndarray) -> int:
+    def _explore_action(self, observation: np.ndarray) -> int:
         first = self._untried()
         if first is not None:
             return first
@@ -301,6 +359,8 @@ class UCB1(_RunningMeanBandit):
             ``sales_scale`` for ``reward="profit"`` (sales_scale: expected units at the
             lowest price), ``sales_scale`` for ``"units"``.
         reward: ``"profit"`` or ``"units"``.
+        explore: False plays the greedy choice, the best learned mean without the bonus
+            (see the module docstring).
         name: label for reports.
 
     Learned attributes: ``counts_``, ``means_``, ``t_``, ``scale_`` (the scale in use).
@@ -309,9 +369,13 @@ class UCB1(_RunningMeanBandit):
     kind = "ucb1"
 
     def __init__(
-        self, scale: float | None = None, reward: RewardKind = "profit", name: str | None = None
+        self,
+        scale: float | None = None,
+        reward: RewardKind = "profit",
+        explore: bool = True,
+        name: str | None = None,
     ) -> None:
-        super().__init__(reward, name)
+        super().__init__(reward, explore, name)
         self.scale = None if scale is None else _number("scale", scale, 0.0, open_low=True)
         self.scale_: float | None = self.scale
 
@@ -344,7 +408,7 @@ class UCB1(_RunningMeanBandit):
             bonus = self.scale_ * np.sqrt(2.0 * math.log(n) / counts)
         return np.where(counts > 0, self.means_ + bonus, np.inf)
 
-    def act(self, observation: np.ndarray) -> int:
+    def _explore_action(self, observation: np.ndarray) -> int:
         first = self._untried()
         if first is not None:
             return first
@@ -362,8 +426,19 @@ class ThompsonSampling(GridBandit):
     d_k (trials·θ_k or λ_k) is valued at (price_k − unit_cost)·d_k for
     ``reward="profit"`` and d_k for ``"units"``; ties go to the lowest index.
 
+    ``likelihood="auto"`` (the default) chooses at ``bind`` from the market:
+    ``"poisson"`` for every market with a demand kernel — all pricegym markets,
+    whose units are counts or volumes drawn around the kernel's mean (Poisson,
+    negative binomial, log-normal) with no upper bound — and for any market whose
+    expected units at the lowest price (``sales_scale``) exceed ``trials``;
+    ``"bernoulli"`` otherwise (a market of one's own without a kernel that sells at
+    most ``trials`` units a period, such as one customer per period). The choice is
+    ``likelihood_``. An explicit ``"bernoulli"`` in a market whose ``sales_scale``
+    exceeds ``trials`` raises ConfigError at ``bind``.
+
     Parameters:
-        likelihood: ``"bernoulli"`` (Beta–Bernoulli) or ``"poisson"`` (Gamma–Poisson).
+        likelihood: ``"auto"``, ``"bernoulli"`` (Beta–Bernoulli) or ``"poisson"``
+            (Gamma–Poisson).
         prior_a: Beta a or Gamma shape of every price's prior (> 0).
         prior_b: Beta b or Gamma rate (> 0); ``None`` gives 1 for Beta and
             1 / sales_scale for Gamma (prior mean demand = expected units at the
@@ -372,10 +447,12 @@ class ThompsonSampling(GridBandit):
             units above it raise ConfigError (use the Poisson likelihood).
         reward: ``"profit"`` or ``"units"``: what the drawn demands are valued at.
         unit_cost: cost per unit for the profit value; ``None`` for the market's.
+        explore: False plays the greedy choice, the best value at the posterior-mean
+            demand (see the module docstring).
         name: label for reports.
 
     Learned attributes: ``counts_``, ``a_`` and ``b_`` (posterior parameters per
-    price), ``t_``.
+    price), ``t_``, ``likelihood_`` (the likelihood in use).
     """
 
     kind = "thompson"
@@ -383,21 +460,26 @@ class ThompsonSampling(GridBandit):
 
     def __init__(
         self,
-        likelihood: Literal["bernoulli", "poisson"] = "bernoulli",
+        likelihood: Literal["auto", "bernoulli", "poisson"] = "auto",
         prior_a: float = 1.0,
         prior_b: float | None = None,
         trials: int = 1,
         reward: RewardKind = "profit",
         unit_cost: float | None = None,
+        explore: bool = True,
         name: str | None = None,
     ) -> None:
-        super().__init__(reward, name)
-        if likelihood not in ("bernoulli", "poisson"):
+        super().__init__(reward, explore, name)
+        if likelihood not in ("auto", "bernoulli", "poisson"):
             raise ConfigError(
-                f"likelihood={likelihood!r} must be 'bernoulli' (Beta posterior, purchase "
-                "probability) or 'poisson' (Gamma posterior, demand rate)."
+                f"likelihood={likelihood!r} must be 'auto' (chosen from the market), "
+                "'bernoulli' (Beta posterior, purchase probability) or 'poisson' (Gamma "
+                "posterior, demand rate)."
             )
         self.likelihood = likelihood
+        self.likelihood_: Literal["bernoulli", "poisson"] | None = (
+            None if likelihood == "auto" else likelihood
+        )
         self.prior_a = _number("prior_a", prior_a, 0.0, open_low=True)
         self.prior_b = None if prior_b is None else _number("prior_b", prior_b, 0, open_low=True)
         if isinstance(trials, bool) or int(trials) != trials or trials < 1:
@@ -413,11 +495,44 @@ class ThompsonSampling(GridBandit):
         self.b_ = None  # the default prior rate needs the market: set in _on_bind
 
     def _on_bind(self) -> None:
+        view = self._view()
+        if self.likelihood_ is None:
+            self.likelihood_ = self.market_likelihood(view)
+        if self.likelihood == "bernoulli" and view.sales_scale > self.trials:
+            raise ConfigError(
+                f"agent {self.name!r} (thompson): likelihood='bernoulli' with trials="
+                f"{self.trials} allows at most {self.trials} unit(s) sold per period, but this "
+                f"market expects {view.sales_scale:.6g} units a period at its lowest price. "
+                "Fix: set likelihood: poisson in the agent's params (YAML agents[i].params."
+                "likelihood), or leave it out ('auto' picks poisson here)."
+            )
         if self.b_ is None:
             b0 = self.prior_b
             if b0 is None:
-                b0 = 1.0 if self.likelihood == "bernoulli" else 1.0 / self._view().sales_scale
+                b0 = 1.0 if self.likelihood_ == "bernoulli" else 1.0 / view.sales_scale
             self.b_ = np.full(self.n_arms, b0)
+
+    def market_likelihood(self, view: MarketView) -> Literal["bernoulli", "poisson"]:
+        """What ``likelihood="auto"`` chooses for the market of ``view`` (see the class)."""
+        if view.kernel is not None or view.sales_scale > self.trials:
+            return "poisson"
+        return "bernoulli"
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        state, arrays = super()._get_state()
+        state["likelihood"] = self.likelihood_
+        return state, arrays
+
+    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        super()._set_state(state, arrays)
+        if state.get("likelihood") is not None:
+            self.likelihood_ = state["likelihood"]
+
+    def _family(self) -> Literal["bernoulli", "poisson"]:
+        if self.likelihood_ is None:
+            self._view()  # raises: never bound
+            raise ConfigError(f"agent {self.name!r} has no likelihood yet; bind it to a market.")
+        return self.likelihood_
 
     def _arrays(self) -> dict[str, np.ndarray]:
         out = super()._arrays()
@@ -433,7 +548,7 @@ class ThompsonSampling(GridBandit):
         """Posterior mean demand per price per period (trials·a/(a+b) or a/b)."""
         self._counts()
         assert self.a_ is not None and self.b_ is not None
-        if self.likelihood == "bernoulli":
+        if self._family() == "bernoulli":
             return self.trials * self.a_ / (self.a_ + self.b_)
         return self.a_ / self.b_
 
@@ -442,7 +557,7 @@ class ThompsonSampling(GridBandit):
         self._counts()
         rng = self._rng()
         assert self.a_ is not None and self.b_ is not None
-        if self.likelihood == "bernoulli":
+        if self._family() == "bernoulli":
             return self.trials * rng.beta(self.a_, self.b_)
         return rng.gamma(self.a_, 1.0 / self.b_)
 
@@ -454,18 +569,23 @@ class ThompsonSampling(GridBandit):
             return np.ones(codec.grid.size)
         return codec.grid - self._cost(self.unit_cost)
 
-    def act(self, observation: np.ndarray) -> int:
+    def _explore_action(self, observation: np.ndarray) -> int:
         return int(np.argmax(self.unit_values() * self.sample_demand()))
+
+    def greedy_action(self, observation: np.ndarray) -> int:
+        """The price with the best value at the posterior-mean demand (lowest index on ties)."""
+        return int(np.argmax(self.unit_values() * self.posterior_mean()))
 
     def _learn(self, arm: int, value: float, units: float | None) -> None:
         assert self.a_ is not None and self.b_ is not None and units is not None
         if units < 0 or not math.isfinite(units):
             raise ConfigError(f"units sold {units!r} must be finite and >= 0.")
-        if self.likelihood == "bernoulli":
+        if self._family() == "bernoulli":
             if units > self.trials + 1e-9:
                 raise ConfigError(
                     f"{units:g} units sold in one period, but the Bernoulli likelihood allows at "
-                    f"most trials={self.trials}; use likelihood='poisson' or raise trials."
+                    f"most trials={self.trials}. Fix: use likelihood='poisson' (YAML: "
+                    "agents[i].params.likelihood: poisson), or raise trials."
                 )
             self.a_[arm] += units
             self.b_[arm] += self.trials - units
@@ -501,6 +621,8 @@ class InventoryThompsonSampling(ThompsonSampling):
         inventory: the initial stock the ``inventory_fraction`` observation refers to;
             ``None`` for the market's.
         horizon: periods per season; ``None`` for the market's.
+        explore: False solves the LP at the posterior-mean demands instead of a draw
+            (the price is still drawn from the LP's mix; see the module docstring).
         name: label for reports.
 
     Needs ``inventory_fraction`` and ``time_remaining`` in the observation.
@@ -510,7 +632,7 @@ class InventoryThompsonSampling(ThompsonSampling):
 
     def __init__(
         self,
-        likelihood: Literal["bernoulli", "poisson"] = "bernoulli",
+        likelihood: Literal["auto", "bernoulli", "poisson"] = "auto",
         prior_a: float = 1.0,
         prior_b: float | None = None,
         trials: int = 1,
@@ -520,9 +642,10 @@ class InventoryThompsonSampling(ThompsonSampling):
         shutoff_action: int | None = None,
         inventory: float | None = None,
         horizon: int | None = None,
+        explore: bool = True,
         name: str | None = None,
     ) -> None:
-        super().__init__(likelihood, prior_a, prior_b, trials, reward, unit_cost, name)
+        super().__init__(likelihood, prior_a, prior_b, trials, reward, unit_cost, explore, name)
         if inventory_rate not in ("update", "fixed"):
             raise ConfigError(
                 f"inventory_rate={inventory_rate!r} must be 'update' (remaining stock / remaining "
@@ -601,14 +724,21 @@ class InventoryThompsonSampling(ThompsonSampling):
                 x /= total
         return x
 
-    def act(self, observation: np.ndarray) -> int:
+    def _explore_action(self, observation: np.ndarray) -> int:
+        return self._mix_action(observation, self.sample_demand)
+
+    def greedy_action(self, observation: np.ndarray) -> int:
+        """A price drawn from the LP's mix at the posterior-mean demands."""
+        return self._mix_action(observation, self.posterior_mean)
+
+    def _mix_action(self, observation: np.ndarray, demands: Callable[[], np.ndarray]) -> int:
         obs = np.asarray(observation)
         stock, rate = self.inventory_rate_now(obs)
         fallback = self.shutoff_action if self.shutoff_action is not None else self.n_arms - 1
         if stock <= 1e-9:
             self.last_mix_ = None
             return int(fallback)
-        demand = self.sample_demand()
+        demand = demands()
         x = self.solve_mix(demand, rate)
         self.last_mix_ = x
         if x.sum() <= 0.0:

@@ -13,6 +13,7 @@ imported inside the functions, so importing this module stays cheap.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pricegym.errors import ConfigError, PricegymError
@@ -73,7 +74,8 @@ def replay_cell(
     The agents are the ones the cell played (saved policies from ``policies/``, or
     fresh rule-based agents), in the market rebuilt from the saved demand models,
     with the env and agent seeds of the evaluation; online learning during the
-    evaluation (``evaluation.learn_online``) is replayed too. So each replayed
+    evaluation (``evaluation.learn_online``) is replayed too, and so is a frozen
+    bandit's greedy play (:func:`~pricegym.experiments.evaluate.frozen_play`). So each replayed
     episode is the one recorded in ``episodes.csv`` (the report checks it).
 
     Args:
@@ -135,7 +137,7 @@ _REPLAY_COLUMNS = (
 
 
 def _replay_single(ctx: Any, cell: Cell, n: int) -> list[dict[str, Any]]:
-    from pricegym.experiments.evaluate import _updater
+    from pricegym.experiments.evaluate import frozen_play
     from pricegym.experiments.runner import cell_agent, eval_seeds
 
     spec = ctx.config.agent(cell.agents[0])
@@ -143,9 +145,25 @@ def _replay_single(ctx: Any, cell: Cell, n: int) -> list[dict[str, Any]]:
     agent = cell_agent(ctx, spec, cell)
     agent.bind(env)
     env_seeds, agent_seeds = eval_seeds(ctx, cell)
-    update = _updater(agent) if ctx.config.evaluation.learn_online else None
+    learn = ctx.config.evaluation.learn_online
+    with frozen_play([agent], [learn]):  # as the evaluation played it
+        return _replay_single_loop(cell, spec, env, agent, env_seeds[:n], agent_seeds[:n], learn)
+
+
+def _replay_single_loop(
+    cell: Cell,
+    spec: Any,
+    env: Any,
+    agent: Any,
+    env_seeds: Sequence[int],
+    agent_seeds: Sequence[int],
+    learn: bool,
+) -> list[dict[str, Any]]:
+    from pricegym.experiments.evaluate import _updater
+
+    update = _updater(agent) if learn else None
     rows: list[dict[str, Any]] = []
-    for e, (env_seed, agent_seed) in enumerate(zip(env_seeds[:n], agent_seeds[:n], strict=True)):
+    for e, (env_seed, agent_seed) in enumerate(zip(env_seeds, agent_seeds, strict=True)):
         obs, info = env.reset(seed=int(env_seed))
         agent.reset(seed=int(agent_seed))
         total, step = 0.0, 0
@@ -182,9 +200,7 @@ def _replay_single(ctx: Any, cell: Cell, n: int) -> list[dict[str, Any]]:
 
 
 def _replay_oligopoly(ctx: Any, cell: Cell, n: int) -> list[dict[str, Any]]:
-    import numpy as np
-
-    from pricegym.experiments.evaluate import _updater, derive_seeds
+    from pricegym.experiments.evaluate import derive_seeds, frozen_play
     from pricegym.experiments.runner import cell_agent, eval_seeds
 
     config = ctx.config
@@ -215,7 +231,27 @@ def _replay_oligopoly(ctx: Any, cell: Cell, n: int) -> list[dict[str, Any]]:
     learners = (
         [True] * len(agents) if cell.mode == "round_robin" else [True] + [False] * (len(agents) - 1)
     )
-    updates = [_updater(a) if learn and f else None for a, f in zip(agents, learners, strict=True)]
+    flags = [learn and f for f in learners]
+    with frozen_play(agents, flags):  # as the evaluation played it
+        return _replay_oligopoly_loop(cell, env, agents, names, label, env_seeds, seeds, n, flags)
+
+
+def _replay_oligopoly_loop(
+    cell: Cell,
+    env: Any,
+    agents: Sequence[Any],
+    names: Sequence[str],
+    label: str,
+    env_seeds: Sequence[int],
+    seeds: Sequence[Sequence[int]],
+    n: int,
+    flags: Sequence[bool],
+) -> list[dict[str, Any]]:
+    import numpy as np
+
+    from pricegym.experiments.evaluate import _updater
+
+    updates = [_updater(a) if f else None for a, f in zip(agents, flags, strict=True)]
     seats = list(env.possible_agents)
     rows: list[dict[str, Any]] = []
     for e in range(min(n, len(env_seeds))):

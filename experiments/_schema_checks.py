@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from pricegym.experiments._schema_common import _error
-from pricegym.experiments._schema_specs import AgentSpec
+from pricegym.experiments._schema_specs import AgentSpec, MarketSpec
 
 if TYPE_CHECKING:  # annotations only: schema.py imports this module
     from pricegym.experiments.schema import ExperimentConfig
@@ -131,6 +131,7 @@ def _check_combinations(config: ExperimentConfig) -> None:
                 ),
             )
         _check_budget(agent, kinds[agent.kind], path)
+        _check_likelihood(agent, market, path)
         played = [m for m in modes if agent.plays(m)]
         if agent.kind == "dp":
             if market.is_oligopoly:
@@ -192,6 +193,33 @@ def _check_combinations(config: ExperimentConfig) -> None:
                 f"and the market's is {market.action!r}",
                 "choose another rule",
             )
+
+
+#: Agent kinds with a ``likelihood`` of units sold (Thompson sampling).
+_LIKELIHOOD_KINDS = frozenset({"thompson", "inventory_thompson"})
+
+
+def _check_likelihood(agent: AgentSpec, market: MarketSpec, path: str) -> None:
+    """An explicit Bernoulli likelihood needs a market whose units are bounded."""
+    if agent.kind not in _LIKELIHOOD_KINDS or agent.params.get("likelihood") != "bernoulli":
+        return
+    if market.is_oligopoly:
+        drawn = bool((market.oligopoly or {}).get("noise", False))
+    else:
+        drawn = market.options.get("noise", True) is not False
+    if not drawn:
+        return  # expected units: bind checks them against trials
+    trials = agent.params.get("trials", 1)
+    raise _error(
+        f"{path}.params.likelihood",
+        "bernoulli",
+        f"the Bernoulli likelihood allows at most trials={trials} unit(s) sold per period, and "
+        "this market draws units from a count or volume noise model (Poisson, negative "
+        "binomial, log-normal) that has no upper bound, so the run would fail at the first "
+        "period that sells more",
+        f"set {path}.params.likelihood: poisson, or leave it out (the default 'auto' picks "
+        "poisson for such markets)",
+    )
 
 
 def _check_budget(agent: AgentSpec, cls: type, path: str) -> None:

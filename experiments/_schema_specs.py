@@ -191,7 +191,12 @@ class EvaluationSpec:
         benchmarks: benchmarks to compute; ``auto`` (the default) is every one defined
             for the market (dp and best_fixed where the DP applies; nash and monopoly
             for oligopolies).
-        learn_online: whether learners keep calling ``update`` during evaluation.
+        learn_online: whether learners keep learning during evaluation. ``false``
+            (the default): learning is frozen, each agent plays what it learned in
+            training, and bandits play their greedy choice (the best learned mean, or
+            the best value at the posterior-mean demand; no exploration bonus, no
+            posterior draws). ``true``: learners call ``update`` after every period of
+            the evaluation episodes and bandits keep exploring, as they do in training.
         confidence: level of the bootstrap intervals of the league table.
     """
 

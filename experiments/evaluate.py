@@ -43,11 +43,12 @@ in each round, averaged over the episode's rounds (0 at every regime's Nash play
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import inspect
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,12 +65,15 @@ __all__ = [
     "derive_seeds",
     "evaluate",
     "fit_model",
+    "frozen_play",
+    "learns_online",
     "load_sales_history",
     "market_kernels",
     "oligopoly_benchmarks",
     "play_episodes",
     "play_oligopoly",
     "single_benchmarks",
+    "train_online",
 ]
 
 #: Columns of every episode table, in order.
@@ -274,6 +278,43 @@ def _idle(observation: np.ndarray) -> int:
 
 
 # ==================================================================== playing
+@contextlib.contextmanager
+def frozen_play(agents: Sequence[Any], learn: Sequence[bool]) -> Iterator[None]:
+    """Inside the block, every agent whose learning is frozen plays its greedy choice.
+
+    ``learn[i]`` False and ``agents[i]`` with a ``frozen()`` context manager (the
+    bandits of :mod:`pricegym.agents.bandits`: exploration bonus and posterior draws
+    off) enters it; other agents play as they are. Exploring without learning only
+    costs profit, so an evaluation that does not learn plays what was learned.
+
+    Warns (:class:`~pricegym.errors.PricegymWarning`) for a frozen agent that has
+    learned nothing yet (``t_ == 0``): its greedy price is only its prior's (ε-greedy
+    and UCB1: the first price; Thompson: the best value at the prior mean demand).
+    """
+    import warnings
+
+    from pricegym.errors import PricegymWarning
+
+    with contextlib.ExitStack() as stack:
+        for agent, flag in zip(agents, learn, strict=True):
+            freeze = getattr(agent, "frozen", None)
+            if flag or not callable(freeze):
+                continue
+            if getattr(agent, "t_", None) == 0:
+                warnings.warn(
+                    f"agent {agent.name!r} ({agent.kind}) plays its greedy price with learning "
+                    "frozen, but has learned nothing (0 updates), so the price it charges is "
+                    "its prior's, not a learned one. Fix: train it first (agents[i].train: "
+                    "{episodes: N}; `pricegym evaluate --train-episodes N`; "
+                    "evaluate(..., train_episodes=N)), or let it learn while it plays "
+                    "(evaluation.learn_online: true; learn=True).",
+                    PricegymWarning,
+                    stacklevel=4,  # frozen_play, contextlib, play_*, their caller
+                )
+            stack.enter_context(freeze())
+        yield
+
+
 def _updater(agent: Any) -> Callable[..., None]:
     """``agent.update`` called with ``info=`` when it accepts one (bandits read units from it)."""
     update = agent.update
@@ -327,8 +368,9 @@ def play_episodes(
 
     The agent must already be bound to ``env``. Each episode resets the env with
     ``env_seeds[i]`` and the agent with ``agent_seeds[i]``; with ``learn`` the agent's
-    ``update`` sees every transition (with ``info`` when it takes one). The dicts hold
-    the value columns of :data:`COLUMNS` (profit … steps).
+    ``update`` sees every transition (with ``info`` when it takes one). Without it the
+    agent's learning is frozen and a bandit plays its greedy choice (:func:`frozen_play`).
+    The dicts hold the value columns of :data:`COLUMNS` (profit … steps).
 
     ``batch``: play all episodes at once, episode i in market i of a
     :class:`~pricegym.envs.vector.MarketVectorEnv` seeded with ``env_seeds[i]``, the
@@ -364,6 +406,14 @@ def play_episodes(
     if batch:
         assert market is not None
         return _play_batched(agent, *market, env_seeds, agent_seeds)
+    with frozen_play([agent], [learn]):
+        return _play_loop(agent, env, env_seeds, agent_seeds, learn)
+
+
+def _play_loop(
+    agent: Any, env: Any, env_seeds: Sequence[int], agent_seeds: Sequence[int], learn: bool
+) -> list[dict[str, Any]]:
+    """The episode loop of :func:`play_episodes`."""
     update = _updater(agent) if learn else None
     rows = []
     for env_seed, agent_seed in zip(env_seeds, agent_seeds, strict=True):
@@ -460,20 +510,34 @@ def play_oligopoly(
 
     Agents must be bound to their seats (:func:`bind_to_seat`). ``agent_seeds[i]`` are
     seat i's reset seeds, one per episode; ``learn`` (one flag, or one per seat) lets a
-    seat's agent ``update`` on its own transitions. Each dict adds ``delta``, the
+    seat's agent ``update`` on its own transitions (a seat that does not learn plays
+    greedy, :func:`frozen_play`). Each dict adds ``delta``, the
     profit gain of the seat's average profit per round against the benchmarks of
     the regime of each round played (``env.regime_nash_profits`` and
     ``regime_monopoly_profits`` weighted by the rounds spent in each regime;
     without shocks exactly the base market's ``nash_profits``/``monopoly_profits``).
     """
-    from pricegym.envs.oligopoly import profit_gain
-
     n = env.n_sellers
     if len(agents) != n:
         raise ConfigError(
             f"{len(agents)} agents for an oligopoly of {n} sellers; give one per seat."
         )
     flags = [bool(learn)] * n if isinstance(learn, bool) else [bool(f) for f in learn]
+    with frozen_play(agents, flags):
+        return _play_oligopoly_loop(agents, env, env_seeds, agent_seeds, flags)
+
+
+def _play_oligopoly_loop(
+    agents: Sequence[Any],
+    env: Any,
+    env_seeds: Sequence[int],
+    agent_seeds: Sequence[Sequence[int]],
+    flags: Sequence[bool],
+) -> list[list[dict[str, Any]]]:
+    """The episode loop of :func:`play_oligopoly`."""
+    from pricegym.envs.oligopoly import profit_gain
+
+    n = env.n_sellers
     updates = [_updater(a) if f else None for a, f in zip(agents, flags, strict=True)]
     seats = list(env.possible_agents)
     out: list[list[dict[str, Any]]] = [[] for _ in range(n)]
@@ -563,6 +627,7 @@ def evaluate(
     bind: bool = True,
     learn: bool = False,
     batch: bool | None = None,
+    train_episodes: int = 0,
 ) -> pd.DataFrame:
     """Play ``agent`` for ``episodes`` episodes in ``market``; one tidy row per episode.
 
@@ -585,20 +650,40 @@ def evaluate(
         bind: bind ``agent`` (and the rivals) to the market first; pass False for an
             agent bound to an equivalent market (e.g. a policy evaluated in another
             fitted market, as in cross-model evaluation).
-        learn: let the agent ``update`` on every transition (online learners).
+        learn: let the agent ``update`` on every transition (online learners). Without
+            it learning is frozen and a bandit plays its greedy choice (the best learned
+            mean, or the best value at the posterior-mean demand; see
+            :func:`frozen_play`).
         batch: play the episodes at once in a batched market (the same episodes to
             float rounding, one policy call per period); None: whenever possible (see
             :func:`play_episodes`).
+        train_episodes: first train an online learner (a bandit: an agent that
+            ``learns`` through ``update`` and has no ``train`` method) for this many
+            episodes of the market, exploring and updating after every period, as the
+            experiment runner trains it (:func:`train_online`); 0 (default): play the
+            agent as it is. The training episodes' seeds derive from ``seed`` under
+            another key than the evaluation's, so the agent is evaluated on demand
+            draws it has not seen.
 
     Returns:
         A DataFrame with the columns of :data:`COLUMNS` (plus ``delta`` in an oligopoly).
 
     Raises:
-        ConfigError: a bad ``episodes``, an unknown market, or an agent that cannot
-            play it.
+        ConfigError: a bad ``episodes`` or ``train_episodes``, an unknown market, an
+            agent that cannot play it, or ``train_episodes`` for an agent that does not
+            learn online.
     """
     if isinstance(episodes, bool) or not isinstance(episodes, int | np.integer) or episodes < 1:
         raise ConfigError(f"episodes={episodes!r} must be an integer >= 1. Fix: e.g. episodes=10.")
+    if (
+        isinstance(train_episodes, bool)
+        or not isinstance(train_episodes, int | np.integer)
+        or train_episodes < 0
+    ):
+        raise ConfigError(
+            f"train_episodes={train_episodes!r} must be an integer >= 0. Fix: e.g. "
+            "train_episodes=20 (or 0 to play the agent as it is)."
+        )
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ConfigError(f"seed={seed!r} must be an integer >= 0. Fix: e.g. seed=0.")
     spec, env = _resolve_market(market)
@@ -625,6 +710,8 @@ def evaluate(
         if bind:
             for i, a in enumerate(seated):
                 bind_to_seat(a, env, i)
+        if train_episodes:
+            train_online(agent, env, train_episodes, seed, rivals=others)
         seeds = [agent_seeds, *[derive_seeds(seed, ("rival", i), episodes) for i in range(1, n)]]
         flags = [learn] + [False] * (n - 1)
         stats = play_oligopoly(seated, env, env_seeds, seeds, learn=flags)[0]
@@ -645,6 +732,8 @@ def evaluate(
             label = getattr(env_spec, "id", None) or type(env.unwrapped).__name__
         if bind:
             agent.bind(env)
+        if train_episodes:
+            train_online(agent, env, train_episodes, seed)
         stats = play_episodes(agent, env, env_seeds, agent_seeds, learn=learn, batch=batch)
     rows = [
         {"market": label, "agent": agent_name, "seed": int(seed), "episode": e, **s}
@@ -652,6 +741,46 @@ def evaluate(
     ]
     columns = list(COLUMNS) + [c for c in rows[0] if c not in COLUMNS]
     return pd.DataFrame(rows, columns=columns)
+
+
+def learns_online(agent: Any) -> bool:
+    """Whether ``agent`` learns through ``update`` (``learns``, and no offline ``train``)."""
+    return bool(getattr(agent, "learns", False)) and not callable(getattr(agent, "train", None))
+
+
+def train_online(
+    agent: Any, env: Any, episodes: int, seed: int, *, rivals: Sequence[Any] = ()
+) -> None:
+    """Train an online learner bound to ``env`` for ``episodes`` episodes, as the runner does.
+
+    The agent explores (``explore = True`` while it trains, for agents with that flag)
+    and updates after every period; ``rivals`` are the other seats of an oligopoly
+    ``env`` (bound, not learning). Seeds derive from ``seed`` under the key
+    ``("train",)``, apart from :func:`evaluate`'s evaluation seeds.
+
+    Raises:
+        ConfigError: ``agent`` does not learn online (see :func:`learns_online`).
+    """
+    from pricegym.experiments._runner_compute import _train_oligopoly, _train_single
+
+    if not learns_online(agent):
+        how = (
+            "it trains offline: call its train(env, ...) or use `pricegym run` with train: "
+            "{timesteps: N}"
+            if callable(getattr(agent, "train", None))
+            else "it does not learn"
+        )
+        raise ConfigError(
+            f"train_episodes={episodes}: agent {getattr(agent, 'name', agent)!r} is not an online "
+            f"learner ({how}). Fix: pass train_episodes=0."
+        )
+    train_seed = derive_seeds(seed, ("train",), 1)[0]
+    budget = {"episodes": int(episodes)}
+    if rivals:
+        flags = [True] + [False] * len(rivals)
+        _train_oligopoly([agent, *rivals], flags, env, [budget] * len(flags), train_seed)
+    else:
+        _train_single(agent, env, budget, train_seed)
 
 
 # ==================================================================== CLI
@@ -674,8 +803,43 @@ def _policy(text: str) -> Any:
     )
 
 
+#: Training budget (episodes) of ``pricegym evaluate`` for a new online learner.
+CLI_TRAIN_EPISODES = 20
+
+
+def _cli_market(
+    text: str, rivals: Sequence[Any]
+) -> tuple[Any, Sequence[Any], str | None, dict[str, Any] | None]:
+    """(what :func:`evaluate` gets, its rivals, the market's label, the single-seller
+    benchmarks or None)."""
+    spec, env = _resolve_market(text)
+    if spec is not None and spec.is_oligopoly:
+        return spec, rivals, None, None
+    if spec is not None:
+        kernel = next(iter(market_kernels(spec).values()))
+        env = build_env(spec, kernel, rivals)
+        label = next(iter(spec.market_names()))
+    else:
+        if rivals:
+            raise ConfigError(
+                f"--rival is for oligopolies and markets built from a description; {text!r} "
+                "is a registered env with its own competitors. Fix: drop --rival."
+            )
+        label = getattr(getattr(env, "spec", None), "id", None) or text
+    return env, (), label, single_benchmarks(env)
+
+
 def cli_evaluate(args: Any) -> int:
-    """``pricegym evaluate``: play a policy and print its per-episode results and their mean."""
+    """``pricegym evaluate``: play a policy and print its per-episode results and their mean.
+
+    POLICY given as an agent kind builds a new agent. A new online learner (a bandit)
+    is trained first — ``--train-episodes`` episodes (default
+    :data:`CLI_TRAIN_EPISODES`) on training seeds apart from the evaluation's — and
+    then evaluated with learning frozen (greedy) unless ``--learn-online``; the output
+    says which. A new agent that trains offline (SB3) is refused: it would play an
+    untrained network. In a single-seller market where the DP optimum is defined, the
+    mean profit is also given as a percentage of it.
+    """
     import sys
 
     from rich.console import Console
@@ -683,14 +847,58 @@ def cli_evaluate(args: Any) -> int:
     from rich.text import Text
 
     agent = _policy(args.policy)
+    new = not (Path(args.policy).suffix == ".json" or Path(args.policy).is_file())
+    train = args.train_episodes
+    if train is None:
+        train = CLI_TRAIN_EPISODES if new and learns_online(agent) else 0
+    if new and getattr(agent, "learns", False) and not learns_online(agent):
+        raise ConfigError(
+            f"POLICY {args.policy!r} is a new agent that trains offline, so evaluating it would "
+            "play an untrained network. Fix: train it with `pricegym run` (agents[i].train: "
+            "{timesteps: N}) and pass the saved policy (.json under the run's policies/)."
+        )
     rivals = [_policy(kind) for kind in (args.rival or [])]
-    table = evaluate(agent, args.market, args.episodes, args.seed, rivals=rivals)
+    market, rivals, label, bench = _cli_market(args.market, rivals)
+    learn = bool(args.learn_online)
+    table = evaluate(
+        agent,
+        market,
+        args.episodes,
+        args.seed,
+        rivals=rivals,
+        market_name=label,
+        learn=learn,
+        train_episodes=train,
+    )
     if args.out:
         from pricegym.demand.io import atomic_write_bytes
 
         atomic_write_bytes(Path(args.out), table.to_csv(index=False).encode())
     console = Console(file=sys.stdout, highlight=False)
-    shown = Table(title=f"{agent.name} in {table['market'].iloc[0]} (seed {args.seed})")
+    label = table["market"].iloc[0]
+    if train:
+        what = "a new agent" if new else "loaded"
+        periods = getattr(agent, "t_", None)  # updates so far: training (+ evaluation)
+        if isinstance(periods, int) and learn:
+            periods -= int(table["steps"].sum())
+        said = f" ({periods:,} periods)" if new and isinstance(periods, int) else ""
+        console.print(
+            Text(
+                f"{agent.name} ({what}): trained online for {train} episodes{said} of {label} "
+                f"on training seeds derived from --seed {args.seed}, apart from the "
+                "evaluation's (--train-episodes N to change)."
+            ),
+            soft_wrap=True,
+        )
+    if getattr(agent, "learns", False):
+        how = (
+            "learning online (update after every period, exploring)"
+            if learn
+            else "learning frozen (bandits play their greedy price; --learn-online to keep "
+            "learning)"
+        )
+        console.print(Text(f"Evaluated with {how}."), soft_wrap=True)
+    shown = Table(title=f"{agent.name} in {label} (seed {args.seed})")
     columns = ("episode", "profit", "revenue", "units", "avg_price", "sell_through", "steps")
     for col in columns:
         shown.add_column(col, justify="right")
@@ -698,7 +906,8 @@ def cli_evaluate(args: Any) -> int:
         shown.add_row(*(Text(f"{r[c]:.6g}") for c in columns))
     console.print(shown)
     mean, sd = table["profit"].mean(), table["profit"].std(ddof=1) if len(table) > 1 else 0.0
-    console.print(
-        Text(f"mean profit per episode {mean:.6g} (s.d. {sd:.4g}, {len(table)} episodes)")
-    )
+    line = f"mean profit per episode {mean:.6g} (s.d. {sd:.4g}, {len(table)} episodes)"
+    if bench is not None and bench.get("dp"):
+        line += f"; {100 * mean / bench['dp']:.1f}% of the DP optimum ({bench['dp']:.6g})"
+    console.print(Text(line), soft_wrap=True)
     return 0

@@ -412,4 +412,18 @@ def configure_evaluate_parser(parser: Any) -> None:
         metavar="KIND",
         help="a rule-based rival's kind (repeatable; the other seats of an oligopoly)",
     )
+    parser.add_argument(
+        "--train-episodes",
+        type=int,
+        default=None,
+        metavar="N",
+        help="first train an online learner (a bandit) for N episodes (default: 20 for a new "
+        "one given by its kind, 0 for a saved policy)",
+    )
+    parser.add_argument(
+        "--learn-online",
+        action="store_true",
+        help="keep learning (and exploring) during the evaluation episodes; default: frozen, "
+        "bandits play their greedy price",
+    )
     parser.add_argument("--out", metavar="CSV", help="write the episode table to this CSV file")

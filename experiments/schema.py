@@ -34,6 +34,9 @@ many episodes with ``update``), ``timesteps`` (agents with a ``train`` method, s
 as stable-baselines3 policies), ``periods`` and ``convergence_periods`` (tabular
 Q-learning self-play). ``agents[i].policy`` loads a saved agent instead of
 training one. ``agents[i].modes`` restricts an agent to some tournament modes.
+``evaluation.learn_online`` (default ``false``) freezes learning in evaluation:
+agents play what they learned, bandits their greedy choice (no exploration bonus,
+no posterior draws); ``true`` lets learners keep updating and exploring there.
 
 Tournament modes: ``solo`` (each agent alone in each market), ``vs_rules`` (each
 agent against each rule-based rival of ``tournament.rivals``: inside

@@ -20,8 +20,11 @@ Commands
 ``pricegym run [CONFIG|NAME] [--jobs N] [--force] [--out DIR] [--no-report]``
     Run (or resume) an experiment YAML or bundled name (default ``quickstart``):
     fit → train → evaluate → tournament → report; see :mod:`pricegym.experiments.runner`.
-``pricegym evaluate POLICY --market CONFIG_OR_NAME [--episodes N] [--seed S]``
-    Play a saved agent (or an agent kind) in a market and print its results.
+``pricegym evaluate POLICY --market CONFIG_OR_NAME [--episodes N] [--train-episodes N] ...``
+    Play a saved agent (or an agent kind) in a market and print its results (and
+    their % of the DP optimum where it is defined). A new bandit (an agent kind that
+    learns online) is trained for ``--train-episodes`` (default 20) first, then plays
+    its greedy price unless ``--learn-online``.
 ``pricegym report RUN_DIR``
     Rebuild a run's figures and ``index.html`` from its saved results.
 ``pricegym export RUN_DIR|MODEL [--agent NAME] [--market M] [--seed S] --out DIR``

@@ -298,7 +298,7 @@ def test_make_agent_rejects_unknown_kinds_and_parameters():
         make_agent("ucb")
     with pytest.raises(ConfigError, match="Did you mean 'grim_trigger'"):
         make_agent("grim_triger")
-    with pytest.raises(ConfigError, match=r"epsilonn.*takes: decay, epsilon, min_epsilon"):
+    with pytest.raises(ConfigError, match=r"epsilonn.*takes: decay, epsilon, explore, min_epsilon"):
         make_agent("epsilon_greedy", epsilonn=0.1)
     with pytest.raises(ConfigError, match="epsilon"):
         make_agent("epsilon_greedy", epsilon=2.0)  # a known parameter, out of range

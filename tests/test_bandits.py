@@ -28,7 +28,8 @@ from pricegym.agents.bandits import (
 from pricegym.agents.base import PricingAgent
 from pricegym.agents.rules import FixedPrice
 from pricegym.envs.oligopoly import OligopolyEnv, OpponentWrapper
-from pricegym.errors import ConfigError
+from pricegym.errors import ConfigError, PricegymWarning
+from pricegym.experiments.evaluate import play_episodes
 
 
 class BernoulliMarket:
@@ -241,6 +242,103 @@ def test_save_load_keeps_estimates_and_actions(make, tmp_path):
     agent.reset(11)
     loaded.reset(11)
     assert [agent.act(o) for o in obs * 4] == [loaded.act(o) for o in obs * 4]
+
+
+def test_thompson_likelihood_auto_is_chosen_from_the_market(tmp_path):
+    """Units of a pricegym market are counts (Poisson noise around the kernel's mean):
+    'auto' picks Poisson there and learns from a period that sells dozens of units;
+    a kernel-free market selling at most one unit a period gets Bernoulli."""
+    import gymnasium as gym
+
+    import pricegym.envs.registration  # noqa: F401  (the pricegym/... ids)
+
+    env = gym.make("pricegym/Monopoly-v0")  # linear demand 100 - 10p: ~90 units at p = 1
+    agent = ThompsonSampling().bind(env)
+    assert agent.likelihood == "auto" and agent.likelihood_ == "poisson"
+    rows = play_episodes(agent, env, [0], [0], learn=True)
+    assert agent.t_ == rows[0]["steps"] == 52 and agent.a_.sum() == pytest.approx(
+        agent.prior_a * 10 + rows[0]["units"]
+    )
+    loaded = PricingAgent.load(agent.save(tmp_path / "ts"))
+    assert loaded.likelihood_ == "poisson"
+    one = ThompsonSampling().bind(BernoulliMarket([1.0, 2.0], [0.5, 0.5], horizon=10))
+    assert one.likelihood_ == "bernoulli" and one.b_.tolist() == [1.0, 1.0]
+    assert (
+        InventoryThompsonSampling()
+        .bind(BernoulliMarket([1.0, 2.0], [0.5, 0.5], 10, inventory=5))
+        .likelihood_
+        == "bernoulli"
+    )
+    with pytest.raises(ConfigError, match=r"trials=1.*expects 90 units.*likelihood: poisson"):
+        ThompsonSampling("bernoulli").bind(env)
+
+
+# ==================================================================== frozen (greedy) play
+class RecordingMarket(BernoulliMarket):
+    """A BernoulliMarket that records every action it is stepped with."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actions = []
+
+    def step(self, action):
+        self.actions.append(int(action))
+        return super().step(action)
+
+
+def test_frozen_ucb1_plays_the_best_learned_mean_not_the_bonus():
+    """Price 2 has the best learned mean (1.0 over 30 periods); price 3 was tried once
+    (mean 0) and so has the highest UCB index: exploring UCB1 charges price 3, frozen
+    UCB1 (play_episodes with learn=False) charges price 2 in every period."""
+    env = RecordingMarket([1.0, 2.0, 3.0], [0.5] * 3, horizon=20)
+    env.reset(0)
+    agent = UCB1(scale=3.0).bind(env)
+    for arm, reward, times in [(0, 0.5, 30), (1, 1.0, 30), (2, 0.0, 1)]:
+        for _ in range(times):
+            agent.update(env.observe(), arm, reward, env.observe(), False)
+    assert int(np.argmax(agent.indices())) == 2 and agent.act(env.observe()) == 2
+    assert agent.greedy_action(env.observe()) == 1
+    means, t = agent.means_.copy(), agent.t_
+    rows = play_episodes(agent, env, [1, 2], [3, 4], learn=False)
+    assert env.actions == [1] * 40 and [r["steps"] for r in rows] == [20, 20]
+    assert agent.explore is True and agent.t_ == t  # restored, and nothing learned
+    np.testing.assert_array_equal(agent.means_, means)
+    env.actions.clear()
+    play_episodes(agent, env, [1], [3], learn=True)  # learning: the index rule again
+    assert env.actions[0] == 2
+
+
+def test_greedy_choices_of_every_bandit():
+    env = BernoulliMarket([1.0, 2.0, 3.0], [0.5] * 3, horizon=10, inventory=10)
+    obs = env.reset(0)[0]
+    eps = EpsilonGreedy(epsilon=1.0, explore=False).bind(env)  # ε = 1: only greed differs
+    assert eps.greedy_action(obs) == 0  # nothing tried: the first price
+    for arm, r in [(0, -1.0), (2, -0.5)]:
+        eps.update(obs, arm, r, obs, False)
+    eps.reset(0)
+    assert [eps.act(obs) for _ in range(20)] == [2] * 20  # untried price 2 is skipped
+    ts = ThompsonSampling("poisson", prior_a=1.0, prior_b=1.0, explore=False).bind(env)
+    ts.a_, ts.b_ = np.array([9.0, 5.0, 1.0]), np.array([2.0, 2.0, 2.0])  # means 4.5, 2.5, 0.5
+    ts.reset(0)
+    assert [ts.act(obs) for _ in range(20)] == [1] * 20  # values 4.5, 5.0, 1.5
+    assert ts.greedy_action(obs) == int(np.argmax(env.prices * ts.posterior_mean()))
+    inv = InventoryThompsonSampling("bernoulli", explore=False).bind(env)
+    theta = np.array([0.8, 0.6, 0.3])
+    inv.a_, inv.b_ = 10 * theta, 10 * (1 - theta)  # posterior means = theta exactly
+    obs[0], obs[1] = 1.0, 0.5  # 5 units for 10 periods: rate 0.5
+    inv.reset(0)
+    inv.act(obs)
+    np.testing.assert_allclose(inv.last_mix_, inv.solve_mix(theta, 0.5), atol=1e-12)
+    np.testing.assert_allclose(inv.last_mix_, [0, 2 / 3, 1 / 3], atol=1e-9)
+
+
+def test_frozen_play_of_an_untrained_bandit_warns():
+    env = BernoulliMarket([1.0, 2.0], [0.5, 0.5], horizon=3)
+    agent = UCB1(name="fresh").bind(env)
+    with pytest.warns(PricegymWarning, match=r"'fresh'.*learned nothing.*--train-episodes"):
+        play_episodes(agent, env, [0], [0], learn=False)
+    with pytest.raises(ConfigError, match="explore='yes' must be true or false"):
+        UCB1(explore="yes")
 
 
 # ==================================================================== inventory LP

@@ -287,3 +287,17 @@ def test_tit_for_tat_under_shocks_stays_below_the_monopoly_gain():
         base.append((sums[0] / 200 - pn) / (pm - pn))
     # The base market's benchmarks overstated it: on average Δ above the monopoly value 1.
     assert np.mean(base) > 1.0 > table["delta"].mean()
+
+
+def test_train_episodes_trains_an_online_learner_on_other_seeds_first():
+    from pricegym.agents.bandits import UCB1
+
+    agent = UCB1()
+    table = evaluate(agent, "pricegym/Monopoly-v0", episodes=3, seed=0, train_episodes=4)
+    assert agent.t_ == 4 * 52  # trained 4 seasons of 52 periods, frozen in evaluation
+    assert int(np.argmax(agent.means_)) == 5  # price 6, the optimum of 100 - 10p at cost 2
+    assert table["avg_price"].tolist() == [6.0] * 3 and table["profit"].gt(0).all()
+    with pytest.raises(ConfigError, match=r"train_episodes=2: agent 'fixed_price' is not"):
+        evaluate(FixedPrice(price=3.0), "pricegym/Monopoly-v0", episodes=1, train_episodes=2)
+    with pytest.raises(ConfigError, match=r"train_episodes=-1 must be an integer >= 0"):
+        evaluate(UCB1(), "pricegym/Monopoly-v0", episodes=1, train_episodes=-1)

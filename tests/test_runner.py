@@ -472,3 +472,23 @@ def test_cross_model_refuses_markets_with_other_price_grids():
     with pytest.raises(ConfigError, match="price grids") as err:
         _check_same_layout(home, other, "a", cell)
     assert "market.options.prices" in str(err.value) and "[1.0, 5.0]" in str(err.value)
+
+
+def test_thompson_default_runs_in_a_market_of_counts(tmp_path):
+    """Default Thompson sampling (likelihood 'auto') in a market selling ~90 units a period
+    picks Poisson and the run completes (Bernoulli failed at the first update)."""
+    doc = {
+        "name": "counts",
+        "seed": 0,
+        "market": {
+            "demand": {"form": "linear", "a": 100.0, "b": 10.0},
+            "options": {"n_prices": 10, "p_min": 1.0, "p_max": 10.0, "horizon": 8, "cost": 2.0},
+        },
+        "agents": [{"name": "ts", "kind": "thompson", "train": {"episodes": 2}}],
+        "evaluation": {"episodes": 2, "seeds": 1},
+    }
+    result = run(doc, tmp_path / "run")
+    assert result.episodes["profit"].gt(0).all() and len(result.episodes) == 2
+    (policy,) = (tmp_path / "run" / "policies").glob("*.json")
+    saved = json.loads(policy.read_text())
+    assert saved["params"]["likelihood"] == "auto" and saved["state"]["likelihood"] == "poisson"

@@ -323,6 +323,32 @@ def test_training_budget_for_an_agent_that_cannot_train():
     assert_message(error_of(doc), "agents[1].train.epsiodes", "'epsiodes'", "'episodes'")
 
 
+def test_bernoulli_likelihood_in_a_market_of_counts_is_refused_before_any_run(tmp_path):
+    """Units drawn from count noise have no upper bound; Bernoulli allows <= trials a period.
+    Refused by load_experiment, so run_experiment leaves no run folder behind."""
+    from pricegym.experiments.runner import run_experiment
+
+    doc = copy.deepcopy(BASE)
+    doc["agents"][1] = {"name": "ts", "kind": "thompson", "params": {"likelihood": "bernoulli"}}
+    assert_message(
+        error_of(doc),
+        "agents[1].params.likelihood",
+        "'bernoulli'",
+        "trials=1",
+        "no upper bound",
+        "agents[1].params.likelihood: poisson",
+    )
+    out = tmp_path / "run"
+    with pytest.raises(ConfigError, match=r"agents\[1\]\.params\.likelihood"):
+        run_experiment(doc, out, progress=False, report=False)
+    assert not out.exists()
+    expected = copy.deepcopy(doc)  # expected units (noise off): bind compares them to trials
+    expected["market"]["options"]["noise"] = False
+    assert load_experiment(expected).agent("ts").params == {"likelihood": "bernoulli"}
+    doc["agents"][1]["params"] = {}  # the default, 'auto', is fine
+    load_experiment(doc)
+
+
 def test_duplicate_agent_names():
     doc = copy.deepcopy(BASE)
     doc["agents"][1]["name"] = "fixed"
