@@ -202,10 +202,10 @@ def _connect_ray(address: str | None, jobs: int) -> Any:
             leaves nothing behind.
     """
     ray = _import_ray()
+    if address is not None:
+        _probe_address(address)  # also when Ray runs here already: the address must answer
     if ray.is_initialized():
         return ray
-    if address is not None:
-        _probe_address(address)
     try:
         ray.init(address=address, num_cpus=None if address else jobs, ignore_reinit_error=True)
     except ConnectionError as err:
