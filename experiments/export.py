@@ -515,7 +515,7 @@ def _summary_scores(run_dir: Path, agent: str) -> dict[str, Any] | None:
 
     def value(text: str) -> Any:
         if text == "":
-            return None  # e.g. no CI with one seed
+            return None  # e.g. no CI from a single episode
         try:
             number = float(text)
         except ValueError:
