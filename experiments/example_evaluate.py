@@ -52,7 +52,7 @@ def main(seeds: tuple[int, ...] = SEEDS, episodes: int = EPISODES) -> pd.DataFra
     with pd.option_context("display.width", 120, "display.precision", 3):
         print(league[columns].to_string(index=False))
     gap = paired_difference(table, "dp_optimum", "fixed_2.5")
-    print(f"DP optimum minus fixed price, per episode (paired by seed): {gap}")
+    print(f"DP optimum minus fixed price, per episode (paired by seed and episode): {gap}")
     values = f"DP optimum {optimum['markdown']:.3f}, best fixed price {best_fixed['markdown']:.3f}"
     print(f"exact: {values}")
     return league

@@ -36,8 +36,9 @@ and says nothing about training luck. With fewer than :data:`FEW_SEEDS` seeds th
 between-seed spread is barely estimable, so the league table says on which seeds ×
 episodes each interval rests (``ci_basis``, ``few_seeds``).
 
-:func:`bootstrap_ci` is the plain :func:`scipy.stats.bootstrap` interval over
-independent values (used for paired per-seed differences).
+:func:`paired_difference` applies the same resampling to per-episode differences
+of two agents; :func:`bootstrap_ci` is the plain :func:`scipy.stats.bootstrap`
+interval over independent values.
 
 The tidy episode table the runner writes has one row per episode with at least
 ``market``, ``agent``, ``seed`` and the value columns (``profit``, ...).
@@ -374,33 +375,40 @@ def paired_difference(
     confidence: float = 0.95,
     seed: int = 0,
 ) -> Estimate:
-    """Mean of (a − b) of per-seed means, paired by seed, with its bootstrap CI.
+    """Mean of (a − b) per episode, paired by seed and episode, with its two-level CI.
 
-    Pairing by seed removes the variation the two agents share (the same demand
-    draws and competitor paths for the same seed), so the interval is much tighter
-    than the difference of two unpaired intervals.
+    Episode i of seed s meets the same demand draws and competitor paths whichever
+    agent plays it (the runner and :func:`~pricegym.experiments.evaluate.evaluate`
+    derive env seeds from the seed and episode, never from the agent), so the
+    per-episode difference removes the variation the two agents share and the
+    interval is much tighter than the difference of two unpaired intervals. The
+    differences are resampled by seed, then episode, as in the league table
+    (:func:`hierarchical_bootstrap_ci`; ``Estimate.n`` is the number of seeds).
+    Without an ``episode`` column the per-seed means are paired instead.
 
     Raises:
         DataValidationError: an unknown agent, or no seed that both agents played.
     """
     data = episodes if market is None else episodes[episodes["market"] == market]
-    seeds = per_seed(data, value, ("agent",))
-    known = set(seeds["agent"])
+    keys = ["seed", "episode"] if "episode" in data.columns else ["seed"]
+    _require_columns(data, ["agent", *keys, value])
+    known = set(data["agent"])
     for name in (agent_a, agent_b):
         if name not in known:
             raise DataValidationError(
                 f"paired_difference: agent {name!r} is not in the results "
                 f"(agents: {sorted(known)}); pass one of those names."
             )
-    wide = seeds.pivot(index="seed", columns="agent", values=value)[[agent_a, agent_b]].dropna()
+    cells = data.groupby(["agent", *keys], sort=True)[value].mean()
+    wide = cells.unstack("agent")[[agent_a, agent_b]].dropna()
     if wide.empty:
         raise DataValidationError(
             f"paired_difference: {agent_a!r} and {agent_b!r} share no seed, so they cannot "
             "be paired; run both with the same evaluation seeds."
         )
-    return bootstrap_ci(
-        (wide[agent_a] - wide[agent_b]).to_numpy(), np.mean, confidence=confidence, seed=seed
-    )
+    gap = (wide[agent_a] - wide[agent_b]).to_numpy()
+    groups = wide.index.get_level_values("seed").to_numpy()
+    return hierarchical_bootstrap_ci(gap, groups, np.mean, confidence=confidence, seed=seed)
 
 
 def _finite_values(values: Sequence[float] | np.ndarray, where: str) -> np.ndarray:

@@ -230,3 +230,27 @@ def test_two_level_interval_edge_cases():
     with pytest.raises(DataValidationError, match="3 values but 2 group labels"):
         hierarchical_bootstrap_ci([1.0, 2.0, 3.0], [0, 1])
     assert FEW_SEEDS == 5
+
+
+def test_paired_difference_pairs_episodes_and_covers_the_gap_on_two_seeds():
+    """2 seeds × 30 episodes, a true gap of 1: pairing the two seed means gave
+    1.257 [1.073, 1.441]; pairing episodes and resampling seeds then episodes covers 1."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for seed in range(2):
+        for ep in range(30):
+            common = rng.normal(0, 5)  # the demand draws both agents meet in this episode
+            for agent, mu in (("a", 101.0), ("b", 100.0)):
+                profit = mu + common + rng.normal(0, 1)
+                rows.append(
+                    {"market": "m", "agent": agent, "seed": seed, "episode": ep, "profit": profit}
+                )
+    eps = pd.DataFrame(rows)
+    diff = paired_difference(eps, "a", "b")
+    wide = eps.pivot_table(index=["seed", "episode"], columns="agent", values="profit")
+    gaps = (wide["a"] - wide["b"]).to_numpy()
+    same = hierarchical_bootstrap_ci(gaps, wide.index.get_level_values("seed").to_numpy())
+    assert diff == same and diff.n == 2
+    assert diff.value == pytest.approx(1.257, abs=1e-3)
+    assert diff.low < 1.0 < diff.high
+    assert (diff.low, diff.high) == pytest.approx((0.918, 1.643), abs=1e-3)
