@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -60,7 +61,7 @@ from scipy import optimize
 from pricegym.agents.base import PricingAgent
 from pricegym.agents.view import PRICE_RTOL, MarketView
 from pricegym.demand.kernels import DemandKernel
-from pricegym.errors import ConfigError
+from pricegym.errors import ConfigError, PricegymWarning
 
 __all__ = [
     "CostPlus",
@@ -174,6 +175,11 @@ def _positive(name: str, value: Any, allow_zero: bool = False) -> float:
     return v
 
 
+def _money(value: float) -> str:
+    """A price for messages: rounded to 6 decimals, shown as Python shows floats."""
+    return repr(round(float(value), 6))
+
+
 def _optional(name: str, value: Any, allow_zero: bool = True) -> float | None:
     return None if value is None else _positive(name, value, allow_zero)
 
@@ -184,6 +190,9 @@ class FixedPrice(MarketAgent):
 
     Parameters:
         price: the price (> 0); on a grid the nearest grid price, clipped to the range.
+            When the price played differs from ``price`` (not on the grid, or outside
+            the range), :meth:`bind` warns with a :class:`~pricegym.errors.PricegymWarning`
+            naming both prices.
         name: label for reports.
     """
 
@@ -192,6 +201,27 @@ class FixedPrice(MarketAgent):
     def __init__(self, price: float = 1.0, name: str | None = None) -> None:
         self.price = _positive("price", price)
         self.name = name
+
+    def _check_market(self, view: MarketView) -> None:
+        codec = view.codec
+        played = float(codec.to_price(self.to_action(self.price)).reshape(-1)[0])
+        if abs(played - self.price) <= PRICE_RTOL * max(self.price, codec.p_max):
+            return
+        where = (
+            f"grid prices {_money(codec.p_min)} .. {_money(codec.p_max)}"
+            if codec.grid is not None
+            else f"range [{_money(codec.p_min)}, {_money(codec.p_max)}]"
+        )
+        inside = codec.p_min <= self.price <= codec.p_max
+        what = "is not on" if inside else "is outside"
+        widen = "put it on the grid (market option prices)" if inside else "widen p_min/p_max"
+        warnings.warn(
+            f"fixed_price agent {self.name or self.kind!r}: price={_money(self.price)} {what} "
+            f"the market's {where}; it plays {_money(played)} instead. Give a price the market "
+            f"offers (e.g. price: {_money(played)}) or {widen}.",
+            PricegymWarning,
+            stacklevel=4,
+        )
 
     def _price(self, obs: np.ndarray) -> tuple[float, Literal["nearest"]]:
         return self.price, "nearest"

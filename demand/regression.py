@@ -5,8 +5,9 @@
 - :class:`LogLinearDemand`: ``log units = a + e·log price + ...`` — constant
   elasticity e (OLS on logs; expected units use Duan's smearing factor).
 - :class:`PoissonDemand`: ``E[units] = exp(a + e·log price + ...)`` — a Poisson GLM
-  with log link; handles zero sales; standard errors scaled by Pearson's χ² so that
-  over-dispersed counts get honest intervals (quasi-Poisson).
+  with log link; handles zero sales; standard errors scaled by Pearson's χ²/df, floored
+  at 1, so that over-dispersed counts get honest intervals (quasi-Poisson) and
+  under-dispersed ones keep the maximum-likelihood intervals.
 
 Each keeps the statsmodels results object in ``results_`` (standard errors,
 confidence intervals, AIC) and compiles to a
@@ -288,10 +289,15 @@ class LogLinearDemand(_RegressionDemand):
 class PoissonDemand(_RegressionDemand):
     """Poisson GLM with log link: ``E[units] = exp(a + e·log price + …)``.
 
-    Same hyper-parameters as :class:`LinearDemand`. Handles zero sales. Standard
-    errors are scaled by Pearson's χ²/df (quasi-Poisson), so over-dispersion widens
-    the intervals instead of being ignored. The own-price elasticity is ``e`` with a
-    normal CI.
+    Same hyper-parameters as :class:`LinearDemand`. Handles zero sales. With
+    ``cov_type="nonrobust"`` the standard errors are scaled by Pearson's χ²/df
+    *floored at 1*: over-dispersion (χ²/df > 1) widens the intervals (quasi-Poisson)
+    instead of being ignored, while under-dispersion (χ²/df < 1, common in short
+    series) keeps the maximum-likelihood intervals — scaling them down would claim
+    more precision than the Poisson likelihood itself gives. ``dispersion_`` holds
+    the raw χ²/df; ``results_.scale`` the scale actually used (``max(χ²/df, 1)``).
+    The own-price elasticity is ``e`` with a normal CI; its ``method`` says which
+    scale was used.
     """
 
     family = "poisson"
@@ -300,9 +306,51 @@ class PoissonDemand(_RegressionDemand):
 
     def _fit_statsmodels(self, y: np.ndarray, x: pd.DataFrame) -> Any:
         model = sm.GLM(y, x, family=sm.families.Poisson())
-        if self.cov_type == "nonrobust":
-            return model.fit(scale="X2")
-        return model.fit(cov_type=self.cov_type)
+        if self.cov_type != "nonrobust":
+            results = model.fit(cov_type=self.cov_type)
+            self.dispersion_ = float(results.pearson_chi2 / results.df_resid)
+            return results
+        results = model.fit(scale="X2")
+        self.dispersion_ = float(results.scale)
+        if self.dispersion_ < 1.0:
+            # Same coefficients; the ML covariance (scale 1) instead of a shrunk one.
+            results = model.fit(scale=1.0)
+        return results
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        state, arrays = super()._get_state()
+        return {**state, "dispersion": self.dispersion_}, arrays
+
+    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        super()._set_state(state, arrays)
+        self.dispersion_ = float(state.get("dispersion", float("nan")))
+
+    def information(self) -> dict[str, float]:
+        """AIC, BIC and log-likelihood of the Poisson likelihood (scale 1).
+
+        statsmodels' ``llf``/``aic`` divide the log-likelihood by the estimated scale
+        (Pearson χ²/df), which is not a likelihood and jumps when the floor applies;
+        these are the ML values, comparable across fits.
+        """
+        res = getattr(self, "results_", None)
+        if res is None:
+            return dict(self._saved_information)
+        llf = float(res.llf_scaled(scale=1.0))
+        k = float(res.df_model + 1)
+        return {"aic": -2 * llf + 2 * k, "bic": -2 * llf + np.log(res.nobs) * k, "llf": llf}
+
+    def _interval_method(self) -> str:
+        if self.cov_type != "nonrobust":
+            return f"log-price coefficient, Wald interval ({self.cov_type} covariance)"
+        if self.dispersion_ < 1.0:
+            return (
+                f"log-price coefficient, Wald interval (Pearson χ²/df = "
+                f"{self.dispersion_:.2f} < 1, floored at 1: maximum-likelihood interval)"
+            )
+        return (
+            f"log-price coefficient, Wald interval (quasi-Poisson: scaled by Pearson "
+            f"χ²/df = {self.dispersion_:.2f})"
+        )
 
     def elasticity(
         self, price: float | None = None, level: float = 0.95, n_draws: int = 0, seed: int = 0
@@ -313,6 +361,4 @@ class PoissonDemand(_RegressionDemand):
         est, se = float(self.coef_[i]), float(np.sqrt(self.coef_cov_[i, i]))
         q = float(stats.norm.ppf((1 + level) / 2))
         p0 = self.mean_price_ if price is None else float(price)
-        return Elasticity(
-            est, est - q * se, est + q * se, p0, level, "log-price coefficient, Wald interval"
-        )
+        return Elasticity(est, est - q * se, est + q * se, p0, level, self._interval_method())

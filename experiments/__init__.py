@@ -18,6 +18,7 @@ _EXPORTS = {
     "league_table": "pricegym.experiments.stats",
     "paired_difference": "pricegym.experiments.stats",
     "bootstrap_ci": "pricegym.experiments.stats",
+    "hierarchical_bootstrap_ci": "pricegym.experiments.stats",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -91,7 +91,8 @@ def _fig_league(run: RunData, out: _Output) -> None:
         "league",
         title,
         f"Bars: the league table's metric per agent (summary.csv); whiskers: its {level:.0%} "
-        "bootstrap CI across replicate seeds (none with a single seed). % of the DP optimum "
+        "two-level bootstrap CI (seeds, then episodes within each seed; summary.csv's "
+        "ci_basis says on how many). % of the DP optimum "
         "where it is defined, the collusion index Δ in an oligopoly, else mean profit.",
     )
 

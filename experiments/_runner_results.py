@@ -74,6 +74,18 @@ class RunResult:
     skipped: dict[str, int] = field(default_factory=dict)
 
 
+def _exact_values(episodes: pd.DataFrame, optimum: Mapping[str, float]) -> dict[Any, float]:
+    """The exact expected profit of the rows that know it: the DP optimum's own rows.
+
+    A ``dp`` agent playing its own market alone (mode ``solo``) solved exactly the
+    problem whose value the benchmark ``dp`` is, so that value is its expected profit
+    per episode, without sampling error. Keyed by (mode, market, agent).
+    """
+    rows = episodes[(episodes["mode"] == "solo") & (episodes["kind"] == "dp")]
+    keys = rows[["mode", "market", "agent"]].drop_duplicates().itertuples(index=False)
+    return {tuple(k): float(optimum[k[1]]) for k in keys if k[1] in optimum}
+
+
 def _report(
     config: ExperimentConfig,
     run_dir: Path,
@@ -123,6 +135,7 @@ def _report(
         by=("mode", "market", "agent"),
         optimum=optimum,
         best_fixed=fixed,
+        exact=_exact_values(episodes, optimum),
         confidence=level,
         seed=config.seed,
     )

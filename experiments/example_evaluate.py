@@ -7,7 +7,8 @@ path). It is the pattern for your own evaluation scripts:
 2. call :func:`~pricegym.experiments.evaluate.evaluate` for each with the same
    market and seeds, so the agents face the same demand draws (paired);
 3. concatenate the tidy tables and summarise them with
-   :func:`~pricegym.experiments.stats.league_table` (bootstrap CIs across seeds) and
+   :func:`~pricegym.experiments.stats.league_table` (two-level bootstrap CIs: seeds, then
+   episodes; the DP's exact value beside its sampled mean) and
    :func:`~pricegym.experiments.stats.paired_difference`.
 
 The market is the one of the bundled ``markdown`` experiment: 12 units to sell in
@@ -44,14 +45,16 @@ def main(seeds: tuple[int, ...] = SEEDS, episodes: int = EPISODES) -> pd.DataFra
     truth = demand_from_spec(market.demand)
     optimum = {"markdown": solve_dp(truth, market.options).expected_value}
     best_fixed = {"markdown": float(fixed_price_values(truth, market.options).max())}
-    league = league_table(table, optimum=optimum, best_fixed=best_fixed)
-    columns = ["rank", "agent", "mean", "mean_low", "mean_high", "pct_of_optimum", "gain_share"]
+    exact = {("markdown", "dp_optimum"): optimum["markdown"]}  # the DP knows its own value
+    league = league_table(table, optimum=optimum, best_fixed=best_fixed, exact=exact)
+    columns = ["rank", "agent", "mean", "mean_low", "mean_high", "pct_of_optimum", "exact"]
+    columns += ["gain_share", "ci_basis"]
     with pd.option_context("display.width", 120, "display.precision", 3):
         print(league[columns].to_string(index=False))
     gap = paired_difference(table, "dp_optimum", "fixed_2.5")
-    print(f"DP optimum minus fixed price, per episode (paired by seed): {gap}")
-    exact = f"DP optimum {optimum['markdown']:.3f}, best fixed price {best_fixed['markdown']:.3f}"
-    print(f"exact: {exact}")
+    print(f"DP optimum minus fixed price, per episode (paired by seed and episode): {gap}")
+    values = f"DP optimum {optimum['markdown']:.3f}, best fixed price {best_fixed['markdown']:.3f}"
+    print(f"exact: {values}")
     return league
 
 

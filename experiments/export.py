@@ -553,7 +553,7 @@ def _summary_scores(run_dir: Path, agent: str, mode: str, arena: str) -> dict[st
 
     def value(text: str) -> Any:
         if text == "":
-            return None  # e.g. no CI with one seed
+            return None  # e.g. no CI from a single episode
         try:
             number = float(text)
         except ValueError:

@@ -172,6 +172,8 @@ def _table(
 
 
 def _league_html(run: RunData) -> str:
+    from pricegym.experiments.stats import few_seeds_note
+
     s = run.summary
     level = run.resolved.get("evaluation", {}).get("confidence", 0.95)
     cols: list[tuple[str, Callable[[Mapping[str, Any]], str]]] = [
@@ -194,6 +196,20 @@ def _league_html(run: RunData) -> str:
         for key, title, (lo, hi), fmt in optional:
             if key in block.columns and block[key].notna().any():
                 shown.append((title, lambda r, k=key, lo=lo, hi=hi, f=fmt: _ci(r, k, lo, hi, f)))
+        if "exact" in block.columns and block["exact"].notna().any():
+            shown.append(
+                (
+                    "exact expected profit (DP)",
+                    lambda r: (
+                        _num(r.get("exact"))
+                        + (
+                            f" ({_num(r['exact_pct'], '{:.2f}')}%)"
+                            if _finite(r.get("exact_pct"))
+                            else ""
+                        )
+                    ),
+                )
+            )
         for key, title, fmt in (
             ("avg_price", "avg price", None),
             ("sell_through", "sell-through", "{:.1%}"),
@@ -212,6 +228,9 @@ def _league_html(run: RunData) -> str:
         out.append(
             _table([t for t, _ in shown], [[fn(r) for _, fn in shown] for r in records], (1,))
         )
+        note = few_seeds_note(block) if "few_seeds" in block.columns else ""
+        if note:
+            out.append(f'<p class="note">{html.escape(note)}</p>')
     return "\n".join(out)
 
 
@@ -357,7 +376,8 @@ def _page(run: RunData, report_figs: Sequence[ReportFigure], out: _Output) -> st
         f"<p>Command: <code>{e(run.command or '(not recorded)')}</code><br>"
         f"Experiment seed {e(str(run.resolved.get('seed')))}; replicate seeds {e(str(seeds))}; "
         f"{e(str(ev.get('episodes')))} evaluation episodes per seed; "
-        f"{float(ev.get('confidence', 0.95)):.0%} bootstrap confidence intervals across seeds. "
+        f"{float(ev.get('confidence', 0.95)):.0%} two-level bootstrap confidence intervals "
+        "(seeds, then episodes within each seed). "
         'Data: <a href="summary.csv">summary.csv</a>, <a href="episodes.csv">episodes.csv</a>'
         + (
             ', <a href="head_to_head.csv">head_to_head.csv</a>'

@@ -363,7 +363,25 @@ def _print_summary(result: RunResult) -> None:
         ("IQM", lambda r: num(r["iqm"])),
     ]
     if "pct_of_optimum" in s.columns:
-        columns.append(("% of DP optimum", lambda r: num(r.get("pct_of_optimum"), "{:.1f}%")))
+        columns.append(
+            (
+                "% of DP optimum [95% CI]",
+                lambda r: (
+                    f"{num(r.get('pct_of_optimum'), '{:.1f}%')} "
+                    f"[{num(r.get('pct_low'), '{:.1f}')}, {num(r.get('pct_high'), '{:.1f}')}]"
+                ),
+            )
+        )
+    if "exact" in s.columns:
+        columns.append(
+            (
+                "exact (DP)",
+                lambda r: (
+                    num(r.get("exact"))
+                    + (f" ({num(r.get('exact_pct'), '{:.1f}%')})" if "exact_pct" in r else "")
+                ),
+            )
+        )
     if "gain_share" in s.columns:
         columns.append(("gain share", lambda r: num(r.get("gain_share"), "{:.2f}")))
     if "delta" in s.columns:
@@ -371,12 +389,18 @@ def _print_summary(result: RunResult) -> None:
     columns.append(("avg price", lambda r: num(r.get("avg_price"))))
     if s["sell_through"].notna().any():
         columns.append(("sell-through", lambda r: num(r.get("sell_through"), "{:.0%}")))
+    if "ci_basis" in s.columns:
+        columns.append(("CI over", lambda r: str(r["ci_basis"])))
     table = Table(title=f"League table — {result.run_dir}")
     for title, _ in columns:
         table.add_column(title, justify="left" if title in ("mode", "market", "agent") else "right")
     for _, r in s.iterrows():
         table.add_row(*(Text(fn(r)) for _, fn in columns))
     console.print(table)
+    if "few_seeds" in s.columns and s["few_seeds"].any():
+        from pricegym.experiments.stats import few_seeds_note
+
+        console.print(Text(few_seeds_note(s)))
     ran = sum(result.computed.values())
     kept = sum(result.skipped.values())
     console.print(

@@ -116,3 +116,60 @@ def test_model_may_ignore_columns_the_data_has(weekly_history):
     assert model.spec_.names[:2] == ["intercept", "price"]
     assert model.reference_["competitors"] == [] and model.reference_["promotions"] == []
     assert model.expected_units([10.0]).shape == (1,)
+
+
+def _underdispersed_weeks() -> pd.DataFrame:
+    """8 weeks of binomial sales (variance ≈ half the mean; Pearson χ²/df = 0.12)."""
+    price = [0.90, 0.95, 1.00, 1.05, 1.10, 0.98, 0.93, 1.07]
+    units = [70, 59, 43, 32, 26, 44, 58, 29]
+    return pd.DataFrame({"period": range(8), "price": price, "units": units})
+
+
+def test_poisson_dispersion_is_floored_at_one_so_intervals_never_beat_ml():
+    """Quasi-Poisson with χ²/df < 1 would give intervals narrower than maximum likelihood
+    ([−5.61, −4.49] here); the floor gives statsmodels' ML GLM interval [−6.67, −3.43]."""
+    import statsmodels.api as sm
+
+    frame = _underdispersed_weeks()
+    model = PoissonDemand().fit(load_history(frame))
+    x = sm.add_constant(np.log(frame["price"].to_numpy()))
+    ml = sm.GLM(frame["units"].to_numpy(float), x, family=sm.families.Poisson()).fit()
+    ml_low, ml_high = np.asarray(ml.conf_int())[1]
+    el = model.elasticity_
+    assert (el.ci_low, el.ci_high) == pytest.approx((ml_low, ml_high), rel=1e-8)
+    assert (el.ci_low, el.ci_high) == pytest.approx((-6.671, -3.430), abs=1e-3)
+    assert model.dispersion_ == pytest.approx(0.1199, abs=5e-4)  # raw Pearson χ²/df
+    assert model.results_.scale == 1.0
+    assert "χ²/df = 0.12 < 1" in el.method and "floored at 1" in el.method
+    table = model.params_table()
+    np.testing.assert_allclose(table["std_err"], ml.bse, rtol=1e-8)
+
+
+def test_poisson_overdispersion_still_widens_the_intervals():
+    history = generate_history(noise="negbin", dispersion=0.3, seed=4)
+    model = PoissonDemand().fit(history)
+    assert model.dispersion_ == pytest.approx(model.results_.scale, rel=1e-12)
+    assert model.dispersion_ > 5
+    assert "quasi-Poisson" in model.elasticity_.method
+
+
+def test_poisson_dispersion_survives_save_and_load(tmp_path):
+    model = PoissonDemand().fit(load_history(_underdispersed_weeks()))
+    loaded = PoissonDemand.load(model.save(tmp_path / "m.json"))
+    assert loaded.dispersion_ == pytest.approx(model.dispersion_, rel=1e-12)
+    assert loaded.elasticity_ == model.elasticity_
+
+
+def test_poisson_information_is_the_poisson_likelihood_whatever_the_dispersion():
+    """AIC/BIC/llf are the ML Poisson ones (statsmodels' llf at scale χ²/df is not)."""
+    import statsmodels.api as sm
+
+    history = generate_history(noise="negbin", dispersion=0.3, seed=4)
+    model = PoissonDemand(competitors=False, promotions=False, seasonality=0).fit(history)
+    x = sm.add_constant(np.log(history.price))
+    ml = sm.GLM(history.units, x, family=sm.families.Poisson()).fit()
+    np.testing.assert_allclose(model.coef_, ml.params, rtol=1e-6)
+    info = model.information()
+    assert info["llf"] == pytest.approx(ml.llf, rel=1e-8)
+    assert info["aic"] == pytest.approx(ml.aic, rel=1e-8)
+    assert info["bic"] == pytest.approx(ml.bic_llf, rel=1e-8)

@@ -125,6 +125,10 @@ def test_figures_drawn_and_skipped_for_a_single_seller_run(single):
     assert "pricegym run test" in page  # the command line
     assert f'numpy</td><td class="txt">{np.__version__}' in page  # the versions
     assert "name: single" in page  # the resolved config
+    # the league table: the DP's exact value, the two-level CIs and the few-seeds note
+    assert "exact expected profit (DP)" in page and "(100.00%)" in page
+    assert "two-level bootstrap confidence intervals" in page
+    assert "Intervals on fewer than 5 seeds (2 seeds × 3 episodes)" in page
 
 
 def test_figures_drawn_for_an_oligopoly_round_robin(duopoly):

@@ -8,6 +8,7 @@ as rivals inside a real ``PricingEnv`` and as sellers of the oligopoly.
 
 from __future__ import annotations
 
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -33,7 +34,7 @@ from pricegym.demand.kernels import RegressionKernel
 from pricegym.demand.noise import NoiseModel
 from pricegym.demand.parametric import ExponentialTruth
 from pricegym.envs.oligopoly import OligopolyEnv, OpponentWrapper, logit_profits
-from pricegym.errors import ConfigError
+from pricegym.errors import ConfigError, PricegymWarning
 
 NAMES_1 = (
     "time_remaining",
@@ -115,15 +116,32 @@ GRID = np.linspace(2.0, 6.0, 9)  # step 0.5
 
 # ==================================================================== simple rules
 def test_fixed_price_on_grid_and_range():
-    agent = FixedPrice(4.2).bind(FakeMarket(prices=GRID))
+    with pytest.warns(PricegymWarning, match=r"price=4\.2 is not on .*plays 4\.0 instead"):
+        agent = FixedPrice(4.2).bind(FakeMarket(prices=GRID))
     agent.reset(0)
     assert agent.act(np.zeros(5, np.float32)) == 4  # nearest grid price 4.0
     cont = FixedPrice(4.2).bind(FakeMarket(p_range=(2.0, 6.0)))
     action = cont.act(np.zeros(5, np.float32))
     assert action.shape == (1,) and action.dtype == np.float32
     assert price_of(cont, action) == pytest.approx(4.2, abs=1e-6)
-    high = FixedPrice(9.0).bind(FakeMarket(p_range=(2.0, 6.0)))
+    with pytest.warns(PricegymWarning, match=r"price=9\.0 is outside .*plays 6\.0 instead"):
+        high = FixedPrice(9.0).bind(FakeMarket(p_range=(2.0, 6.0)))
     assert price_of(high, high.act(np.zeros(5))) == pytest.approx(6.0)  # clipped to the range
+
+
+def test_fixed_price_warns_only_when_the_played_price_differs():
+    """Asked 1.0 on a fitted grid whose nearest price is 0.9504: the warning names both;
+    a price on the grid (up to float noise) or inside a range binds silently."""
+    grid = np.array([0.6, 0.7752, 0.9504, 1.1256, 1.3008])
+    with pytest.warns(PricegymWarning, match=r"price=1\.0 .*plays 0\.9504 instead") as caught:
+        FixedPrice(1.0).bind(FakeMarket(prices=grid))
+    assert len(caught) == 1
+    assert "grid prices 0.6 .. 1.3008" in str(caught[0].message)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        FixedPrice(4.5).bind(FakeMarket(prices=GRID))
+        FixedPrice(4.5 * (1 + 1e-9)).bind(FakeMarket(prices=GRID))
+        FixedPrice(2.0).bind(FakeMarket(p_range=(2.0, 6.0)))
 
 
 def test_cost_plus_uses_market_cost_unless_given():
@@ -371,10 +389,10 @@ def test_repeated_game_rules_in_the_oligopoly():
         obs, _, _, _, info = tft.step(me.act(obs))
         prices.append((info["price"], info["rival_prices"]["seller_1"]))
     assert prices == [(base.grid[coop], base.grid[coop])] * 12
-    # Grim trigger against a seller that always charges the Nash price.
+    # Grim trigger against a seller that always charges the grid price nearest Nash.
     env = OligopolyEnv(horizon=12)
     grim = OpponentWrapper(env, GrimTrigger().bind(env))
-    nash = FixedPrice(float(env.nash_prices[0])).bind(grim)
+    nash = FixedPrice(float(env.grid[punish])).bind(grim)
     for seed in (0, 1):
         obs, _ = grim.reset(seed=seed)
         rival = []
@@ -445,7 +463,7 @@ def test_rules_need_bind_and_reset():
 
 
 RIVAL_RULES = {
-    "fixed_price": {"price": 3.7},
+    "fixed_price": {"price": 3.5},
     "cost_plus": {"markup": 2.0},
     "myopic": {},
     "match_lowest": {},

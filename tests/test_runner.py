@@ -123,6 +123,12 @@ def test_benchmarks_and_league_table(small_run):
     assert (summary["n_seeds"] == 2).all() and (summary["n_episodes"] == 6).all()
     np.testing.assert_allclose(summary["pct_of_optimum"], 100 * summary["mean"] / bench["dp"])
     np.testing.assert_allclose(summary["dp_optimum"], bench["dp"])
+    # the DP optimum's row shows its exact expected profit beside the sampled mean
+    by_agent = summary.set_index("agent")
+    assert by_agent.loc["optimum", "exact"] == pytest.approx(bench["dp"], rel=1e-12)
+    assert by_agent.loc["optimum", "exact_pct"] == pytest.approx(100.0, rel=1e-12)
+    assert by_agent[["exact", "exact_pct"]].drop(index="optimum").isna().all().all()
+    assert (summary["ci_basis"] == "2 seeds × 3 episodes").all() and summary["few_seeds"].all()
     episodes = small_run.episodes
     for _, row in summary.iterrows():
         mean = episodes[episodes["agent"] == row["agent"]]["profit"].mean()
@@ -281,6 +287,8 @@ def test_cli_run_reuses_the_run_and_prints_the_table(small_run, tmp_path, capsys
     assert counter.calls == 0
     out = capsys.readouterr().out
     assert "League table" in out and "optimum" in out and "0 cells computed, 8 reused" in out
+    assert "2 seeds × 3 episodes" in out and "Intervals on fewer than 5 seeds" in out
+    assert "exact (DP)" in out and "(100.0%)" in out
     with pytest.raises(SystemExit):
         parser.parse_args(["--jobs", "0"])
 
