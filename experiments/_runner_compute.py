@@ -5,7 +5,8 @@ Split out of :mod:`pricegym.experiments.runner`, which re-exports every name her
 cell key, run directory) and a top-level function of this module, so a spawn
 process pool and Ray import it by reference. The training hooks it calls
 (``train``, online ``update``, ``explore``, ``from_market``, Q-learning self-play
-with :func:`pricegym.agents.qlearning.run_sessions`) are described in the
+with :func:`pricegym.agents.qlearning.run_sessions` and against rivals that do not
+learn with :func:`pricegym.agents.qlearning.train_against`) are described in the
 runner's module docstring. Markets, agents and numpy are imported inside the
 functions.
 """
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 
 #: Convergence window of Q-learning self-play when the budget does not give one.
 _DEFAULT_CONVERGENCE = 100_000
+#: Longest estimated Python Q-learning session against an uncompilable rival (seconds).
+_DEFAULT_PYTHON_SECONDS = 600
 
 
 @contextlib.contextmanager
@@ -194,6 +197,8 @@ def _train_cell(ctx: RunContext, cell: Cell) -> dict[str, Any]:
         if callable(getattr(agent, "train", None)):
             wrapped = OpponentWrapper(env, rivals, seat=0)
             _call_train(agent, wrapped, spec.train, seed, ctx.log_dir(cell))
+        elif _qlearning_session(agent, spec):
+            _qlearning_against(agent, spec, rivals, env, seed)
         else:
             _train_oligopoly(
                 [agent, *rivals],
@@ -330,7 +335,12 @@ def _round_robin_cell(ctx: RunContext, cell: Cell) -> dict[str, Any]:
             agents = _qlearning_selfplay(agents, specs, env, train_seed)
         for i, a in enumerate(agents):
             bind_to_seat(a, env, i)
-        if not selfplay:
+        # One Q-learner against a seller that does not learn: one session, as in self-play.
+        me = learners.index(True)
+        alone = learners.count(True) == 1 and _qlearning_session(agents[me], specs[me])
+        if not selfplay and alone:
+            _qlearning_against(agents[me], specs[me], [agents[1 - me]], env, train_seed)
+        elif not selfplay:
             # Offline learners (with their own train method) never get here: the schema
             # refuses them in a round robin, where they would meet themselves.
             _train_oligopoly(agents, learners, env, [s.train for s in specs], train_seed)
@@ -355,6 +365,36 @@ def _round_robin_cell(ctx: RunContext, cell: Cell) -> dict[str, Any]:
     for r in rows:
         r["market"] = cell.market
     return {"rows": rows, "policies": policies, "seeds": {"train": train_seed, "env": env_seeds}}
+
+
+def _qlearning_session(agent: Any, spec: AgentSpec) -> bool:
+    """Whether ``agent`` is a Q-learner whose budget is in periods (a Calvano session)."""
+    from pricegym.agents.qlearning import QLearningAgent
+
+    return isinstance(agent, QLearningAgent) and "periods" in spec.train
+
+
+def _qlearning_against(
+    agent: Any, spec: AgentSpec, rivals: Sequence[Any], env: Any, seed: int
+) -> None:
+    """One Q-learner trained in one session against rivals bound to the other seats.
+
+    :func:`pricegym.agents.qlearning.train_against`: compiled when every rival is a
+    deterministic rule or fixed strategy, else in Python after a time estimate
+    (refused above ``train.max_python_seconds``).
+    """
+    from pricegym.agents.qlearning import train_against
+
+    train = spec.train
+    train_against(
+        agent,
+        env,
+        rivals,
+        max_periods=train["periods"],
+        convergence_periods=train.get("convergence_periods", _DEFAULT_CONVERGENCE),
+        seed=seed,
+        max_python_seconds=train.get("max_python_seconds", _DEFAULT_PYTHON_SECONDS),
+    )
 
 
 def _qlearning_selfplay(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -196,3 +198,76 @@ def test_bad_arguments_raise():
         train_against(QLearningAgent(), env, [rival], max_periods=10)
     with pytest.raises(ConfigError, match="must be a QLearningAgent"):
         train_against(rival, env, [rival], max_periods=10)
+
+
+# ================================================================ in experiments
+def run(config: dict, run_dir) -> Any:
+    """A run without figures or progress output."""
+    from pricegym.experiments.runner import run_experiment
+
+    return run_experiment(config, run_dir, progress=False, command=["test"], report=False)
+
+
+def _robin(rival: dict, train: dict, modes=("round_robin",), rivals=()) -> dict:
+    return {
+        "name": "qrivals",
+        "market": {"oligopoly": {"n_prices": 5, "horizon": 50}},
+        "agents": [
+            rival,
+            {"name": "q", "kind": "qlearning", "params": {"beta": 1e-3}, "train": train},
+        ],
+        "evaluation": {"episodes": 1, "seeds": 1},
+        "tournament": {"modes": list(modes), "rivals": list(rivals)},
+    }
+
+
+def _policy(run_dir, pattern: str) -> QLearningAgent:
+    (path,) = (run_dir / "policies").glob(pattern + ".json")
+    return QLearningAgent.load(path)
+
+
+def test_round_robin_against_a_rule_is_one_converged_session(tmp_path):
+    budget = 10**7  # the old episode loop played all of it, at ~17k periods/s (10 min)
+    rule = {"name": "tft", "kind": "tit_for_tat"}
+    result = run(_robin(rule, {"periods": budget, "convergence_periods": 2000}), tmp_path / "r")
+    trained = _policy(result.run_dir, "round_robin__tft__q__*")
+    assert 2000 < trained.t_ < budget  # stopped at convergence
+    (cell,) = [
+        json.loads(p.read_text())
+        for p in (result.run_dir / "cells" / "tournament").glob("*.json")
+        if p.name.startswith("round_robin-tft-q-")
+    ]
+    env = OligopolyEnv(n_prices=5, horizon=50)
+    again = QLearningAgent.from_market(env, seat=1, beta=1e-3)
+    rival = bind_to_seat(TitForTat(), env, 0)
+    r = train_against(
+        again,
+        env,
+        [rival],
+        max_periods=budget,
+        convergence_periods=2000,
+        seed=cell["seeds"]["train"],
+    )
+    assert r.compiled and r.converged and r.periods == trained.t_
+    np.testing.assert_array_equal(trained.strategy, again.strategy)
+    np.testing.assert_array_equal(trained.q_, again.q_)  # the same code path, saved and loaded
+
+
+def test_vs_rules_training_in_an_oligopoly_is_one_converged_session(tmp_path):
+    budget = 10**7
+    config = _robin(
+        {"name": "fixed", "kind": "fixed_price", "params": {"price": 1.7}, "modes": ["solo"]},
+        {"periods": budget, "convergence_periods": 2000},
+        modes=("vs_rules",),
+        rivals=[{"name": "grim", "kind": "grim_trigger"}],
+    )
+    config["agents"] = config["agents"][1:]
+    result = run(config, tmp_path / "v")
+    trained = _policy(result.run_dir, "vs_rules__q__*")
+    assert 2000 < trained.t_ < budget
+
+
+def test_round_robin_against_a_random_rival_is_refused_with_the_estimate(tmp_path):
+    rule = {"name": "rnd", "kind": "random_price"}
+    with pytest.raises(ConfigError, match=r"periods/s.*max_python_seconds"):
+        run(_robin(rule, {"periods": 10**9}), tmp_path / "x")
