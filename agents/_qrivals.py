@@ -20,7 +20,8 @@ finite automaton over the learner's states: in mode c and state s it plays
 ``reset``. The automaton is built by asking the rival itself (``act`` on the
 observation of every state, from every reachable memory) and checked against
 the live rival on a random sequence of states before it is used; the session
-then runs in :func:`._qkernel.learn_against`.
+then runs in :func:`._qkernel.learn_against`. Automata are built over at most
+:data:`MAX_AUTOMATON_STATES` learner states (one ``act`` call per state and mode).
 
 Other rivals (they draw random numbers, or keep memory they do not declare) are
 played by the same algorithm in Python, about a thousand times slower. Before
@@ -57,6 +58,8 @@ if TYPE_CHECKING:
 
 #: Most memory modes a rival's automaton may have (more: the rival is played in Python).
 MAX_MODES = 64
+#: Most learner states an automaton is built over (one ``act`` call per state and mode).
+MAX_AUTOMATON_STATES = 1 << 20
 #: Random states on which a built automaton is checked against the live rival.
 CHECK_PERIODS = 512
 #: Periods of a Python session played before its time is estimated.
@@ -95,16 +98,20 @@ class _NotAutomaton(Exception):
 
 
 # ================================================================ automata
-def rival_observations(seat: int, n: int, m: int, k: int) -> np.ndarray:
-    """Seat ``seat``'s ``OligopolyEnv`` observation in every state, shape (m^(nk), k·n), float32.
+def rival_observations(
+    seat: int, n: int, m: int, k: int, states: np.ndarray | None = None
+) -> np.ndarray:
+    """Seat ``seat``'s ``OligopolyEnv`` observation in each state, shape (S, k·n), float32.
 
-    State s holds the last k price profiles (s = Σ_ℓ profile_ℓ·(m^n)^ℓ, ℓ = 0 the
-    last round; profile = Σ_j a_j·m^(n−1−j)); the observation lists, round by
-    round from the last, the seat's own price and then its rivals' in seat order,
-    each as index/(m − 1), exactly as the env codes it.
+    ``states`` defaults to every state 0 … m^(nk) − 1. State s holds the last k
+    price profiles (s = Σ_ℓ profile_ℓ·(m^n)^ℓ, ℓ = 0 the last round; profile =
+    Σ_j a_j·m^(n−1−j)); the observation lists, round by round from the last, the
+    seat's own price and then its rivals' in seat order, each as index/(m − 1),
+    exactly as the env codes it.
     """
     n_prof = m**n
-    states = np.arange(n_prof**k, dtype=np.int64)
+    if states is None:
+        states = np.arange(n_prof**k, dtype=np.int64)
     digits = np.empty((states.size, k, n), dtype=np.int64)
     for lag in range(k):
         profile = (states // n_prof**lag) % n_prof
@@ -113,6 +120,16 @@ def rival_observations(seat: int, n: int, m: int, k: int) -> np.ndarray:
     order = [seat, *(j for j in range(n) if j != seat)]
     coded = (digits[:, :, order] / (m - 1)).astype(np.float32)
     return coded.reshape(states.size, k * n)
+
+
+class _LazyObservations:
+    """``rival_observations`` computed state by state (state spaces too large to tabulate)."""
+
+    def __init__(self, seat: int, n: int, m: int, k: int) -> None:
+        self.args = (seat, n, m, k)
+
+    def __getitem__(self, state: int) -> np.ndarray:
+        return rival_observations(*self.args, np.array([state], dtype=np.int64))[0]
 
 
 def _index(action: Any, m: int, who: str) -> int:
@@ -236,7 +253,7 @@ def _python_periods(
     q: np.ndarray,
     scaled: np.ndarray,
     rivals: Sequence[Any],
-    observations: Sequence[np.ndarray | None],
+    observations: Sequence[Any],
     status: np.ndarray,
     keep: float,
     discount: float,
@@ -263,7 +280,7 @@ def _python_periods(
                 a = min(int(u * (m / eps)), m - 1) if u < eps else before
                 mine = a
             else:
-                a = _index(rivals[j].act(observations[j][state]), m, names[j])  # type: ignore[index,arg-type]
+                a = _index(rivals[j].act(observations[j][state]), m, names[j])  # type: ignore[arg-type]
             profile = profile * m + a
         nxt = (state % tail) * n_prof + profile
         target = q[state, mine] * keep
@@ -365,13 +382,24 @@ def train_against(
     gen = np.random.Generator(np.random.PCG64(children[0]))
     for child, rival in zip(children[1:n], rivals, strict=True):
         rival.reset(seed=int(child.generate_state(1)[0]))
-    observations: list[np.ndarray | None] = [
-        None if j == seat else rival_observations(j, n, m, k) for j in range(n)
+    small = n_states <= MAX_AUTOMATON_STATES
+    observations: list[Any] = [
+        None
+        if j == seat
+        else (rival_observations(j, n, m, k) if small else _LazyObservations(j, n, m, k))
+        for j in range(n)
     ]
 
     automata: list[tuple[np.ndarray, np.ndarray] | None] = [None] * n
     reason = ""
-    if compiled is not False:
+    if compiled is not False and not small:
+        reason = (
+            f"the learner has {n_states:,} states, more than the {MAX_AUTOMATON_STATES:,} a "
+            "rival's automaton is built over"
+        )
+        if compiled:
+            raise ConfigError(f"compiled=True, but {reason}. Fix: fewer prices or less memory.")
+    elif compiled is not False:
         try:
             check = np.random.default_rng(children[n])
             for j in others:

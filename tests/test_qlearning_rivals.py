@@ -163,6 +163,19 @@ def test_a_python_session_over_the_time_limit_is_refused_with_the_estimate():
     assert learner.t_ == 0
 
 
+def test_a_state_space_too_large_to_tabulate_plays_in_python_with_the_same_outcome(
+    monkeypatch,
+):
+    env = OligopolyEnv(**SMALL)
+    fast = _session(env, [Undercut(step=0.1)], None)
+    monkeypatch.setattr(_qrivals, "MAX_AUTOMATON_STATES", 24)  # the market has 25
+    slow = _session(env, [Undercut(step=0.1)], None)
+    assert "25 states" in slow.reason
+    _assert_same_session(fast, slow)
+    with pytest.raises(ConfigError, match="compiled=True, but the learner has 25 states"):
+        _session(env, [Undercut(step=0.1)], True)
+
+
 class _Liar(FixedPrice):
     """Declares no memory but alternates its price (a bug the check must catch)."""
 
