@@ -284,3 +284,41 @@ def test_round_robin_against_a_random_rival_is_refused_with_the_estimate(tmp_pat
     rule = {"name": "rnd", "kind": "random_price"}
     with pytest.raises(ConfigError, match=r"periods/s.*max_python_seconds"):
         run(_robin(rule, {"periods": 10**9}), tmp_path / "x")
+
+
+def test_round_robin_of_two_different_q_learners_is_refused_with_the_estimate(tmp_path):
+    q2 = {
+        "name": "q2",
+        "kind": "qlearning",
+        "params": {"alpha": 0.3, "beta": 1e-3},
+        "train": {"periods": 10**9},
+    }
+    with pytest.raises(ConfigError, match=r"episode loop.*periods/s.*max_python_seconds"):
+        run(_robin(q2, {"periods": 10**9}), tmp_path / "y")
+
+
+def test_timing_the_first_episodes_does_not_change_the_training(monkeypatch):
+    from pricegym.experiments import _runner_compute
+    from pricegym.experiments.evaluate import derive_seeds, play_oligopoly
+
+    monkeypatch.setattr(_runner_compute, "_PROBE_PERIODS", 60)  # 3 of 25 episodes
+    env = OligopolyEnv(n_prices=5, horizon=20)
+
+    def pair():
+        a = QLearningAgent.from_market(env, seat=0, beta=1e-2, explore=True)
+        b = QLearningAgent.from_market(env, seat=1, alpha=0.3, beta=1e-2, explore=True)
+        return a, b
+
+    split = pair()
+    _runner_compute._train_oligopoly(list(split), [True, True], env, [{"periods": 500}] * 2, 9)
+    whole = pair()
+    play_oligopoly(
+        list(whole),
+        env,
+        derive_seeds(9, ("env",), 25),
+        [derive_seeds(9, ("agent", i), 25) for i in range(2)],
+        learn=True,
+    )
+    for mine, ref in zip(split, whole, strict=True):
+        assert mine.t_ == ref.t_ == 500
+        np.testing.assert_array_equal(mine.q_, ref.q_)
