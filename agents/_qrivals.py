@@ -374,6 +374,12 @@ def train_against(
     seat, k = learner.seat, cfg.memory
     n_prof = m**n
     n_states, tail = n_prof**k, n_prof ** (k - 1)
+    if np.shape(table) != (n_states, m):
+        raise ConfigError(
+            f"learner {learner.name!r} has a Q-table of shape {np.shape(table)}, but memory={k} "
+            f"in this market needs ({n_states}, {m}); build it with "
+            "QLearningAgent.from_market(env)."
+        )
     others = [j for j in range(n) if j != seat]
     by_seat: list[Any] = [None] * n
     for j, rival in zip(others, rivals, strict=True):
@@ -501,9 +507,10 @@ def _python_estimate(
     if estimate > max_seconds:
         affordable = max(1, int(rate * max_seconds))
         raise ConfigError(
-            f"{text}, above max_python_seconds={max_seconds:,.0f}. Fix: lower the periods "
-            f"budget to about {affordable:,}, choose a rival that is a deterministic rule or a "
-            "fixed strategy (compiled, millions of periods/s), or raise max_python_seconds "
+            f"{text}, above max_python_seconds={max_seconds:,.0f}. Fix: lower max_periods "
+            f"(train.periods) to about {affordable:,}, choose a rival that is a deterministic "
+            "rule or a fixed strategy (compiled, millions of periods/s), or raise "
+            "max_python_seconds "
             f"(train.max_python_seconds in an experiment) above {estimate:,.0f}."
         )
     if warn:

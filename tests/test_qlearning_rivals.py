@@ -209,6 +209,10 @@ def test_bad_arguments_raise():
         train_against(learner, env, [rival], max_periods=0)
     with pytest.raises(ConfigError, match="15 prices, the market has 2 and 5"):
         train_against(QLearningAgent(), env, [rival], max_periods=10)
+    short = QLearningAgent.from_market(env, memory=2)
+    short.q_ = short.q_[:25]
+    with pytest.raises(ConfigError, match=r"shape \(25, 5\), but memory=2 .* \(625, 5\)"):
+        train_against(short, env, [rival], max_periods=10)
     with pytest.raises(ConfigError, match="must be a QLearningAgent"):
         train_against(rival, env, [rival], max_periods=10)
 
