@@ -11,6 +11,7 @@ import pytest
 from conftest import SkewedMaths, assert_same_outcome
 
 from pricegym.agents import _qrivals
+from pricegym.agents.base import PricingAgent
 from pricegym.agents.qlearning import QLearningAgent, train_against
 from pricegym.agents.rules import (
     CostPlus,
@@ -39,6 +40,18 @@ def _greedy_rival(env: OligopolyEnv) -> QLearningAgent:
     return rival
 
 
+class _Copycat(PricingAgent):
+    """A batch_act policy (as SB3 policies are): the rival's last price, one or many rows."""
+
+    kind = "test_copycat"
+    batch_act = True
+
+    def act(self, observation):
+        obs = np.asarray(observation)
+        idx = np.rint(obs[..., 1] * 4).astype(np.int64)  # 5 prices; the rival's last price
+        return idx if obs.ndim == 2 else int(idx)
+
+
 RIVALS = {
     "fixed_price": lambda env: FixedPrice(price=1.7),
     "cost_plus": lambda env: CostPlus(markup=0.6),
@@ -49,6 +62,7 @@ RIVALS = {
     "tit_for_tat": lambda env: TitForTat(),
     "grim_trigger": lambda env: GrimTrigger(),
     "greedy_qtable": _greedy_rival,
+    "batch_policy": lambda env: _Copycat(),
 }
 
 
