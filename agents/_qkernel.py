@@ -117,6 +117,112 @@ def learn_session(  # pragma: no cover  (compiled; tested through run_sessions)
     status[0], status[1], status[2] = t, state, quiet
 
 
+@njit(cache=True, nogil=True)
+def learn_against(  # pragma: no cover  (compiled; tested through train_against)
+    gen: np.random.Generator,
+    q: np.ndarray,
+    greedy: np.ndarray,
+    best: np.ndarray,
+    scaled_profits: np.ndarray,
+    actions: np.ndarray,
+    moves: np.ndarray,
+    modes: np.ndarray,
+    status: np.ndarray,
+    keep: float,
+    discount: float,
+    beta: float,
+    seat: int,
+    n_prof: int,
+    tail: int,
+    patience: int,
+    stop: int,
+) -> None:
+    """One Q-learner in seat ``seat`` against n − 1 rivals given as automata, in place.
+
+    Args:
+        gen: the session's generator; one uniform is drawn per period (the learner's).
+        q: (N, m) the learner's Q-table, updated in place.
+        greedy, best: (N,) first argmax and max of every row of ``q``, kept exact.
+        scaled_profits: (m^n,) α·profit of the learner at each price profile.
+        actions, moves: (n, C, N) rival j in mode c and state s plays
+            ``actions[j, c, s]`` and moves to mode ``moves[j, c, s]`` (row ``seat``
+            is not read).
+        modes: (n,) each rival's current mode, updated in place.
+        status: int64 [t, state, quiet], as in :func:`learn_session`.
+        keep: 1 − α.  discount: α·δ.  beta: exploration decay.  seat: the learner's seat.
+        n_prof: m^n.  tail: m^(n(k−1)).  patience, stop: as in :func:`learn_session`.
+
+    Per period the sellers are visited in seat order: the learner draws u, explores
+    when u < ε_t = exp(−βt) with price ⌊u/ε_t·m⌋ (capped at m − 1), else plays its
+    greedy price; each rival plays its automaton's action for the current state and
+    mode. The learner's entry becomes ``((1 − α)·Q + α·π) + α·δ·max Q(s')`` and
+    ``quiet`` counts the periods since its greedy price in any state last moved.
+    """
+    m = q.shape[1]
+    n = actions.shape[0]
+    t, state, quiet = status[0], status[1], status[2]
+    while t < stop and quiet < patience:
+        eps = math.exp(-beta * t)
+        profile = 0
+        mine = 0
+        for j in range(n):
+            if j == seat:
+                u = gen.random()
+                if u < eps:
+                    a = int(u * (m / eps))
+                    if a > m - 1:
+                        a = m - 1
+                else:
+                    a = greedy[state]
+                mine = a
+            else:
+                c = modes[j]
+                a = actions[j, c, state]
+                modes[j] = moves[j, c, state]
+            profile = profile * m + a
+        nxt = (state % tail) * n_prof + profile
+        target = q[state, mine] * keep
+        target += scaled_profits[profile]
+        target += best[nxt] * discount
+        q[state, mine] = target
+        g, v = _leader(q[state])
+        if g != greedy[state]:
+            greedy[state] = g
+            quiet = 0
+        else:
+            quiet += 1
+        best[state] = v
+        state = nxt
+        t += 1
+    status[0], status[1], status[2] = t, state, quiet
+
+
+def warm_up_against() -> None:
+    """Compile (or load from numba's cache) :func:`learn_against`."""
+    q = np.zeros((4, 2))
+    gen = np.random.default_rng(0)
+    table = np.zeros((2, 1, 4), dtype=np.int64)
+    learn_against(
+        gen,
+        q,
+        np.zeros(4, dtype=np.int64),
+        np.zeros(4),
+        np.zeros(4),
+        table,
+        table,
+        np.zeros(2, dtype=np.int64),
+        np.zeros(3, dtype=np.int64),
+        0.5,
+        0.5,
+        0.0,
+        0,
+        4,
+        1,
+        1,
+        0,
+    )
+
+
 def warm_up() -> None:
     """Compile (or load from numba's cache) both loops, e.g. before forking worker processes."""
     q = np.zeros((2, 4, 2))

@@ -201,6 +201,21 @@ class PricingAgent(ABC):
         """Hook: per-episode state of the subclass (default: none)."""
         return None
 
+    def policy_memory(self) -> tuple[str, ...] | None:
+        """The attributes that, with the observation, fix :meth:`act` (None: no such promise).
+
+        ``()`` promises that ``act`` is a deterministic function of the observation
+        alone; names promise that it is a deterministic function of the observation
+        and those attributes (the rule's memory, e.g. "has the trigger been pulled"),
+        which ``act`` may change and :meth:`reset` restores. Such an agent can be
+        compiled into a finite automaton over the market's states, which is how
+        Q-learning against it runs compiled
+        (:func:`pricegym.agents.qlearning.train_against`). Default: ``()`` when
+        :attr:`batch_act` (a pure function of the observation), else None (the
+        agent draws random numbers, learns, or keeps other memory).
+        """
+        return () if self.batch_act else None
+
     @abstractmethod
     def act(self, observation: np.ndarray) -> Any:
         """The action for ``observation`` (an element of the market's action space)."""

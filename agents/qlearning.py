@@ -26,6 +26,11 @@ profits are averaged over that limit cycle; the profit gain
 Δ = (π − π^N)/(π^M − π^N) compares the average profit with the Bertrand–Nash
 and joint-monopoly profits of the continuous game.
 
+:func:`train_against` trains one seller against rivals that do not learn (rules,
+greedy Q-tables, saved policies) with the same algorithm and convergence rule:
+compiled when every rival is a deterministic automaton over the states, else in
+Python after a measured time estimate (:mod:`._qrivals`).
+
 :class:`QLearningAgent` (kind ``"qlearning"``) is one seller's Q-table as a
 :class:`~pricegym.agents.base.PricingAgent`: it plays its greedy strategy in an
 ``OligopolyEnv`` (or learns online, ε-greedy, when ``explore=True``) and saves
@@ -58,6 +63,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from pricegym.agents._qrivals import RivalSessionResult, train_against
 from pricegym.agents.base import PricingAgent
 from pricegym.agents.equilibrium import Market, as_oligopoly
 from pricegym.envs.oligopoly import OligopolyEnv, logit_profits
@@ -67,10 +73,12 @@ __all__ = [
     "QLearningAgent",
     "QLearningConfig",
     "QLearningResult",
+    "RivalSessionResult",
     "exploration_rate",
     "initial_q",
     "profit_table",
     "run_sessions",
+    "train_against",
 ]
 
 #: Largest Q array :func:`run_sessions` allocates unless told otherwise (bytes).
@@ -705,6 +713,10 @@ class QLearningAgent(PricingAgent):
                 f"{self.n_prices}-price grid (entries must lie in [0, 1])."
             )
         return int(idx @ self._weights)
+
+    def policy_memory(self) -> tuple[str, ...] | None:
+        """``()`` when greedy (a fixed strategy of the observation), None when it explores."""
+        return None if self.explore else ()
 
     def act(self, observation: np.ndarray) -> int:
         """The greedy price index (ε-greedy with ε = exp(−β·t) when ``explore``)."""

@@ -162,6 +162,14 @@ class MarketAgent(PricingAgent):
         """The rule: (price, how to round it onto a grid)."""
         raise NotImplementedError
 
+    #: :meth:`policy_memory` of the rule: its deterministic memory besides the observation
+    #: (``()`` for a function of the observation; None for a rule that draws random numbers).
+    _memory: tuple[str, ...] | None = ()
+
+    def policy_memory(self) -> tuple[str, ...] | None:
+        """The rule's memory besides the observation (see :meth:`PricingAgent.policy_memory`)."""
+        return self._memory
+
 
 def _positive(name: str, value: Any, allow_zero: bool = False) -> float:
     try:
@@ -262,6 +270,7 @@ class RandomPrice(MarketAgent):
     """
 
     kind = "random_price"
+    _memory = None  # draws a random price
 
     def __init__(
         self, low: float | None = None, high: float | None = None, name: str | None = None
@@ -747,6 +756,7 @@ class TitForTat(MarketAgent):
     """
 
     kind = "tit_for_tat"
+    _memory = ("_opening",)
 
     def __init__(self, cooperative_price: float | None = None, name: str | None = None) -> None:
         self.cooperative_price = _optional("cooperative_price", cooperative_price, False)
@@ -790,6 +800,7 @@ class GrimTrigger(MarketAgent):
     """
 
     kind = "grim_trigger"
+    _memory = ("_opening", "triggered")
 
     def __init__(
         self,

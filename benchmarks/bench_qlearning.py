@@ -21,6 +21,18 @@ Usage::
 Writes ``benchmarks/results/qlearning.json`` and ``qlearning.png`` (``--out`` to change)
 and prints a summary; ``--plot-only`` redraws the figure from an existing JSON without
 running. Runs with a ``--beta`` other than the paper's are labelled as such.
+
+``--vs-rules`` instead measures one Q-learner against rivals that do not learn (the
+Calvano market, baseline α, β, δ), periods per second side by side in one run:
+*before* — the experiment runner's online episode loop (``_train_oligopoly``, what a
+round-robin cell against a rule ran until this was compiled); *Python* — the same
+session as :func:`~pricegym.agents.qlearning.train_against` plays it in Python (the
+fallback for rivals that cannot be compiled); *compiled* — ``train_against``'s numba
+loop. Convergence is switched off so every path plays its whole budget; the hours the
+paper's cap of 10⁹ periods would take at each speed are printed too. Writes
+``benchmarks/results/qlearning_vs_rules.json``::
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_qlearning.py --vs-rules
 """
 
 from __future__ import annotations
@@ -205,6 +217,160 @@ def plot(doc: dict[str, Any], path: Path) -> None:
     plt.close(fig)
 
 
+#: Rivals of ``--vs-rules`` (YAML-style kind and params; greedy_q is a random greedy Q-table).
+VS_RULES: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("fixed_price", {"price": 1.7}),
+    ("undercut", {"step": 0.05}),
+    ("myopic", {}),
+    ("tit_for_tat", {}),
+    ("grim_trigger", {}),
+    ("greedy_q", {}),
+    ("random_price", {}),
+)
+VS_RULES_OUT = OUT.with_name("qlearning_vs_rules.json")
+
+
+def _timed(fn: Any) -> tuple[Any, float, float]:
+    """(fn(), wall seconds, CPU seconds of this process)."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def vs_rules(
+    python_periods: int, compiled_periods: int, seed: int, out: Path = VS_RULES_OUT
+) -> dict[str, Any]:
+    """Periods/s of Q-learning against each rival of :data:`VS_RULES`, before and after."""
+    import warnings
+
+    from pricegym.agents.base import make_agent
+    from pricegym.agents.qlearning import QLearningAgent, train_against
+    from pricegym.envs.oligopoly import OligopolyEnv
+    from pricegym.errors import PricegymWarning
+    from pricegym.experiments.evaluate import bind_to_seat
+    from pricegym.experiments.runner import _train_oligopoly
+
+    env = OligopolyEnv()  # Calvano: 15 prices, horizon 1000
+    never = 10**12  # convergence off: every path plays its budget
+
+    def rival(kind: str, params: dict[str, Any]) -> Any:
+        if kind == "greedy_q":
+            agent = QLearningAgent.from_market(env, seat=1)
+            agent.q_ = np.random.default_rng(seed).random(agent.q_.shape)
+            return agent
+        return bind_to_seat(make_agent(kind, **params), env, 1)
+
+    # Warm up (imports, numba's cache, the env) so that no path pays a first call.
+    warm = QLearningAgent.from_market(env, seat=0)
+    _train_oligopoly(
+        [bind_to_seat(warm, env, 0), rival("fixed_price", {"price": 1.7})],
+        [True, False],
+        env,
+        [{"periods": 1000}, {}],
+        seed,
+    )
+    for compiled in (False, None):
+        train_against(
+            QLearningAgent.from_market(env, seat=0),
+            env,
+            [rival("fixed_price", {"price": 1.7})],
+            max_periods=1000,
+            compiled=compiled,
+        )
+
+    rows = []
+    for kind, params in VS_RULES:
+        row: dict[str, Any] = {"rival": kind, "params": params}
+        # before: the runner's online episode loop (play_oligopoly + update)
+        learner = QLearningAgent.from_market(env, seat=0)
+        budget = {"periods": python_periods}
+        _, wall, cpu = _timed(
+            lambda learner=learner, kind=kind, params=params, budget=budget: _train_oligopoly(
+                [bind_to_seat(learner, env, 0), rival(kind, params)],
+                [True, False],
+                env,
+                [budget, {}],
+                seed,
+            )
+        )
+        row["before"] = {"periods": learner.t_, "wall_s": wall, "cpu_s": cpu}
+        # after, in Python (compiled=False) and compiled (when the rival allows it)
+        for label, periods, compiled in (
+            ("python", python_periods, False),
+            ("compiled", compiled_periods, None),
+        ):
+            learner = QLearningAgent.from_market(env, seat=0)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", PricegymWarning)
+                result, wall, cpu = _timed(
+                    lambda learner=learner, kind=kind, params=params, p=periods, c=compiled: (
+                        train_against(
+                            learner,
+                            env,
+                            [rival(kind, params)],
+                            max_periods=p,
+                            convergence_periods=never,
+                            seed=seed,
+                            compiled=c,
+                            max_python_seconds=1e9,
+                        )
+                        if c is False or kind != "random_price"
+                        else None
+                    )
+                )
+            if result is None:  # random_price: no compiled loop (it would refuse 1e9 periods)
+                row[label] = None
+                continue
+            row[label] = {
+                "periods": result.periods,
+                "wall_s": wall,
+                "cpu_s": cpu,
+                "compiled": result.compiled,
+                "loop_periods_per_s": result.periods_per_second,
+            }
+        for label in ("before", "python", "compiled"):
+            if row[label] is not None:
+                r = row[label]
+                r["periods_per_s"] = r["periods"] / r["wall_s"]
+                r["periods_per_cpu_s"] = r["periods"] / max(r["cpu_s"], 1e-9)
+                r["hours_for_1e9"] = 1e9 / r["periods_per_cpu_s"] / 3600
+        if row["compiled"] is not None:
+            row["speedup_vs_before"] = (
+                row["compiled"]["periods_per_cpu_s"] / row["before"]["periods_per_cpu_s"]
+            )
+        rows.append(row)
+        fmt = "{:>13} {:>13} {:>13}"
+        cells = [
+            "—" if row[k] is None else f"{row[k]['periods_per_cpu_s']:,.0f}"
+            for k in ("before", "python", "compiled")
+        ]
+        print(f"  {kind:<13} " + fmt.format(*cells), flush=True)
+
+    doc = {
+        "benchmark": "qlearning_vs_rules_periods_per_second",
+        "market": "Calvano baseline (2 sellers, 15 prices, logit), alpha 0.15, beta 4e-6",
+        "python_periods": python_periods,
+        "compiled_periods": compiled_periods,
+        "seed": seed,
+        "note": (
+            "periods_per_cpu_s is periods / CPU seconds of this (single-threaded) process, "
+            "the fairer number on a shared machine; compiled includes building and checking "
+            "the rival's automaton; convergence is off, so each path plays its whole budget."
+        ),
+        "rows": rows,
+        "machine": {
+            "python": sys.version.split()[0],
+            "numpy": np.__version__,
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "load_average_1min": os.getloadavg()[0],
+        },
+    }
+    atomic_write_bytes(out, (json.dumps(doc, indent=2) + "\n").encode())
+    print(f"wrote {out}")
+    return doc
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=1000, help="sessions S (default 1000)")
@@ -214,11 +380,32 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     parser.add_argument("--beta", type=float, default=4e-6, help="exploration decay (paper 4e-6)")
     parser.add_argument("--seed", type=int, default=2020)
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--out", type=Path, default=OUT, help=f"default {OUT.name} ({VS_RULES_OUT.name})"
+    )
     parser.add_argument(
         "--plot-only", action="store_true", help="redraw the PNG from the JSON at --out; no run"
     )
+    parser.add_argument(
+        "--vs-rules",
+        action="store_true",
+        help="measure Q-learning against rule rivals (periods/s before and after); no sessions",
+    )
+    parser.add_argument(
+        "--python-periods", type=int, default=30_000, help="--vs-rules: periods of the slow paths"
+    )
+    parser.add_argument(
+        "--compiled-periods", type=int, default=50_000_000, help="--vs-rules: compiled periods"
+    )
     args = parser.parse_args(argv)
+    if args.vs_rules:
+        print(
+            "Q-learning vs rivals, periods per CPU second:\n"
+            f"  {'rival':<13} {'before':>13} {'python':>13} {'compiled':>13}",
+            flush=True,
+        )
+        out = VS_RULES_OUT if args.out == OUT else args.out
+        return vs_rules(args.python_periods, args.compiled_periods, args.seed, out)
     png = args.out.with_suffix(".png")
     if args.plot_only:
         loaded: dict[str, Any] = json.loads(args.out.read_text())

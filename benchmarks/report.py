@@ -149,6 +149,48 @@ def qlearning(doc: dict[str, Any]) -> str:
     )
 
 
+def qlearning_vs_rules(doc: dict[str, Any]) -> str:
+    """One Q-learner against each rival: periods per CPU second, before and after compiling."""
+
+    def cell(r: dict[str, Any] | None) -> str:
+        return "—" if r is None else f"{r['periods_per_cpu_s']:,.0f}"
+
+    def hours(r: dict[str, Any] | None) -> str:
+        if r is None:
+            return "—"
+        h = r["hours_for_1e9"]
+        return f"{h:,.1f} h" if h >= 1 else f"{h * 3600:,.0f} s"
+
+    rows = [
+        [
+            f"`{r['rival']}`",
+            cell(r["before"]),
+            cell(r["python"]),
+            cell(r["compiled"]),
+            "—" if r.get("speedup_vs_before") is None else f"{r['speedup_vs_before']:,.0f}×",
+            f"{hours(r['before'])} → {hours(r['compiled'] or r['python'])}",
+        ]
+        for r in doc["rows"]
+    ]
+    return (
+        _table(
+            [
+                "rival",
+                "before: episode loop",
+                "Python session",
+                "compiled session",
+                "speed-up",
+                "10⁹ periods",
+            ],
+            rows,
+        )
+        + f"\n\nPeriods per CPU second; {doc['market']}; convergence off so every path plays "
+        f"its budget ({doc['python_periods']:,} periods in Python, {doc['compiled_periods']:,} "
+        "compiled); `random_price` cannot be compiled and plays in Python after a time "
+        "estimate; written by `benchmarks/bench_qlearning.py --vs-rules`."
+    )
+
+
 def inference(doc: dict[str, Any]) -> str:
     """Exported-policy runtime (onnxruntime) vs SB3 ``predict``, per call."""
     cells: dict[tuple[str, int], dict[str, float]] = {}
@@ -207,6 +249,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "envs": envs,
     "training": training,
     "qlearning": qlearning,
+    "qlearning_vs_rules": qlearning_vs_rules,
     "inference": inference,
     "gvr": _script_formatter("gvr"),
     "ferreira": _script_formatter("ferreira"),

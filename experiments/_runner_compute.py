@@ -5,7 +5,8 @@ Split out of :mod:`pricegym.experiments.runner`, which re-exports every name her
 cell key, run directory) and a top-level function of this module, so a spawn
 process pool and Ray import it by reference. The training hooks it calls
 (``train``, online ``update``, ``explore``, ``from_market``, Q-learning self-play
-with :func:`pricegym.agents.qlearning.run_sessions`) are described in the
+with :func:`pricegym.agents.qlearning.run_sessions` and against rivals that do not
+learn with :func:`pricegym.agents.qlearning.train_against`) are described in the
 runner's module docstring. Markets, agents and numpy are imported inside the
 functions.
 """
@@ -35,6 +36,10 @@ if TYPE_CHECKING:
 
 #: Convergence window of Q-learning self-play when the budget does not give one.
 _DEFAULT_CONVERGENCE = 100_000
+#: Longest estimated Python Q-learning session against an uncompilable rival (seconds).
+_DEFAULT_PYTHON_SECONDS = 600
+#: Periods of Q-learning in the online episode loop timed before the rest is estimated.
+_PROBE_PERIODS = 4096
 
 
 @contextlib.contextmanager
@@ -124,7 +129,15 @@ def _train_oligopoly(
     budgets: Sequence[Mapping[str, int]],
     seed: int,
 ) -> None:
-    """Train the learners among ``agents`` (seated in ``env``) together, online."""
+    """Train the learners among ``agents`` (seated in ``env``) together, online.
+
+    With a Q-learner among them (one that :func:`_qlearning_against` and self-play do
+    not cover: against another learner, or with a budget in episodes) the first
+    episodes (:data:`_PROBE_PERIODS` periods) are timed, and a budget estimated to need more than
+    ``train.max_python_seconds`` is refused with the estimate (a warning above a
+    minute), instead of running for hours without a word.
+    """
+    from pricegym.agents.qlearning import QLearningAgent
     from pricegym.experiments.evaluate import derive_seeds, play_oligopoly
 
     budget = max(
@@ -132,12 +145,59 @@ def _train_oligopoly(
         key=lambda b: _episodes_for(b, env.horizon),
     )
     n = _episodes_for(budget, env.horizon)
-    seeds = [derive_seeds(seed, ("agent", i), n) for i in range(len(agents))]
+    timed = n > 1 and any(
+        f and isinstance(a, QLearningAgent) for a, f in zip(agents, learners, strict=True)
+    )
+    # Probe the first episodes (their seeds are a prefix of all n episodes' seeds).
+    first = min(n, math.ceil(_PROBE_PERIODS / max(1, env.horizon or 1))) if timed else n
+
+    def episodes(lo: int, hi: int) -> None:
+        seeds = [derive_seeds(seed, ("agent", i), hi)[lo:] for i in range(len(agents))]
+        env_seeds = derive_seeds(seed, ("env",), hi)[lo:]
+        play_oligopoly(agents, env, env_seeds, seeds, learn=list(learners))
+
     with contextlib.ExitStack() as stack:
         for agent, flag in zip(agents, learners, strict=True):
             if flag:
                 stack.enter_context(_exploring(agent))
-        play_oligopoly(agents, env, derive_seeds(seed, ("env",), n), seeds, learn=list(learners))
+        start = time.perf_counter()
+        episodes(0, first)
+        if first < n:
+            limit = max(b.get("max_python_seconds", _DEFAULT_PYTHON_SECONDS) for b in budgets)
+            _episode_estimate(time.perf_counter() - start, first, n, env.horizon, limit)
+            episodes(first, n)
+
+
+def _episode_estimate(
+    seconds: float, played: int, n: int, horizon: int | None, limit: float
+) -> None:
+    """Refuse (above ``limit`` seconds) or warn (above a minute) with the episode loop's time
+    for the ``n − played`` episodes left, at the speed of the ``played`` first ones."""
+    import warnings
+
+    from pricegym.errors import PricegymWarning
+
+    per_episode = max(seconds, 1e-9) / played
+    estimate = per_episode * (n - played)
+    periods = max(1, horizon or 1)
+    rate = periods / per_episode
+    when = f"{estimate:,.0f} s" if estimate < 3600 else f"{estimate / 3600:,.1f} h"
+    text = (
+        f"Q-learning here runs in the online episode loop (a Q-learner against another "
+        f"learner, or a budget in episodes): {rate:,.0f} periods/s measured over the first "
+        f"{played:,} episode(s), so the {n - played:,} left of {periods} periods take about "
+        f"{when}"
+    )
+    if estimate > limit:
+        raise ConfigError(
+            f"{text}, above train.max_python_seconds={limit:,.0f}. Fix: give the Q-learners "
+            "the same hyper-parameters and train: {periods: N} (compiled self-play), train a "
+            "Q-learner against a rule or a saved policy with train: {periods: N} (compiled), "
+            f"lower the budget to about {max(1, int(limit / per_episode)):,} episodes, or "
+            f"raise train.max_python_seconds above {estimate:,.0f}."
+        )
+    if estimate > 60:
+        warnings.warn(f"{text}.", PricegymWarning, stacklevel=3)
 
 
 def _save(agent: Any, path: Path, run_dir: Path) -> str:
@@ -194,6 +254,8 @@ def _train_cell(ctx: RunContext, cell: Cell) -> dict[str, Any]:
         if callable(getattr(agent, "train", None)):
             wrapped = OpponentWrapper(env, rivals, seat=0)
             _call_train(agent, wrapped, spec.train, seed, ctx.log_dir(cell))
+        elif _qlearning_session(agent, spec):
+            _qlearning_against(agent, spec, rivals, env, seed)
         else:
             _train_oligopoly(
                 [agent, *rivals],
@@ -330,7 +392,12 @@ def _round_robin_cell(ctx: RunContext, cell: Cell) -> dict[str, Any]:
             agents = _qlearning_selfplay(agents, specs, env, train_seed)
         for i, a in enumerate(agents):
             bind_to_seat(a, env, i)
-        if not selfplay:
+        # One Q-learner against a seller that does not learn: one session, as in self-play.
+        me = learners.index(True)
+        alone = learners.count(True) == 1 and _qlearning_session(agents[me], specs[me])
+        if not selfplay and alone:
+            _qlearning_against(agents[me], specs[me], [agents[1 - me]], env, train_seed)
+        elif not selfplay:
             # Offline learners (with their own train method) never get here: the schema
             # refuses them in a round robin, where they would meet themselves.
             _train_oligopoly(agents, learners, env, [s.train for s in specs], train_seed)
@@ -355,6 +422,36 @@ def _round_robin_cell(ctx: RunContext, cell: Cell) -> dict[str, Any]:
     for r in rows:
         r["market"] = cell.market
     return {"rows": rows, "policies": policies, "seeds": {"train": train_seed, "env": env_seeds}}
+
+
+def _qlearning_session(agent: Any, spec: AgentSpec) -> bool:
+    """Whether ``agent`` is a Q-learner whose budget is in periods (a Calvano session)."""
+    from pricegym.agents.qlearning import QLearningAgent
+
+    return isinstance(agent, QLearningAgent) and "periods" in spec.train
+
+
+def _qlearning_against(
+    agent: Any, spec: AgentSpec, rivals: Sequence[Any], env: Any, seed: int
+) -> None:
+    """One Q-learner trained in one session against rivals bound to the other seats.
+
+    :func:`pricegym.agents.qlearning.train_against`: compiled when every rival is a
+    deterministic rule or fixed strategy, else in Python after a time estimate
+    (refused above ``train.max_python_seconds``).
+    """
+    from pricegym.agents.qlearning import train_against
+
+    train = spec.train
+    train_against(
+        agent,
+        env,
+        rivals,
+        max_periods=train["periods"],
+        convergence_periods=train.get("convergence_periods", _DEFAULT_CONVERGENCE),
+        seed=seed,
+        max_python_seconds=train.get("max_python_seconds", _DEFAULT_PYTHON_SECONDS),
+    )
 
 
 def _qlearning_selfplay(

@@ -24,7 +24,13 @@ MODES: tuple[str, ...] = ("solo", "vs_rules", "round_robin", "cross_model")
 #: Benchmarks a report can quote: single-seller (dp, best_fixed) and oligopoly (nash, monopoly).
 BENCHMARKS: tuple[str, ...] = ("dp", "best_fixed", "nash", "monopoly")
 #: Keys of ``agents[i].train``.
-TRAIN_KEYS: tuple[str, ...] = ("episodes", "timesteps", "periods", "convergence_periods")
+TRAIN_KEYS: tuple[str, ...] = (
+    "episodes",
+    "timesteps",
+    "periods",
+    "convergence_periods",
+    "max_python_seconds",
+)
 
 #: Modules whose import registers agent kinds (those that exist are imported).
 _AGENT_MODULES: tuple[str, ...] = (

@@ -46,7 +46,12 @@ afterwards; an agent class with ``from_market(env, seat=..., **params)`` is buil
 from its oligopoly (Q-learning's initial table). Two Q-learners of the same
 hyper-parameters in a round robin are trained together with
 :func:`pricegym.agents.qlearning.run_sessions` (vectorised; the online loop
-gives the same algorithm, far slower).
+gives the same algorithm, far slower). A Q-learner with a ``periods`` budget
+against sellers that do not learn (a round robin with a rule or a saved policy, or
+its ``vs_rules`` training) is trained in one session by
+:func:`pricegym.agents.qlearning.train_against` with the same convergence rule:
+compiled against deterministic rules and fixed strategies, in Python after a time
+estimate (refused above ``train.max_python_seconds``) against the others.
 
 Ray (``backend="ray"``): the same :func:`run_cell` runs as a Ray task
 (``ray.init(address=...)``); it needs the optional extra ``pip install

@@ -32,8 +32,11 @@ Q-learning with one seller, ...) are refused by name.
 ``agents[i].train`` is the training budget: ``episodes`` (online learners play that
 many episodes with ``update``), ``timesteps`` (agents with a ``train`` method, such
 as stable-baselines3 policies), ``periods`` and ``convergence_periods`` (tabular
-Q-learning self-play). ``agents[i].policy`` loads a saved agent instead of
-training one. ``agents[i].modes`` restricts an agent to some tournament modes.
+Q-learning: self-play, or one session against rivals that do not learn) and
+``max_python_seconds`` (the longest a Q-learning session against a rival that cannot
+be compiled, e.g. ``random_price``, may be estimated to take; default 600).
+``agents[i].policy`` loads a saved agent instead of training one. ``agents[i].modes``
+restricts an agent to some tournament modes.
 ``evaluation.learn_online`` (default ``false``) freezes learning in evaluation:
 agents play what they learned, bandits their greedy choice (no exploration bonus,
 no posterior draws); ``true`` lets learners keep updating and exploring there.
