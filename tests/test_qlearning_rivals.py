@@ -43,7 +43,7 @@ def _greedy_rival(env: OligopolyEnv) -> QLearningAgent:
 class _Copycat(PricingAgent):
     """A batch_act policy (as SB3 policies are): the rival's last price, one or many rows."""
 
-    kind = "test_copycat"
+    kind = ""  # a test rival: not registered (the catalogue test lists registered kinds)
     batch_act = True
 
     def act(self, observation):
@@ -193,7 +193,7 @@ def test_a_state_space_too_large_to_tabulate_plays_in_python_with_the_same_outco
 class _Liar(FixedPrice):
     """Declares no memory but alternates its price (a bug the check must catch)."""
 
-    kind = "test_liar"
+    kind = ""  # a test rival: not registered
 
     def __init__(self, price: float = 1.7, name: str | None = None) -> None:
         super().__init__(price, name)
