@@ -72,7 +72,8 @@ __all__ = ["COMMANDS", "Command", "build_parser", "fit_document", "main"]
 #: Family fitted by ``pricegym fit`` when ``--model`` is not given: a linear model is
 #: fast, has exact OLS inference and no tuning, so a first fit is predictable.
 DEFAULT_MODEL = "linear"
-#: Default rolling-origin folds of the backtest.
+#: Default rolling-origin folds of the backtest (as pricegym.demand.selection.DEFAULT_SPLITS;
+#: ``--model auto`` and ``demo`` use fewer for a short history unless --splits is given).
 DEFAULT_SPLITS = 5
 #: Data set used by ``pricegym demo``.
 DEMO_DATASET = "avocado"
@@ -432,9 +433,14 @@ def _league_document(comparison: ModelComparison) -> list[dict[str, Any]]:
 
 
 def _compare(
-    history: SalesHistory, families: Sequence[str] | None, n_splits: int
+    history: SalesHistory, families: Sequence[str] | None, n_splits: int | None
 ) -> ModelComparison:
-    """:func:`~pricegym.demand.selection.compare_models` with a progress line on stderr."""
+    """:func:`~pricegym.demand.selection.compare_models` with a progress line on stderr.
+
+    ``n_splits=None`` lets the comparison choose the folds (fewer for a short
+    history, said in its notes). When no family fits, the error lists each family
+    with its reason.
+    """
     from pricegym.demand.selection import DEFAULT_FAMILIES, compare_models
 
     names = tuple(families) if families else DEFAULT_FAMILIES
@@ -442,14 +448,7 @@ def _compare(
         f"Fitting and backtesting {len(names)} model families ({', '.join(names)}) "
         f"on {history.source} ..."
     ):
-        try:
-            return compare_models(history, names, n_splits=n_splits)
-        except PricegymError as exc:
-            raise type(exc)(
-                f"no model family could be fitted and backtested ({n_splits} rolling-origin "
-                f"folds) on {history.source}; the last family tried, {names[-1]}, failed "
-                f"with: {exc}"
-            ) from exc
+        return compare_models(history, names, n_splits=n_splits)
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
@@ -482,8 +481,10 @@ def _cmd_fit(args: argparse.Namespace) -> int:
                 if args.no_backtest:
                     skipped = "backtest skipped: disabled with --no-backtest."
                 else:
-                    skipped = _try_backtest(model, args.splits)
+                    skipped = _try_backtest(model, args.splits or DEFAULT_SPLITS)
     document = fit_document(model, history, backtest_skipped=skipped, warning_texts=caught)
+    if comparison is not None:
+        document["notes"] = [*document["notes"], *comparison.notes]
     if args.out is not None:
         document["saved"] = str(model.save(args.out))
     if comparison is not None:
@@ -523,9 +524,10 @@ def _configure_fit(parser: argparse.ArgumentParser) -> None:
     model.add_argument(
         "--splits",
         type=_positive_int,
-        default=DEFAULT_SPLITS,
+        default=None,
         metavar="N",
-        help=f"rolling-origin backtest folds (default: {DEFAULT_SPLITS})",
+        help=f"rolling-origin backtest folds (default: {DEFAULT_SPLITS}; with --model auto, "
+        "fewer for a short history, said in the notes)",
     )
     model.add_argument(
         "--no-backtest", action="store_true", help="skip the rolling-origin backtest"
@@ -664,6 +666,8 @@ def _render_league(console: Console, comparison: ModelComparison, *, title: str)
     )
     for reason in reasons:
         console.print(f"  - {reason}", markup=False)
+    for note in comparison.notes:
+        console.print(f"Note: {note}", markup=False)
 
 
 def _verdict(comparison: ModelComparison) -> str:
@@ -792,6 +796,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             "data": history.to_dict_summary(),
             "best": comparison.best,
             "league": _league_document(comparison),
+            "notes": list(comparison.notes),
             "verdict": verdict,
             "warnings": caught,
         }
@@ -824,9 +829,10 @@ def _configure_demo(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--splits",
         type=_positive_int,
-        default=DEFAULT_SPLITS,
+        default=None,
         metavar="N",
-        help=f"rolling-origin backtest folds (default: {DEFAULT_SPLITS})",
+        help=f"rolling-origin backtest folds (default: {DEFAULT_SPLITS}, fewer for a short "
+        "history, said in the notes)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document instead")
 

@@ -18,6 +18,7 @@ import pytest
 import pricegym
 from pricegym import cli
 from pricegym.demand.base import DemandModel
+from pricegym.demand.selection import DEFAULT_FAMILIES
 
 ARTICLE = Path(__file__).parent / "data" / "article.csv"
 
@@ -296,10 +297,72 @@ def test_argparse_usage_error_exit_2(capsys):
     assert "--splits" in err
 
 
-def test_auto_on_too_little_data_explains(capsys):
-    code, _, err = run(capsys, "fit", "--dataset", "article", "--model", "auto")
+def _daily_csv(path: Path, n: int, seed: int = 0) -> Path:
+    """``n`` days of sales (log-log demand, elasticity -1.5) written as a CSV file."""
+    rng = np.random.default_rng(seed)
+    price = rng.uniform(8.0, 12.0, n).round(2)
+    units = rng.poisson(np.exp(6.5 - 1.5 * np.log(price)))
+    dates = pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d")
+    pd.DataFrame({"date": dates, "price": price, "units": units}).to_csv(path, index=False)
+    return path
+
+
+def test_auto_on_a_short_history_uses_fewer_folds_and_says_so(capsys):
+    # article: 8 weeks. 5 folds of 1 week would train first on 3 rows, too few for
+    # every family; 4 folds leave 4, enough for the three regressions.
+    doc = run_json(capsys, "fit", "--dataset", "article", "--model", "auto")
+    assert doc["metrics"]["backtest"]["n_splits"] == 4
+    assert doc["metrics"]["backtest"]["test_size"] == 1
+    status = {row["model"]: row["status"] for row in doc["league"]}
+    assert [m for m, s in status.items() if s == "ok"] == ["linear", "poisson", "loglinear"]
+    assert status["arimax"].startswith("skipped: fits the whole history, but cannot be")
+    assert "ArimaxDemand needs at least 8 rows (that window has 6)" in status["arimax"]
+    assert "NeuralDemand needs at least 11" in status["neural"]
+    assert doc["best"] == "linear"
+    assert any(
+        "The backtest uses 4 folds of 1 period instead (first training window 4 periods)" in n
+        for n in doc["notes"]
+    )
+
+
+def test_auto_on_12_days_prints_the_fold_note(capsys, tmp_path):
+    path = _daily_csv(tmp_path / "days.csv", 12)
+    code, out, err = run(capsys, "fit", str(path), "--model", "auto", "--families", "linear,arimax")
+    assert code == 0, err
+    assert "Note: the history has 12 periods, too few for 5 rolling-origin folds" in out
+    assert "backtest (4 folds x 1)" in out
+
+
+def test_auto_on_40_days_keeps_five_folds(capsys, tmp_path):
+    path = _daily_csv(tmp_path / "days.csv", 40)
+    doc = run_json(
+        capsys, "fit", str(path), "--model", "auto", "--families",
+        "linear,loglinear,poisson,arimax",
+    )  # fmt: skip
+    assert [row["status"] for row in doc["league"]] == ["ok"] * 4
+    assert (doc["metrics"]["backtest"]["n_splits"], doc["metrics"]["backtest"]["test_size"]) == (
+        5,
+        4,
+    )
+    assert not any("rolling-origin folds" in note for note in doc["notes"])
+
+
+def test_auto_when_nothing_fits_names_every_family(capsys, tmp_path):
+    path = _daily_csv(tmp_path / "five.csv", 5)
+    code, out, err = run(capsys, "fit", str(path), "--model", "auto")
     assert code == 2
-    assert "no model family could be fitted and backtested" in err
+    assert out == ""
+    lines = err.splitlines()
+    assert lines[0] == (
+        f"error: {path}: no model family could be fitted and backtested on this history "
+        "(5 rows, 5 periods). Each family's reason:"
+    )
+    families = [line.split(":")[0] for line in lines[1:-1]]
+    assert families == [f"  - {name}" for name in DEFAULT_FAMILIES]
+    assert "LinearDemand needs at least 4 rows (that window has 3)" in lines[1]
+    assert "the history has 5 rows, but NeuralDemand needs at least 11" in lines[5]
+    assert lines[-1].endswith("(CLI: --model linear --no-backtest).")
+    assert "Traceback" not in err
 
 
 # ---------------------------------------------------------------- fit: real data
