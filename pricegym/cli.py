@@ -97,6 +97,8 @@ _MAPPING_OPTIONS = (
     "product",
     "drop_invalid",
     "freq",
+    "sep",
+    "decimal",
 )
 
 
@@ -319,6 +321,17 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     columns.add_argument(
         "--freq", metavar="F", help="D, W, M, Q or Y for dated data (default: inferred)"
     )
+    dialect = parser.add_argument_group(
+        "CSV dialect (DATA .csv files only; detected when not given, said in the notes)"
+    )
+    dialect.add_argument(
+        "--sep", metavar="CHAR", help="field separator: , ; | or tab (default: detected)"
+    )
+    dialect.add_argument(
+        "--decimal",
+        metavar="CHAR",
+        help="decimal mark: . or , (default: . for comma-separated files, else detected)",
+    )
     parser.add_argument(
         "--select-product", metavar="KEY", help="fit one product of a panel (its key)"
     )
@@ -358,6 +371,8 @@ def _load(args: argparse.Namespace) -> SalesHistory:
             product=args.product,
             drop_invalid=bool(args.drop_invalid),
             freq=args.freq,
+            sep=args.sep,
+            decimal=args.decimal,
         )
     if args.select_product is not None:
         history = history.for_product(args.select_product)

@@ -365,6 +365,86 @@ def test_auto_when_nothing_fits_names_every_family(capsys, tmp_path):
     assert "Traceback" not in err
 
 
+def _european_csv(path: Path, n: int = 12) -> Path:
+    """A spreadsheet export: ';'-separated, decimal commas (date;price;units / ...;9,99;12)."""
+    rng = np.random.default_rng(3)
+    price = rng.uniform(8.0, 12.0, n).round(2)
+    units = rng.poisson(np.exp(6.5 - 1.5 * np.log(price)))
+    dates = pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d")
+    lines = ["date;price;units"]
+    lines += [
+        f"{d};{p:.2f};{u}".replace(".", ",") for d, p, u in zip(dates, price, units, strict=True)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_fit_reads_a_spreadsheet_export_and_says_how(capsys, tmp_path):
+    path = _european_csv(tmp_path / "export.csv")
+    code, out, err = run(capsys, "fit", str(path), "--no-backtest")
+    assert code == 0, err
+    assert "fitted to " + str(path) + ": 12 rows, daily" in out
+    assert "read as ';'-separated with decimal commas" in out
+    doc = run_json(capsys, "fit", str(path), "--sep", ";", "--decimal", ",", "--no-backtest")
+    assert doc["notes"][0] == "read as ';'-separated with decimal commas."
+    low, high = doc["support"]["min"], doc["support"]["max"]
+    assert 8.0 <= low < high <= 12.0  # 9,99 read as 9.99, not 999 or 9
+
+
+@pytest.mark.parametrize(
+    ("content", "options", "parts"),
+    [
+        (  # mixed marks
+            "date;price;units\n2024-01-01;9,99;12\n2024-01-02;10.49;9\n",
+            (),
+            ["the file looks ';'-separated, but its numbers mix decimal commas ('9,99'",
+             "(CLI: --sep ';' --decimal ',' or --sep ';' --decimal '.')"],
+        ),
+        (  # a number that reads two ways
+            "date;price;units\n2024-01-01;1,234;12\n2024-01-02;1,100;9\n",
+            (),
+            ["'1,234' in column 'price', row 2 is 1.234 if ',' is a decimal mark, or 1234",
+             "--sep ';' --decimal ','"],
+        ),
+        (  # the separator given wrong
+            "date;price;units\n2024-01-01;9,99;12\n2024-01-02;10,49;9\n",
+            ("--sep", ","),
+            ["has a single column 'date;price;units', which looks like the header of a "
+             "';'-separated file", "pass sep=';' (CLI: --sep ';')"],
+        ),
+        (
+            "date;price;units\n2024-01-01;9,99;12\n2024-01-02;10,49;9\n",
+            ("--decimal", "x"),
+            ["decimal='x' is not a decimal mark"],
+        ),
+        (  # two products per date, no --product
+            "date,product,price,units\n"
+            + "".join(f"2024-01-0{d},{p},{9 + d / 10},5\n" for p in "ab" for d in range(1, 8)),
+            (),
+            ["duplicate periods: 14 rows share a date (column 'date') with another row",
+             "Fix: column 'product' holds 2 products (a, b): pass --product product to fit "
+             "each, or filter to one (--product product --select-product a)"],
+        ),
+    ],
+)  # fmt: skip
+def test_files_as_people_export_them_exit_2_with_the_fix(capsys, tmp_path, content, options, parts):
+    path = tmp_path / "sales.csv"
+    path.write_text(content)
+    code, out, err = run(capsys, "fit", str(path), *options)
+    assert code == 2
+    assert out == ""
+    assert err.startswith(f"error: {path}: ")
+    for part in parts:
+        assert part in err
+    assert "Traceback" not in err
+
+
+def test_csv_dialect_options_mean_nothing_with_a_dataset(capsys):
+    code, _, err = run(capsys, "fit", "--dataset", "article", "--sep", ";")
+    assert code == 2
+    assert "--sep" in err and "bundled data sets are already mapped" in err
+
+
 # ---------------------------------------------------------------- fit: real data
 
 
