@@ -76,6 +76,10 @@ _CANONICAL = ("date", "period", "t", "price", "units", "cost", "product")
 #: How many offending rows a message lists before it gives only the count.
 _MAX_LISTED = 5
 _ROW_CONVENTION = "row numbers count the header as row 1, like CSV line numbers"
+#: Dates written day.month.year (time of day allowed after a space or T).
+_DOTTED_DATE = r"\d{1,2}\.\d{1,2}\.\d{2,4}(?:[ T].*)?"
+#: The first two numbers of dates written with slashes (01/02/2024).
+_SLASHED_DATE = r"^(\d{1,2})/(\d{1,2})/\d{2,4}(?:[ T].*)?$"
 #: Most labels a column may hold to be suggested as the product key of duplicates.
 _MAX_KEY_LABELS = 50
 #: Labels such a suggestion lists before "...".
@@ -462,7 +466,9 @@ def load_history(
     if time_role.kind == "date":
         if freq is not None:
             freq = _check_freq(freq, label)
-        times = _parse_dates(raw[time_role.source].iloc[kept], label, time_role.source, rownum)
+        times = _parse_dates(
+            raw[time_role.source].iloc[kept], label, time_role.source, rownum, notes
+        )
         columns["date"] = times
     else:
         if freq is not None:
@@ -879,8 +885,17 @@ def _drop_note(
 
 
 # -------------------------------------------------------------- table rules
-def _parse_dates(series: pd.Series, label: str, source: Any, rownum: np.ndarray) -> np.ndarray:
-    """Rule 9: every date parses. Returns datetime64[ns] (time zones dropped, wall time kept)."""
+def _parse_dates(
+    series: pd.Series,
+    label: str,
+    source: Any,
+    rownum: np.ndarray,
+    notes: list[str] | None = None,
+) -> np.ndarray:
+    """Rule 9: every date parses. Returns datetime64[ns] (time zones dropped, wall time kept).
+
+    Day and month are ordered as :func:`_day_first` decides; its note goes to ``notes``.
+    """
     if pd.api.types.is_datetime64_any_dtype(series):
         parsed = series
     elif pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
@@ -893,8 +908,11 @@ def _parse_dates(series: pd.Series, label: str, source: Any, rownum: np.ndarray)
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # pandas' "could not infer format"
+            day_first, note = _day_first(series, source)
+            if note and notes is not None:
+                notes.append(note)
             try:
-                parsed = pd.to_datetime(series, errors="coerce")
+                parsed = pd.to_datetime(series, errors="coerce", dayfirst=day_first)
                 if parsed.isna().any():  # the format inferred from the first row failed
                     iso = pd.to_datetime(series, errors="coerce", format="ISO8601")
                     parsed = iso if iso.isna().sum() < parsed.isna().sum() else parsed
@@ -922,6 +940,43 @@ def _parse_dates(series: pd.Series, label: str, source: Any, rownum: np.ndarray)
             f"{label}: dates in column {source!r} fall outside the years 1677-2262 that "
             f"pandas can represent ({exc}). Fix: correct the dates."
         ) from exc
+
+
+def _day_first(series: pd.Series, source: Any) -> tuple[bool, str | None]:
+    """Whether text dates put the day first, and a note when the file does not say.
+
+    Dotted dates (``31.01.2024``) are day first, as everywhere they are written. For
+    slashed dates (``01/02/2024``) a first number above 12 means day first and a
+    second one above 12 month first; when no date settles it they are read month
+    first, as pandas reads them, and the note says so. Other formats: month first
+    where it matters (pandas' default), no note.
+    """
+    cells = series.dropna()
+    if cells.empty or not cells.map(lambda v: isinstance(v, str)).all():
+        return False, None
+    cells = cells.str.strip()
+    if cells.str.fullmatch(_DOTTED_DATE).all():
+        return True, (
+            f"dates in column {str(source)!r} such as {cells.iloc[0]!r} were read day first "
+            "(DD.MM.YYYY, as dotted dates are written)."
+        )
+    parts = cells.str.extract(_SLASHED_DATE)
+    if parts.isna().to_numpy().any():
+        return False, None
+    first, second = parts[0].astype(int), parts[1].astype(int)
+    if (first > 12).any() and not (second > 12).any():
+        example = cells[first > 12].iloc[0]
+        return True, (
+            f"dates in column {str(source)!r} were read day first (DD/MM/YYYY), as "
+            f"{example!r} shows."
+        )
+    if not (first > 12).any() and not (second > 12).any():
+        return False, (
+            f"dates in column {str(source)!r} such as {cells.iloc[0]!r} were read month first "
+            "(MM/DD/YYYY); no date has a number above 12 that settles the order. If they "
+            "are DD/MM/YYYY, write them as YYYY-MM-DD."
+        )
+    return False, None
 
 
 def _one_date(value: Any) -> pd.Timestamp:

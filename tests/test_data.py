@@ -456,6 +456,41 @@ def test_dotted_dates_are_not_read_as_thousands(tmp_path: Path) -> None:
     ]
 
 
+def test_dotted_day_first_dates_of_an_export_are_read_day_first(tmp_path: Path) -> None:
+    # 12 days as a German spreadsheet writes them: read month first they were 12 months
+    days = pd.date_range("2024-01-01", periods=12, freq="D")
+    rows = [f"{d:%d.%m.%Y};{9 + i % 3},49;{10 + i}" for i, d in enumerate(days)]
+    history = load_history(spreadsheet_csv(tmp_path / "de.csv", rows))
+    assert history.freq == "D"
+    np.testing.assert_array_equal(history.frame["date"].to_numpy(), days.to_numpy())
+    assert history.notes[1] == (
+        "dates in column 'date' such as '01.01.2024' were read day first (DD.MM.YYYY, as "
+        "dotted dates are written)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("fmt", "n", "note"),
+    [
+        ("%d/%m/%Y", 20, "dates in column 'date' were read day first (DD/MM/YYYY), as "
+         "'13/01/2024' shows."),
+        ("%m/%d/%Y", 20, None),
+        ("%m/%d/%Y", 12, "dates in column 'date' such as '01/01/2024' were read month first "
+         "(MM/DD/YYYY); no date has a number above 12 that settles the order. If they are "
+         "DD/MM/YYYY, write them as YYYY-MM-DD."),
+    ],
+)  # fmt: skip
+def test_slashed_dates_take_the_order_the_data_shows(fmt: str, n: int, note: str | None) -> None:
+    days = pd.date_range("2024-01-01", periods=n, freq="D")
+    frame = pd.DataFrame(
+        {"date": days.strftime(fmt), "price": [9.0 + i % 3 for i in range(n)], "units": 5}
+    )
+    history = load_history(frame)
+    assert history.freq == "D"
+    np.testing.assert_array_equal(history.frame["date"].to_numpy(), days.to_numpy())
+    assert history.notes == (() if note is None else (note,))
+
+
 def test_mixed_decimal_marks_are_refused_naming_both_cells(tmp_path: Path) -> None:
     rows = ["2024-01-01;9,99;12", "2024-01-02;10.49;9", "2024-01-03;8,99;15"]
     path = spreadsheet_csv(tmp_path / "mixed.csv", rows)
