@@ -38,7 +38,6 @@ written with ``to_csv(index=False)``.
 
 from __future__ import annotations
 
-import csv
 import difflib
 import math
 import os
@@ -51,6 +50,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pricegym.demand._csv import SEPARATORS, looks_decimal_comma, read_csv, separator_name
 from pricegym.errors import DataValidationError, PricegymError, PricegymWarning
 
 __all__ = ["FREQUENCIES", "SEASON_PERIODS", "SalesHistory", "load_history"]
@@ -76,6 +76,16 @@ _CANONICAL = ("date", "period", "t", "price", "units", "cost", "product")
 #: How many offending rows a message lists before it gives only the count.
 _MAX_LISTED = 5
 _ROW_CONVENTION = "row numbers count the header as row 1, like CSV line numbers"
+#: Dates written day.month.year (time of day allowed after a space or T).
+_DOTTED_DATE = r"\d{1,2}\.\d{1,2}\.\d{2,4}(?:[ T].*)?"
+#: The first two numbers of dates written with slashes (01/02/2024).
+_SLASHED_DATE = r"^(\d{1,2})/(\d{1,2})/\d{2,4}(?:[ T].*)?$"
+#: Most labels a column may hold to be suggested as the product key of duplicates.
+_MAX_KEY_LABELS = 50
+#: Labels such a suggestion lists before "...".
+_MAX_KEY_SHOWN = 10
+#: Words in a column name that mark integers as a key (a store or product number).
+_KEY_WORDS = ("product", "item", "sku", "article", "store", "shop", "market", "region", "id")
 
 
 @dataclass(frozen=True)
@@ -333,6 +343,8 @@ def load_history(
     drop_invalid: bool = False,
     freq: str | None = None,
     name: str | None = None,
+    sep: str | None = None,
+    decimal: str | None = None,
 ) -> SalesHistory:
     """Load and validate a sales history from a CSV/Parquet file or a DataFrame.
 
@@ -367,6 +379,17 @@ def load_history(
             is ``None``).
         name: label for the source in messages and :attr:`SalesHistory.source`
             (default: the file path, or ``"<DataFrame>"``).
+        sep: field separator of a CSV file (``\\t`` or ``tab`` for a tab); by
+            default detected: the first of ``,`` ``;`` tab ``|`` that splits every
+            one of the first records like the header.
+        decimal: decimal mark of a CSV file, ``"."`` or ``","``; by default ``.``
+            for a ``,``-separated file and read from the cells otherwise (``9,99``
+            means decimal commas, ``9.99`` decimal points; ``1.234,5`` is 1234.5).
+            A file that mixes both marks, or whose only marked numbers are like
+            ``1,234`` (decimal or thousands?), is refused with a message naming
+            the cell and the options. How a file that is not plain ``,``/``.`` was
+            read is said in :attr:`SalesHistory.notes`. See
+            :mod:`pricegym.demand._csv` for the exact rules.
 
     Returns:
         The validated history, sorted by (product, t). Its ``t`` is 0 at the
@@ -404,8 +427,7 @@ def load_history(
         >>> history.frame.columns.tolist(), history.t.tolist()
         (['period', 't', 'price', 'units'], [0.0, 1.0, 2.0])
     """
-    raw, label, rownum = _read_source(source, name)
-    notes: list[str] = []
+    raw, label, rownum, notes, parsed = _read_source(source, name, sep, decimal)
     if len(raw) == 0:
         raise DataValidationError(
             f"{label}: has no data rows (only a header, or nothing). Fix: load a file or "
@@ -419,7 +441,7 @@ def load_history(
     values: dict[str, np.ndarray] = {}
     violations: list[_Violation] = []
     for role in roles:
-        violations.extend(_check_cells(raw[role.source], role, values))
+        violations.extend(_check_cells(raw[role.source], role, values, parsed.get(role.source)))
     keep = np.ones(len(raw), dtype=bool)
     if violations:
         violations.sort(key=lambda v: v.rule)
@@ -444,7 +466,9 @@ def load_history(
     if time_role.kind == "date":
         if freq is not None:
             freq = _check_freq(freq, label)
-        times = _parse_dates(raw[time_role.source].iloc[kept], label, time_role.source, rownum)
+        times = _parse_dates(
+            raw[time_role.source].iloc[kept], label, time_role.source, rownum, notes
+        )
         columns["date"] = times
     else:
         if freq is not None:
@@ -471,7 +495,9 @@ def load_history(
 
     # ---- rule 6: duplicates; rule 7: sort
     order_key = times.view(np.int64) if time_role.kind == "date" else times
-    _check_duplicates(frame, label, time_role, product_role, codes, order_key, rownum)
+    _check_duplicates(
+        frame, label, time_role, product_role, codes, order_key, rownum, raw.iloc[kept], roles
+    )
     order = np.lexsort((order_key, codes))
     moved = int(np.count_nonzero(order != np.arange(len(order))))
     if moved:
@@ -509,11 +535,20 @@ def load_history(
 
 
 # ------------------------------------------------------------------ reading
-def _read_source(source: Any, name: str | None) -> tuple[pd.DataFrame, str, np.ndarray]:
-    """The raw table, its label for messages, and each row's number (header = row 1)."""
+def _read_source(
+    source: Any, name: str | None, sep: str | None, decimal: str | None
+) -> tuple[pd.DataFrame, str, np.ndarray, list[str], dict[Any, np.ndarray]]:
+    """The raw table, its label for messages, each row's number (header = row 1), notes,
+    and the numbers of CSV text columns that mostly hold numbers in the file's dialect
+    (see :func:`pricegym.demand._csv.read_csv`)."""
     if isinstance(source, pd.DataFrame):
         label = name or "<DataFrame>"
-        return source, label, np.arange(len(source), dtype=np.int64) + 2
+        if sep is not None or decimal is not None:
+            raise DataValidationError(
+                f"{label}: sep= and decimal= describe how a CSV file is written; a DataFrame "
+                "has no separator or decimal mark. Fix: drop them."
+            )
+        return source, label, np.arange(len(source), dtype=np.int64) + 2, [], {}
     if not isinstance(source, str | os.PathLike):
         raise DataValidationError(
             f"{name or '<source>'}: a sales history must be a file path (str or Path) or a "
@@ -528,16 +563,16 @@ def _read_source(source: Any, name: str | None) -> tuple[pd.DataFrame, str, np.n
         )
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        try:
-            # only empty cells are missing: 'NA', 'n/a', 'null' ... stay text and are
-            # reported as they are written, never turned into NaN behind the user's back
-            raw = pd.read_csv(path, keep_default_na=False, na_values=[""])
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise DataValidationError(
-                f"{label}: cannot be read as a comma-separated file with a header row "
-                f"({exc}). Fix: save it as UTF-8 CSV with one header line."
-            ) from exc
-        return raw, label, _csv_line_numbers(path, len(raw))
+        raw, rownum, notes, parsed = read_csv(path, label, sep, decimal)
+        return raw, label, rownum, notes, parsed
+    if sep is not None or decimal is not None:
+        given = " and ".join(
+            f"{k}={v!r}" for k, v in (("sep", sep), ("decimal", decimal)) if v is not None
+        )
+        raise DataValidationError(
+            f"{label}: {given} describe{'s' if ' and ' not in given else ''} how a CSV file "
+            f"is written, but this is a {suffix or 'suffix-less'} file. Fix: drop {given}."
+        )
     if suffix in (".parquet", ".pq"):
         try:
             raw = pd.read_parquet(path)
@@ -551,38 +586,12 @@ def _read_source(source: Any, name: str | None) -> tuple[pd.DataFrame, str, np.n
                 f"{label}: cannot be read as a Parquet file ({exc}). Fix: check that "
                 "the file is a complete Parquet file, or export the data as CSV."
             ) from exc
-        return raw, label, np.arange(len(raw), dtype=np.int64) + 2
+        return raw, label, np.arange(len(raw), dtype=np.int64) + 2, [], {}
     raise DataValidationError(
         f"{label}: unsupported file type {suffix or '(no suffix)'!r}; sales histories are "
         "read from .csv, .parquet or .pq files. Fix: rename or convert the file, or load "
         "it yourself and pass a DataFrame."
     )
-
-
-def _csv_line_numbers(path: Path, n_rows: int) -> np.ndarray:
-    """The line on which each data row of a CSV file starts (header = line 1).
-
-    Blank lines are skipped as :func:`pandas.read_csv` skips them, and quoted
-    fields may span lines. Falls back to ``position + 2`` if the two readers
-    disagree on the number of rows.
-    """
-    fallback = np.arange(n_rows, dtype=np.int64) + 2
-    starts: list[int] = []
-    header_seen = False
-    try:
-        with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
-            reader = csv.reader(handle)
-            previous_end = 0
-            for record in reader:
-                start, previous_end = previous_end + 1, reader.line_num
-                if not record or (len(record) == 1 and not record[0].strip()):
-                    continue
-                if header_seen:
-                    starts.append(start)
-                header_seen = True
-    except (csv.Error, OSError):
-        return fallback
-    return np.asarray(starts, dtype=np.int64) if len(starts) == n_rows else fallback
 
 
 # ------------------------------------------------------------------ mapping
@@ -600,6 +609,8 @@ def _map_columns(
     product: str | None,
 ) -> list[_Role]:
     """Rule 1: resolve every role to a source column; time first, then price, units, ..."""
+    if len(raw.columns) == 1:
+        _check_one_column(raw.columns[0], label)
     if date is not None and period is not None:
         raise DataValidationError(
             f"{label}: both date={date!r} and period={period!r} were given; a history has "
@@ -647,6 +658,19 @@ def _map_columns(
                 f"'{role.kind}_{role.name}')."
             )
     return roles
+
+
+def _check_one_column(name: Any, label: str) -> None:
+    """Raise if the only column's name looks like a header split by another separator."""
+    for sep in SEPARATORS:
+        if sep != "," and sep in str(name):
+            shown = separator_name(sep)
+            option = "tab" if sep == "\t" else repr(sep)
+            raise DataValidationError(
+                f"{label}: has a single column {str(name)!r}, which looks like the header of "
+                f"a {shown}-separated file read with another separator. Fix: pass "
+                f"sep={sep!r} (CLI: --sep {option}), or omit sep= to detect it."
+            )
 
 
 def _detect_time_column(raw: pd.DataFrame, label: str, notes: list[str]) -> _Role:
@@ -700,8 +724,18 @@ def _missing_column_message(label: str, role: _Role, available: list[Any]) -> st
 
 
 # ------------------------------------------------------------- row-level rules
-def _check_cells(series: pd.Series, role: _Role, values: dict[str, np.ndarray]) -> list[_Violation]:
-    """Rules 2-5 for one column; numeric columns' float values go into ``values``."""
+def _check_cells(
+    series: pd.Series,
+    role: _Role,
+    values: dict[str, np.ndarray],
+    parsed: np.ndarray | None = None,
+) -> list[_Violation]:
+    """Rules 2-5 for one column; numeric columns' float values go into ``values``.
+
+    ``parsed``: the column's numbers as the CSV reader read them in the file's
+    dialect (NaN where a cell is not such a number, e.g. ``10.49`` in a
+    decimal-comma file); used instead of parsing the text again.
+    """
     missing = _missing_mask(series)
     found: list[_Violation] = []
     if missing.any():
@@ -716,7 +750,8 @@ def _check_cells(series: pd.Series, role: _Role, values: dict[str, np.ndarray]) 
         )
     if role.kind in ("date", "product"):
         return found
-    numbers = np.array(_to_float(series), dtype=np.float64)  # a writable copy
+    source = _to_float(series) if parsed is None else parsed
+    numbers = np.array(source, dtype=np.float64)  # a writable copy
     bad = ~missing & ~np.isfinite(numbers)
     if bad.any():
         found.append(
@@ -809,6 +844,18 @@ def _row_rule_message(
         f"{keyword}=...) if this one holds something else, or pass drop_invalid=True "
         "(CLI: --drop-invalid) to drop the offending rows."
     )
+    commas = [
+        raw[v.role.source].iloc[p]
+        for v in violations
+        if v.rule == 2
+        for p in v.positions[:_MAX_LISTED]
+        if looks_decimal_comma(raw[v.role.source].iloc[p])
+    ]
+    if commas:
+        lines[-1] += (
+            f" Cells such as {commas[0].strip()!r} are numbers written with a decimal comma: "
+            "pass decimal=',' (CLI: --decimal ',') to read them as such."
+        )
     return "\n".join(lines)
 
 
@@ -838,8 +885,17 @@ def _drop_note(
 
 
 # -------------------------------------------------------------- table rules
-def _parse_dates(series: pd.Series, label: str, source: Any, rownum: np.ndarray) -> np.ndarray:
-    """Rule 9: every date parses. Returns datetime64[ns] (time zones dropped, wall time kept)."""
+def _parse_dates(
+    series: pd.Series,
+    label: str,
+    source: Any,
+    rownum: np.ndarray,
+    notes: list[str] | None = None,
+) -> np.ndarray:
+    """Rule 9: every date parses. Returns datetime64[ns] (time zones dropped, wall time kept).
+
+    Day and month are ordered as :func:`_day_first` decides; its note goes to ``notes``.
+    """
     if pd.api.types.is_datetime64_any_dtype(series):
         parsed = series
     elif pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
@@ -852,8 +908,11 @@ def _parse_dates(series: pd.Series, label: str, source: Any, rownum: np.ndarray)
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # pandas' "could not infer format"
+            day_first, note = _day_first(series, source)
+            if note and notes is not None:
+                notes.append(note)
             try:
-                parsed = pd.to_datetime(series, errors="coerce")
+                parsed = pd.to_datetime(series, errors="coerce", dayfirst=day_first)
                 if parsed.isna().any():  # the format inferred from the first row failed
                     iso = pd.to_datetime(series, errors="coerce", format="ISO8601")
                     parsed = iso if iso.isna().sum() < parsed.isna().sum() else parsed
@@ -881,6 +940,43 @@ def _parse_dates(series: pd.Series, label: str, source: Any, rownum: np.ndarray)
             f"{label}: dates in column {source!r} fall outside the years 1677-2262 that "
             f"pandas can represent ({exc}). Fix: correct the dates."
         ) from exc
+
+
+def _day_first(series: pd.Series, source: Any) -> tuple[bool, str | None]:
+    """Whether text dates put the day first, and a note when the file does not say.
+
+    Dotted dates (``31.01.2024``) are day first, as everywhere they are written. For
+    slashed dates (``01/02/2024``) a first number above 12 means day first and a
+    second one above 12 month first; when no date settles it they are read month
+    first, as pandas reads them, and the note says so. Other formats: month first
+    where it matters (pandas' default), no note.
+    """
+    cells = series.dropna()
+    if cells.empty or not cells.map(lambda v: isinstance(v, str)).all():
+        return False, None
+    cells = cells.str.strip()
+    if cells.str.fullmatch(_DOTTED_DATE).all():
+        return True, (
+            f"dates in column {str(source)!r} such as {cells.iloc[0]!r} were read day first "
+            "(DD.MM.YYYY, as dotted dates are written)."
+        )
+    parts = cells.str.extract(_SLASHED_DATE)
+    if parts.isna().to_numpy().any():
+        return False, None
+    first, second = parts[0].astype(int), parts[1].astype(int)
+    if (first > 12).any() and not (second > 12).any():
+        example = cells[first > 12].iloc[0]
+        return True, (
+            f"dates in column {str(source)!r} were read day first (DD/MM/YYYY), as "
+            f"{example!r} shows."
+        )
+    if not (first > 12).any() and not (second > 12).any():
+        return False, (
+            f"dates in column {str(source)!r} such as {cells.iloc[0]!r} were read month first "
+            "(MM/DD/YYYY); no date has a number above 12 that settles the order. If they "
+            "are DD/MM/YYYY, write them as YYYY-MM-DD."
+        )
+    return False, None
 
 
 def _one_date(value: Any) -> pd.Timestamp:
@@ -925,8 +1021,14 @@ def _check_duplicates(
     codes: np.ndarray,
     order_key: np.ndarray,
     rownum: np.ndarray,
+    raw: pd.DataFrame,
+    roles: Sequence[_Role],
 ) -> None:
-    """Rule 6: one row per period within each product (across products is fine)."""
+    """Rule 6: one row per period within each product (across products is fine).
+
+    Without a product column, an unmapped column of a few labels that tells every
+    duplicate apart (see :func:`_key_columns`) is named in the fix.
+    """
     keys = pd.DataFrame({"product": codes, "time": order_key})
     duplicated = keys.duplicated(keep=False).to_numpy()
     if not duplicated.any():
@@ -944,7 +1046,21 @@ def _check_duplicates(
         shown.append(f"{where} in rows {rows}")
     more = f", ... ({len(groups)} repeated periods in total)" if len(groups) > _MAX_LISTED else ""
     n_rows = int(np.count_nonzero(duplicated))
-    if product_role is None:
+    keys = _key_columns(raw, roles, order_key) if product_role is None else []
+    if keys:
+        column, labels = keys[0]
+        shown_labels = ", ".join(labels[:_MAX_KEY_SHOWN]) + (
+            ", ..." if len(labels) > _MAX_KEY_SHOWN else ""
+        )
+        also = f" (so would {', '.join(repr(str(c)) for c, _ in keys[1:])})" if keys[1:] else ""
+        fix = (
+            f"column {str(column)!r} holds {len(labels)} products ({shown_labels}): pass "
+            f"--product {column} to fit each, or filter to one (--product {column} "
+            f"--select-product {labels[0]}); in Python load_history(..., "
+            f"product={str(column)!r}), then history.for_product({labels[0]!r}). Every "
+            f"duplicate is told apart by that column{also}."
+        )
+    elif product_role is None:
         fix = (
             "aggregate to one row per period (e.g. sum the units and average the price), "
             "or, if the rows belong to different products or markets, map their key with "
@@ -954,10 +1070,42 @@ def _check_duplicates(
         fix = "aggregate to one row per period and product (e.g. sum units, average price)."
     raise DataValidationError(
         f"{label}: duplicate periods: {n_rows} rows share a {time_role.kind} (column "
-        f"{time_role.source!r}) with another row of the same product ({_ROW_CONVENTION}): "
+        f"{time_role.source!r}) with another row"
+        f"{' of the same product' if product_role is not None else ''} ({_ROW_CONVENTION}): "
         f"{'; '.join(shown)}{more} (rule 6: one row per period within a product; "
         f"duplicates are never dropped). Fix: {fix}"
     )
+
+
+def _key_columns(
+    raw: pd.DataFrame, roles: Sequence[_Role], order_key: np.ndarray
+) -> list[tuple[Any, list[str]]]:
+    """Unmapped columns that look like a product key and explain every duplicate period.
+
+    A candidate holds text (or integers, when its name says key, e.g. ``store_id``),
+    has no empty cell, takes 2 to :data:`_MAX_KEY_LABELS` labels with at least two
+    rows per label on average, and with the period makes every row unique. Returns
+    (column, labels in order of first appearance), fewest labels first.
+    """
+    mapped = {r.source for r in roles}
+    found: list[tuple[Any, list[str]]] = []
+    for column in raw.columns:
+        if column in mapped:
+            continue
+        series = raw[column]
+        textual = pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)
+        integral = pd.api.types.is_integer_dtype(series) and not pd.api.types.is_bool_dtype(series)
+        named = any(word in str(column).lower() for word in _KEY_WORDS)
+        if not (textual or (integral and named)) or _missing_mask(series).any():
+            continue
+        labels = _product_keys(series)
+        distinct = [str(v) for v in pd.unique(labels)]
+        if not 2 <= len(distinct) <= min(_MAX_KEY_LABELS, len(series) // 2):
+            continue
+        if pd.DataFrame({"key": labels, "time": order_key}).duplicated().any():
+            continue
+        found.append((column, distinct))
+    return sorted(found, key=lambda item: len(item[1]))
 
 
 def _check_price_varies(label: str, source: Any, prices: np.ndarray) -> None:

@@ -42,6 +42,8 @@ _LOAD_KEYS: tuple[str, ...] = (
     "product",
     "drop_invalid",
     "freq",
+    "sep",
+    "decimal",
 )
 
 

@@ -77,7 +77,8 @@ __all__ = ["COMMANDS", "Command", "build_parser", "fit_document", "main"]
 #: Family fitted by ``pricegym fit`` when ``--model`` is not given: a linear model is
 #: fast, has exact OLS inference and no tuning, so a first fit is predictable.
 DEFAULT_MODEL = "linear"
-#: Default rolling-origin folds of the backtest.
+#: Default rolling-origin folds of the backtest (as pricegym.demand.selection.DEFAULT_SPLITS;
+#: ``--model auto`` and ``demo`` use fewer for a short history unless --splits is given).
 DEFAULT_SPLITS = 5
 #: Data set used by ``pricegym demo``.
 DEMO_DATASET = "avocado"
@@ -101,6 +102,8 @@ _MAPPING_OPTIONS = (
     "product",
     "drop_invalid",
     "freq",
+    "sep",
+    "decimal",
 )
 
 
@@ -323,6 +326,17 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     columns.add_argument(
         "--freq", metavar="F", help="D, W, M, Q or Y for dated data (default: inferred)"
     )
+    dialect = parser.add_argument_group(
+        "CSV dialect (DATA .csv files only; detected when not given, said in the notes)"
+    )
+    dialect.add_argument(
+        "--sep", metavar="CHAR", help="field separator: , ; | or tab (default: detected)"
+    )
+    dialect.add_argument(
+        "--decimal",
+        metavar="CHAR",
+        help="decimal mark: . or , (default: . for comma-separated files, else detected)",
+    )
     parser.add_argument(
         "--select-product", metavar="KEY", help="fit one product of a panel (its key)"
     )
@@ -362,6 +376,8 @@ def _load(args: argparse.Namespace) -> SalesHistory:
             product=args.product,
             drop_invalid=bool(args.drop_invalid),
             freq=args.freq,
+            sep=args.sep,
+            decimal=args.decimal,
         )
     if args.select_product is not None:
         history = history.for_product(args.select_product)
@@ -437,9 +453,14 @@ def _league_document(comparison: ModelComparison) -> list[dict[str, Any]]:
 
 
 def _compare(
-    history: SalesHistory, families: Sequence[str] | None, n_splits: int
+    history: SalesHistory, families: Sequence[str] | None, n_splits: int | None
 ) -> ModelComparison:
-    """:func:`~pricegym.demand.selection.compare_models` with a progress line on stderr."""
+    """:func:`~pricegym.demand.selection.compare_models` with a progress line on stderr.
+
+    ``n_splits=None`` lets the comparison choose the folds (fewer for a short
+    history, said in its notes). When no family fits, the error lists each family
+    with its reason.
+    """
     from pricegym.demand.selection import DEFAULT_FAMILIES, compare_models
 
     names = tuple(families) if families else DEFAULT_FAMILIES
@@ -447,14 +468,7 @@ def _compare(
         f"Fitting and backtesting {len(names)} model families ({', '.join(names)}) "
         f"on {history.source} ..."
     ):
-        try:
-            return compare_models(history, names, n_splits=n_splits)
-        except PricegymError as exc:
-            raise type(exc)(
-                f"no model family could be fitted and backtested ({n_splits} rolling-origin "
-                f"folds) on {history.source}; the last family tried, {names[-1]}, failed "
-                f"with: {exc}"
-            ) from exc
+        return compare_models(history, names, n_splits=n_splits)
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
@@ -487,8 +501,10 @@ def _cmd_fit(args: argparse.Namespace) -> int:
                 if args.no_backtest:
                     skipped = "backtest skipped: disabled with --no-backtest."
                 else:
-                    skipped = _try_backtest(model, args.splits)
+                    skipped = _try_backtest(model, args.splits or DEFAULT_SPLITS)
     document = fit_document(model, history, backtest_skipped=skipped, warning_texts=caught)
+    if comparison is not None:
+        document["notes"] = [*document["notes"], *comparison.notes]
     if args.out is not None:
         document["saved"] = str(model.save(args.out))
     if comparison is not None:
@@ -528,9 +544,10 @@ def _configure_fit(parser: argparse.ArgumentParser) -> None:
     model.add_argument(
         "--splits",
         type=_positive_int,
-        default=DEFAULT_SPLITS,
+        default=None,
         metavar="N",
-        help=f"rolling-origin backtest folds (default: {DEFAULT_SPLITS})",
+        help=f"rolling-origin backtest folds (default: {DEFAULT_SPLITS}; with --model auto, "
+        "fewer for a short history, said in the notes)",
     )
     model.add_argument(
         "--no-backtest", action="store_true", help="skip the rolling-origin backtest"
@@ -669,6 +686,8 @@ def _render_league(console: Console, comparison: ModelComparison, *, title: str)
     )
     for reason in reasons:
         console.print(f"  - {reason}", markup=False)
+    for note in comparison.notes:
+        console.print(f"Note: {note}", markup=False)
 
 
 def _verdict(comparison: ModelComparison) -> str:
@@ -797,6 +816,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             "data": history.to_dict_summary(),
             "best": comparison.best,
             "league": _league_document(comparison),
+            "notes": list(comparison.notes),
             "verdict": verdict,
             "warnings": caught,
         }
@@ -829,9 +849,10 @@ def _configure_demo(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--splits",
         type=_positive_int,
-        default=DEFAULT_SPLITS,
+        default=None,
         metavar="N",
-        help=f"rolling-origin backtest folds (default: {DEFAULT_SPLITS})",
+        help=f"rolling-origin backtest folds (default: {DEFAULT_SPLITS}, fewer for a short "
+        "history, said in the notes)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document instead")
 

@@ -19,6 +19,7 @@ import pricegym
 import pricegym.errors
 from pricegym import cli
 from pricegym.demand.base import DemandModel
+from pricegym.demand.selection import DEFAULT_FAMILIES
 
 ARTICLE = Path(__file__).parent / "data" / "article.csv"
 
@@ -297,10 +298,152 @@ def test_argparse_usage_error_exit_2(capsys):
     assert "--splits" in err
 
 
-def test_auto_on_too_little_data_explains(capsys):
-    code, _, err = run(capsys, "fit", "--dataset", "article", "--model", "auto")
+def _daily_csv(path: Path, n: int, seed: int = 0) -> Path:
+    """``n`` days of sales (log-log demand, elasticity -1.5) written as a CSV file."""
+    rng = np.random.default_rng(seed)
+    price = rng.uniform(8.0, 12.0, n).round(2)
+    units = rng.poisson(np.exp(6.5 - 1.5 * np.log(price)))
+    dates = pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d")
+    pd.DataFrame({"date": dates, "price": price, "units": units}).to_csv(path, index=False)
+    return path
+
+
+def test_auto_on_a_short_history_uses_fewer_folds_and_says_so(capsys):
+    # article: 8 weeks. 5 folds of 1 week would train first on 3 rows, too few for
+    # every family; 4 folds leave 4, enough for the three regressions.
+    doc = run_json(capsys, "fit", "--dataset", "article", "--model", "auto")
+    assert doc["metrics"]["backtest"]["n_splits"] == 4
+    assert doc["metrics"]["backtest"]["test_size"] == 1
+    status = {row["model"]: row["status"] for row in doc["league"]}
+    assert [m for m, s in status.items() if s == "ok"] == ["linear", "poisson", "loglinear"]
+    assert status["arimax"].startswith("skipped: fits the whole history, but cannot be")
+    assert "ArimaxDemand needs at least 8 rows (that window has 6)" in status["arimax"]
+    assert "NeuralDemand needs at least 11" in status["neural"]
+    assert doc["best"] == "linear"
+    assert any(
+        "The backtest uses 4 folds of 1 period instead (first training window 4 periods)" in n
+        for n in doc["notes"]
+    )
+
+
+def test_auto_on_12_days_prints_the_fold_note(capsys, tmp_path):
+    path = _daily_csv(tmp_path / "days.csv", 12)
+    code, out, err = run(capsys, "fit", str(path), "--model", "auto", "--families", "linear,arimax")
+    assert code == 0, err
+    assert "Note: the history has 12 periods, too few for 5 rolling-origin folds" in out
+    assert "backtest (4 folds x 1)" in out
+
+
+def test_auto_on_40_days_keeps_five_folds(capsys, tmp_path):
+    path = _daily_csv(tmp_path / "days.csv", 40)
+    doc = run_json(
+        capsys, "fit", str(path), "--model", "auto", "--families",
+        "linear,loglinear,poisson,arimax",
+    )  # fmt: skip
+    assert [row["status"] for row in doc["league"]] == ["ok"] * 4
+    assert (doc["metrics"]["backtest"]["n_splits"], doc["metrics"]["backtest"]["test_size"]) == (
+        5,
+        4,
+    )
+    assert not any("rolling-origin folds" in note for note in doc["notes"])
+
+
+def test_auto_when_nothing_fits_names_every_family(capsys, tmp_path):
+    path = _daily_csv(tmp_path / "five.csv", 5)
+    code, out, err = run(capsys, "fit", str(path), "--model", "auto")
     assert code == 2
-    assert "no model family could be fitted and backtested" in err
+    assert out == ""
+    lines = err.splitlines()
+    assert lines[0] == (
+        f"error: {path}: no model family could be fitted and backtested on this history "
+        "(5 rows, 5 periods). Each family's reason:"
+    )
+    families = [line.split(":")[0] for line in lines[1:-1]]
+    assert families == [f"  - {name}" for name in DEFAULT_FAMILIES]
+    assert "LinearDemand needs at least 4 rows (that window has 3)" in lines[1]
+    assert "the history has 5 rows, but NeuralDemand needs at least 11" in lines[5]
+    assert lines[-1].endswith("(CLI: --model linear --no-backtest).")
+    assert "Traceback" not in err
+
+
+def _european_csv(path: Path, n: int = 12) -> Path:
+    """A spreadsheet export: ';'-separated, decimal commas (date;price;units / ...;9,99;12)."""
+    rng = np.random.default_rng(3)
+    price = rng.uniform(8.0, 12.0, n).round(2)
+    units = rng.poisson(np.exp(6.5 - 1.5 * np.log(price)))
+    dates = pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d")
+    lines = ["date;price;units"]
+    lines += [
+        f"{d};{p:.2f};{u}".replace(".", ",") for d, p, u in zip(dates, price, units, strict=True)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_fit_reads_a_spreadsheet_export_and_says_how(capsys, tmp_path):
+    path = _european_csv(tmp_path / "export.csv")
+    code, out, err = run(capsys, "fit", str(path), "--no-backtest")
+    assert code == 0, err
+    assert "fitted to " + str(path) + ": 12 rows, daily" in out
+    assert "read as ';'-separated with decimal commas" in out
+    doc = run_json(capsys, "fit", str(path), "--sep", ";", "--decimal", ",", "--no-backtest")
+    assert doc["notes"][0] == "read as ';'-separated with decimal commas."
+    low, high = doc["support"]["min"], doc["support"]["max"]
+    assert 8.0 <= low < high <= 12.0  # 9,99 read as 9.99, not 999 or 9
+
+
+@pytest.mark.parametrize(
+    ("content", "options", "parts"),
+    [
+        (  # mixed marks
+            "date;price;units\n2024-01-01;9,99;12\n2024-01-02;10.49;9\n",
+            (),
+            ["the file looks ';'-separated, but its numbers mix decimal commas ('9,99'",
+             "(CLI: --sep ';' --decimal ',' or --sep ';' --decimal '.')"],
+        ),
+        (  # a number that reads two ways
+            "date;price;units\n2024-01-01;1,234;12\n2024-01-02;1,100;9\n",
+            (),
+            ["'1,234' in column 'price', row 2 is 1.234 if ',' is a decimal mark, or 1234",
+             "--sep ';' --decimal ','"],
+        ),
+        (  # the separator given wrong
+            "date;price;units\n2024-01-01;9,99;12\n2024-01-02;10,49;9\n",
+            ("--sep", ","),
+            ["has a single column 'date;price;units', which looks like the header of a "
+             "';'-separated file", "pass sep=';' (CLI: --sep ';')"],
+        ),
+        (
+            "date;price;units\n2024-01-01;9,99;12\n2024-01-02;10,49;9\n",
+            ("--decimal", "x"),
+            ["decimal='x' is not a decimal mark"],
+        ),
+        (  # two products per date, no --product
+            "date,product,price,units\n"
+            + "".join(f"2024-01-0{d},{p},{9 + d / 10},5\n" for p in "ab" for d in range(1, 8)),
+            (),
+            ["duplicate periods: 14 rows share a date (column 'date') with another row",
+             "Fix: column 'product' holds 2 products (a, b): pass --product product to fit "
+             "each, or filter to one (--product product --select-product a)"],
+        ),
+    ],
+)  # fmt: skip
+def test_files_as_people_export_them_exit_2_with_the_fix(capsys, tmp_path, content, options, parts):
+    path = tmp_path / "sales.csv"
+    path.write_text(content)
+    code, out, err = run(capsys, "fit", str(path), *options)
+    assert code == 2
+    assert out == ""
+    assert err.startswith(f"error: {path}: ")
+    for part in parts:
+        assert part in err
+    assert "Traceback" not in err
+
+
+def test_csv_dialect_options_mean_nothing_with_a_dataset(capsys):
+    code, _, err = run(capsys, "fit", "--dataset", "article", "--sep", ";")
+    assert code == 2
+    assert "--sep" in err and "bundled data sets are already mapped" in err
 
 
 # ---------------------------------------------------------------- fit: real data

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -372,6 +373,259 @@ def test_unknown_file_type_and_missing_file(tmp_path: Path) -> None:
         load_history(tmp_path / "s.xlsx")
     with pytest.raises(DataValidationError, match="file not found"):
         load_history(tmp_path / "nope.csv")
+
+
+# ------------------------------------------------------- files as people export them
+def spreadsheet_csv(path: Path, rows: list[str], header: str = "date;price;units") -> Path:
+    """A CSV file written line by line, as a spreadsheet exports it."""
+    path.write_text("\n".join([header, *rows]) + "\n")
+    return path
+
+
+EUROPEAN_ROWS = ["2024-01-01;9,99;12", "2024-01-02;10,49;9", "2024-01-03;8,99;15"]
+
+
+def test_semicolons_and_decimal_commas_are_read_and_said(tmp_path: Path) -> None:
+    path = spreadsheet_csv(tmp_path / "export.csv", EUROPEAN_ROWS)
+    history = load_history(path)
+    np.testing.assert_array_equal(history.price, [9.99, 10.49, 8.99])  # parsed exactly as typed
+    np.testing.assert_array_equal(history.units, [12, 9, 15])
+    assert history.freq == "D" and history.t.tolist() == [0.0, 1.0, 2.0]
+    assert history.notes == (
+        "read as ';'-separated with decimal commas (sep and decimal detected from the file; "
+        "to read it otherwise, pass sep=, decimal= (CLI: --sep, --decimal)).",
+    )
+    # the same numbers as the plain comma-separated file
+    plain = spreadsheet_csv(
+        tmp_path / "plain.csv",
+        [r.replace(",", ".").replace(";", ",") for r in EUROPEAN_ROWS],
+        header="date,price,units",
+    )
+    pd.testing.assert_frame_equal(history.frame, load_history(plain).frame)
+    assert load_history(plain).notes == ()
+
+
+def test_given_sep_and_decimal_are_used_and_the_note_says_what_was_detected(
+    tmp_path: Path,
+) -> None:
+    path = spreadsheet_csv(tmp_path / "export.csv", EUROPEAN_ROWS)
+    history = load_history(path, sep=";", decimal=",")
+    np.testing.assert_array_equal(history.price, [9.99, 10.49, 8.99])
+    assert history.notes == ("read as ';'-separated with decimal commas.",)
+    history = load_history(path, sep=";")
+    assert history.notes[0].startswith("read as ';'-separated with decimal commas (decimal ")
+
+
+def test_tab_and_pipe_separators_are_detected(tmp_path: Path) -> None:
+    for sep, name in (("\t", "tab"), ("|", "'|'")):
+        rows = [r.replace(";", sep) for r in EUROPEAN_ROWS]
+        path = spreadsheet_csv(tmp_path / "export.csv", rows, header=f"date{sep}price{sep}units")
+        history = load_history(path)
+        np.testing.assert_array_equal(history.price, [9.99, 10.49, 8.99])
+        assert history.notes[0].startswith(f"read as {name}-separated with decimal commas")
+    path = spreadsheet_csv(tmp_path / "tabs.csv", [r.replace(";", "\t") for r in EUROPEAN_ROWS],
+                           header="date\tprice\tunits")  # fmt: skip
+    assert load_history(path, sep="tab").price.tolist() == [9.99, 10.49, 8.99]
+    assert load_history(path, sep="\\t").price.tolist() == [9.99, 10.49, 8.99]
+
+
+def test_thousands_dots_with_decimal_commas_are_read_and_said(tmp_path: Path) -> None:
+    rows = ["2024-01-01;1.234,5;1.200", "2024-01-02;999,25;950", "2024-01-03;1.100;1.010"]
+    history = load_history(spreadsheet_csv(tmp_path / "big.csv", rows))
+    np.testing.assert_array_equal(history.price, [1234.5, 999.25, 1100.0])
+    np.testing.assert_array_equal(history.units, [1200, 950, 1010])
+    assert "'.' was read as a thousands separator (e.g. '1.234,5' as 1234.5)" in history.notes[0]
+
+
+def test_semicolons_with_decimal_points_are_read(tmp_path: Path) -> None:
+    rows = [r.replace(",", ".") for r in EUROPEAN_ROWS]
+    history = load_history(spreadsheet_csv(tmp_path / "dots.csv", rows))
+    np.testing.assert_array_equal(history.price, [9.99, 10.49, 8.99])
+    assert history.notes[0].startswith("read as ';'-separated with decimal points")
+
+
+def test_dotted_dates_are_not_read_as_thousands(tmp_path: Path) -> None:
+    # pandas' own thousands='.' turns 01.02.2024 into the number 1022024; here the
+    # date column stays text and goes to the date parser.
+    rows = ["2024.01.01;9,99;12", "2024.01.02;10,49;9", "2024.01.03;8,99;15"]
+    history = load_history(spreadsheet_csv(tmp_path / "d.csv", rows))
+    assert history.frame["date"].dt.strftime("%Y-%m-%d").tolist() == [
+        "2024-01-01",
+        "2024-01-02",
+        "2024-01-03",
+    ]
+
+
+def test_dotted_day_first_dates_of_an_export_are_read_day_first(tmp_path: Path) -> None:
+    # 12 days as a German spreadsheet writes them: read month first they were 12 months
+    days = pd.date_range("2024-01-01", periods=12, freq="D")
+    rows = [f"{d:%d.%m.%Y};{9 + i % 3},49;{10 + i}" for i, d in enumerate(days)]
+    history = load_history(spreadsheet_csv(tmp_path / "de.csv", rows))
+    assert history.freq == "D"
+    np.testing.assert_array_equal(history.frame["date"].to_numpy(), days.to_numpy())
+    assert history.notes[1] == (
+        "dates in column 'date' such as '01.01.2024' were read day first (DD.MM.YYYY, as "
+        "dotted dates are written)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("fmt", "n", "note"),
+    [
+        ("%d/%m/%Y", 20, "dates in column 'date' were read day first (DD/MM/YYYY), as "
+         "'13/01/2024' shows."),
+        ("%m/%d/%Y", 20, None),
+        ("%m/%d/%Y", 12, "dates in column 'date' such as '01/01/2024' were read month first "
+         "(MM/DD/YYYY); no date has a number above 12 that settles the order. If they are "
+         "DD/MM/YYYY, write them as YYYY-MM-DD."),
+    ],
+)  # fmt: skip
+def test_slashed_dates_take_the_order_the_data_shows(fmt: str, n: int, note: str | None) -> None:
+    days = pd.date_range("2024-01-01", periods=n, freq="D")
+    frame = pd.DataFrame(
+        {"date": days.strftime(fmt), "price": [9.0 + i % 3 for i in range(n)], "units": 5}
+    )
+    history = load_history(frame)
+    assert history.freq == "D"
+    np.testing.assert_array_equal(history.frame["date"].to_numpy(), days.to_numpy())
+    assert history.notes == (() if note is None else (note,))
+
+
+def test_mixed_decimal_marks_are_refused_naming_both_cells(tmp_path: Path) -> None:
+    rows = ["2024-01-01;9,99;12", "2024-01-02;10.49;9", "2024-01-03;8,99;15"]
+    path = spreadsheet_csv(tmp_path / "mixed.csv", rows)
+    with pytest.raises(DataValidationError) as info:
+        load_history(path)
+    assert str(info.value) == (
+        f"{path}: the file looks ';'-separated, but its numbers mix decimal commas ('9,99' in "
+        "column 'price', row 2) and decimal points ('10.49' in column 'price', row 3), so "
+        "neither reading is safe. Fix: write every number with one decimal mark, or choose "
+        "one with decimal=',' or decimal='.' (CLI: --sep ';' --decimal ',' or --sep ';' "
+        "--decimal '.'); cells written the other way are then reported as not numbers."
+    )
+
+
+def test_a_number_that_reads_two_ways_is_refused(tmp_path: Path) -> None:
+    # 1,234 is 1.234 with a decimal comma or 1234 with a thousands comma: never guessed.
+    rows = ["2024-01-01;1,234;12", "2024-01-02;1,100;9", "2024-01-03;2;15"]
+    path = spreadsheet_csv(tmp_path / "open.csv", rows)
+    with pytest.raises(DataValidationError) as info:
+        load_history(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}: the file looks ';'-separated, and its numbers can be")
+    assert "'1,234' in column 'price', row 2 is 1.234 if ',' is a decimal mark, or 1234" in message
+    assert "(CLI: --sep ';' --decimal ',' or --sep ';' --decimal '.')" in message
+    # either choice is then read as asked
+    assert load_history(path, decimal=",").price.tolist() == [1.234, 1.1, 2.0]
+    assert load_history(path, decimal=".").price.tolist() == [1234.0, 1100.0, 2.0]
+
+
+def test_a_cell_of_the_other_mark_is_reported_not_guessed(tmp_path: Path) -> None:
+    rows = ["2024-01-01;9,99;12", "2024-01-02;10.49;9", "2024-01-03;8,99;15"]
+    path = spreadsheet_csv(tmp_path / "mixed.csv", rows)
+    with pytest.raises(
+        DataValidationError, match=r"not a number in column 'price': row 3 \('10.49'\)"
+    ):
+        load_history(path, decimal=",")
+
+
+def test_one_bad_cell_in_a_decimal_comma_column_is_the_only_one_reported(tmp_path: Path) -> None:
+    rows = [*EUROPEAN_ROWS, "2024-01-04;n/a;11", "2024-01-05;9,49;13"]
+    path = spreadsheet_csv(tmp_path / "gap.csv", rows)
+    with pytest.raises(DataValidationError) as info:
+        load_history(path)
+    assert "not a number in column 'price': row 5 ('n/a') [1 row in total]" in str(info.value)
+    with pytest.warns(PricegymWarning, match="dropped 1 of 5 rows"):
+        history = load_history(path, drop_invalid=True)
+    np.testing.assert_array_equal(history.price, [9.99, 10.49, 8.99, 9.49])
+
+
+def test_decimal_commas_read_as_points_are_reported_with_the_option(tmp_path: Path) -> None:
+    # a comma-separated file with quoted decimal commas: not numbers, and the fix says why
+    path = tmp_path / "quoted.csv"
+    path.write_text('date,price,units\n2024-01-01,"9,99",12\n2024-01-02,"10,49",9\n')
+    with pytest.raises(DataValidationError) as info:
+        load_history(path)
+    message = str(info.value)
+    assert "not a number in column 'price': row 2 ('9,99'), row 3 ('10,49')" in message
+    assert message.endswith(
+        "Cells such as '9,99' are numbers written with a decimal comma: pass decimal=',' "
+        "(CLI: --decimal ',') to read them as such."
+    )
+    assert load_history(path, decimal=",").price.tolist() == [9.99, 10.49]
+
+
+def test_wrong_separator_names_the_one_that_fits(tmp_path: Path) -> None:
+    path = spreadsheet_csv(tmp_path / "export.csv", EUROPEAN_ROWS)
+    with pytest.raises(DataValidationError) as info:
+        load_history(path, sep=",")
+    assert str(info.value) == (
+        f"{path}: has a single column 'date;price;units', which looks like the header of a "
+        "';'-separated file read with another separator. Fix: pass sep=';' (CLI: --sep ';'), "
+        "or omit sep= to detect it."
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"sep": "ab"}, "sep='ab' is not a field separator"),
+        ({"sep": "x"}, "sep='x' is not a field separator"),
+        ({"decimal": ";"}, "decimal=';' is not a decimal mark; use '.' (9.99) or ',' (9,99)"),
+    ],
+)
+def test_bad_sep_or_decimal_is_refused(tmp_path: Path, options: dict, message: str) -> None:
+    path = spreadsheet_csv(tmp_path / "export.csv", EUROPEAN_ROWS)
+    with pytest.raises(DataValidationError, match=re.escape(message)):
+        load_history(path, **options)
+
+
+def test_sep_and_decimal_only_describe_csv_files() -> None:
+    with pytest.raises(DataValidationError, match="a DataFrame has no separator or decimal"):
+        load_history(weekly(), decimal=",")
+
+
+def test_product_column_explaining_duplicates_is_named(tmp_path: Path) -> None:
+    dates = pd.date_range("2024-01-01", periods=60, freq="D").strftime("%Y-%m-%d")
+    frame = pd.DataFrame(
+        {
+            "date": np.tile(dates, 2),
+            "product": np.repeat(["a", "b"], 60),
+            "price": np.tile(np.linspace(8.0, 12.0, 60), 2),
+            "units": 5,
+        }
+    )
+    path = write_csv(frame, tmp_path / "two.csv")
+    with pytest.raises(DataValidationError) as info:
+        load_history(path)
+    message = str(info.value)
+    assert message.startswith(
+        f"{path}: duplicate periods: 120 rows share a date (column 'date') with another row ("
+    )
+    assert "date 2024-01-01 in rows 2, 62" in message
+    assert (
+        "Fix: column 'product' holds 2 products (a, b): pass --product product to fit each, "
+        "or filter to one (--product product --select-product a); in Python "
+        "load_history(..., product='product'), then history.for_product('a'). Every "
+        "duplicate is told apart by that column."
+    ) in message
+    assert load_history(path, product="product").products == ("a", "b")
+
+
+def test_key_suggestion_needs_a_column_that_explains_every_duplicate() -> None:
+    frame = weekly(4, channel=["web", "shop", "web", "shop"], promo=[0, 1, 0, 1])
+    frame.loc[1, "date"] = frame.loc[0, "date"]
+    frame.loc[3, "date"] = frame.loc[2, "date"]
+    # 'channel' (text) explains both duplicates; 'promo' does too but is a 0/1 flag
+    with pytest.raises(
+        DataValidationError, match="column 'channel' holds 2 products \\(web, shop\\)"
+    ):
+        load_history(frame)
+    frame["channel"] = ["web", "web", "web", "shop"]  # no longer explains row 2's duplicate
+    with pytest.raises(DataValidationError) as info:
+        load_history(frame)
+    assert "holds" not in str(info.value)
+    assert "map their key with product=... (CLI: --product)" in str(info.value)
 
 
 # ------------------------------------------------------------------ views

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
+from pricegym.demand.data import load_history
 from pricegym.errors import ConfigError
 from pricegym.experiments.schema import (
     ExperimentConfig,
@@ -112,6 +113,26 @@ def test_yaml_file_with_relative_paths(tmp_path):
     assert config.market.data.load == {"price": "avgprc", "units": "totqty"}
     assert config.source == str(path)
     assert config.market.name == "sales"
+
+
+def test_yaml_data_section_takes_the_csv_dialect(tmp_path):
+    (tmp_path / "data").mkdir()
+    csv = tmp_path / "data" / "export.csv"
+    csv.write_text("week;price;units\n1;2,0;10\n2;1,8;14\n3;2,1;9\n4;1,9;12\n")
+    doc = variant(
+        market={
+            "data": {"path": "data/export.csv", "sep": ";", "decimal": ","},
+            "model": {"family": "loglinear"},
+            "options": {"n_prices": 4, "horizon": 4},
+        }
+    )
+    doc["agents"] = [{"kind": "fixed_price", "params": {"price": 2.0}}]
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    config = load_experiment(path)
+    assert config.market.data.load == {"sep": ";", "decimal": ","}
+    history = load_history(config.market.data.path, **config.market.data.load)
+    assert history.price.tolist() == [2.0, 1.8, 2.1, 1.9]
 
 
 def test_parse_market_alone():
