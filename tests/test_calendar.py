@@ -4,6 +4,7 @@ that step over trading days only, explicit options, and old model files."""
 from __future__ import annotations
 
 import json
+import re
 import warnings
 
 import gymnasium as gym
@@ -186,3 +187,82 @@ def test_calendar_index_and_date_are_inverse() -> None:
     assert TradingCalendar.from_dict(cal.to_dict()) == cal
     assert cal.describe() == "Mon–Fri, 1 closed date"
     assert parse_weekdays("sat-mon") == (0, 5, 6)
+
+
+# ---------------------------------------------------------------- CLI
+def _csv(tmp_path: object) -> str:
+    path = tmp_path / "sales.csv"
+    frame = mon_fri()
+    frame["day"] = frame["day"].dt.strftime("%Y-%m-%d")
+    frame.to_csv(path, index=False)
+    return str(path)
+
+
+_COLUMNS = ["--date", "day", "--price", "selling_price", "--units", "qty", "--model", "linear"]
+
+
+def test_fit_states_calendar_and_seasonality_defaults(tmp_path: object, capsys: object) -> None:
+    from pricegym.cli import main
+
+    data = _csv(tmp_path)
+    assert main(["fit", data, *_COLUMNS, "--no-backtest", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["calendar"]["weekdays"] == [0, 1, 2, 3, 4]
+    assert doc["calendar"]["text"].startswith(
+        "calendar: Mon–Fri (inferred: no Saturday or Sunday in 22 weeks of daily data); "
+        "override with --calendar"
+    )
+    assert doc["seasonality"] == {
+        "fourier": 2,
+        "period": 5.0,
+        "unit": "trading days",
+        "trend": False,
+        "defaults": ["fourier", "period", "trend"],
+    }
+    assert main(["fit", data, *_COLUMNS, "--no-backtest"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "seasonality: 2 Fourier pairs (default), period 5 trading days (default)" in out
+    assert "sin_k/cos_k: Fourier terms of period 5 trading days" in out
+    argv = ["fit", data, *_COLUMNS, "--no-backtest", "--json", "--season-period", "10"]
+    assert main([*argv, "--fourier", "1", "--trend", "--calendar", "daily"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["seasonality"] == {
+        "fourier": 1,
+        "period": 10.0,
+        "unit": "days",
+        "trend": True,
+        "defaults": [],
+    }
+    assert doc["calendar"]["weekdays"] == list(range(7))
+    assert [r["term"] for r in doc["params_table"]] == [
+        "intercept",
+        "price",
+        "trend",
+        "sin1",
+        "cos1",
+    ]
+    assert main(["fit", data, *_COLUMNS, "--no-backtest", "--json", "--no-season"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert list(doc["params"]) == ["intercept", "price"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--season-period", "0"], r"--season-period 0 is not a seasonal period \(rule: .*Fix: "),
+        (["--trading-days", "Mon-Fry"], r"'Fry' is not a weekday \(rule: .*Fix: "),
+        (["--fourier", "-1"], r"--fourier -1 is negative \(rule: .*Fix: "),
+        (["--no-season", "--fourier", "2"], r"contradict each other"),
+        (["--calendar", "weekly"], r"'weekly' is not a calendar"),
+        (["--calendar", "business", "--closed-dates", "2024-01-16"], r"2024-01-16, a closed date"),
+    ],
+)
+def test_fit_refuses_bad_calendar_options(
+    tmp_path: object, capsys: object, extra: list[str], message: str
+) -> None:
+    from pricegym.cli import main
+
+    assert main(["fit", _csv(tmp_path), *_COLUMNS, "--no-backtest", *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ")
+    assert re.search(message, " ".join(err.split()))
