@@ -266,3 +266,60 @@ def test_fit_refuses_bad_calendar_options(
     err = capsys.readouterr().err
     assert err.startswith("error: ")
     assert re.search(message, " ".join(err.split()))
+
+
+# ---------------------------------------------------------------- YAML
+def _market(tmp_path: object, data: dict, params: dict) -> dict:
+    _csv(tmp_path)
+    return {
+        "data": {
+            "path": "sales.csv",
+            "date": "day",
+            "price": "selling_price",
+            "units": "qty",
+            **data,
+        },
+        "model": {"family": "linear", "params": params},
+        "options": {"n_prices": 5, "horizon": 10},
+    }
+
+
+def test_yaml_takes_calendar_and_seasonality_options(tmp_path: object) -> None:
+    from pricegym.experiments.schema import parse_market
+
+    (tmp_path / "holidays.txt").write_text("# closed\n2024-01-16\n")
+    raw = _market(
+        tmp_path,
+        {"calendar": "business", "closed_dates": "holidays.txt"},
+        {"season_period": 5, "seasonality": 1, "trend": True},
+    )
+    frame = mon_fri().iloc[1:].reset_index(drop=True).drop(index=[10])
+    frame.to_csv(tmp_path / "sales.csv", index=False)
+    spec = parse_market(raw, base=tmp_path)
+    assert spec.data.load["closed_dates"] == ["2024-01-16"]
+    history = load_history(spec.data.path, **spec.data.load)
+    assert history.calendar.closed == ("2024-01-16",) and history.t[10] == 10.0
+    fitted = make_model("linear", **spec.models[0].params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted.fit(history)
+    assert fitted.spec_.names[-3:] == ["trend", "sin1", "cos1"]
+
+
+@pytest.mark.parametrize(
+    ("data", "params", "message"),
+    [
+        ({"calendar": "weekly"}, {}, r"market\.data\.calendar = 'weekly': is not a trading"),
+        ({"trading_days": "Mon-Fry"}, {}, r"market\.data\.trading_days: .*'Fry' is not a weekday"),
+        ({"closed_dates": ["2024-13-01"]}, {}, r"market\.data\.closed_dates: .*not a date"),
+        ({}, {"season_period": 0}, r"market\.model.*season_period=0 is not a seasonal period"),
+    ],
+)
+def test_yaml_refuses_bad_calendar_options(
+    tmp_path: object, data: dict, params: dict, message: str
+) -> None:
+    from pricegym.errors import ConfigError
+    from pricegym.experiments.schema import parse_market
+
+    with pytest.raises(ConfigError, match=message):
+        parse_market(_market(tmp_path, data, params), base=tmp_path)
