@@ -31,7 +31,7 @@ from pricegym.demand.base import DemandModel
 from pricegym.demand.data import SalesHistory
 from pricegym.demand.features import FeatureSpec
 from pricegym.demand.noise import NoiseModel
-from pricegym.demand.regression import _select, resolve_seasonality
+from pricegym.demand.regression import _select, resolve_season_period, resolve_seasonality
 from pricegym.demand.statespace import ArimaxKernel
 from pricegym.errors import DataValidationError, ModelError, PricegymWarning
 
@@ -77,6 +77,8 @@ class ArimaxDemand(DemandModel):
             seasonally differenced (D > 0 already removes a fixed seasonal pattern,
             and Fourier terms would be unidentified), else as
             :func:`~pricegym.demand.regression.resolve_seasonality`.
+        season_period: periods per seasonal cycle of the Fourier terms; ``None`` =
+            the data's (5 for a Mon–Fri trading calendar, 7 for daily, 12 monthly).
         noise: ``"auto"``, ``"poisson"``, ``"negbin"`` or ``"lognormal"`` (sampled units).
         cov_type: statsmodels' covariance of the MLE, one of :data:`COV_TYPES`
             (default ``"opg"``, statsmodels' own default).
@@ -128,6 +130,7 @@ class ArimaxDemand(DemandModel):
         cov_type: str = "opg",
         maxiter: int = 200,
         price: bool = True,
+        season_period: float | None = None,
     ) -> None:
         self.order = order
         self.seasonal_order = seasonal_order
@@ -141,6 +144,7 @@ class ArimaxDemand(DemandModel):
         self.cov_type = cov_type
         self.maxiter = maxiter
         self.price = price
+        self.season_period = season_period
 
     # ---------------------------------------------------------------- settings
     def _orders(self) -> tuple[tuple[int, int, int], tuple[int, int, int, int]]:
@@ -198,7 +202,7 @@ class ArimaxDemand(DemandModel):
         if self.seasonality == "auto" and big_d > 0:
             fourier = 0
         else:
-            fourier = resolve_seasonality(self.seasonality, history)
+            fourier = resolve_seasonality(self.seasonality, history, self.season_period)
         return FeatureSpec(
             price_transform=self.price_transform,
             competitors=_select(self.competitors, history.competitors, "competitor"),
@@ -207,7 +211,7 @@ class ArimaxDemand(DemandModel):
             intercept=(d == 0 and big_d == 0),
             trend=bool(self.trend),
             fourier=fourier,
-            season_period=history.season_period,
+            season_period=resolve_season_period(self.season_period, history),
         )
 
     def min_rows(self, history: SalesHistory) -> int:

@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
+from pricegym.demand.calendar import TradingCalendar
 from pricegym.demand.data import SalesHistory
 from pricegym.demand.features import MarketContext
 from pricegym.demand.io import read_model_files, write_model_files
@@ -194,7 +195,10 @@ class DemandModel(ABC):
     (:class:`NoiseModel`), ``elasticity_`` (cached :class:`Elasticity`),
     ``backtest_`` (cached :class:`BacktestResult` or ``None``), ``data_points_``
     (the training rows' ``t``, ``price``, ``units`` and in-sample ``fitted`` values;
-    saved with the model so plots work after loading).
+    saved with the model so plots work after loading), ``calendar_`` (the
+    :class:`~pricegym.demand.calendar.TradingCalendar` of daily data, whose trading
+    days ``t`` counts; ``None`` otherwise, and for model files saved before
+    calendars existed, whose daily ``t`` counts calendar days).
     """
 
     family: ClassVar[str] = ""
@@ -262,6 +266,7 @@ class DemandModel(ABC):
         self.support_ = history.price_range
         self.n_obs_ = history.n_rows
         self.freq_ = history.freq
+        self.calendar_: TradingCalendar | None = history.calendar
         self.data_summary_ = history.to_dict_summary()
         self.reference_ = {
             "t": float(history.t.max() + 1.0),
@@ -291,6 +296,26 @@ class DemandModel(ABC):
     def _fit(self, history: SalesHistory) -> None:
         """Family-specific fitting; sets the learned attributes the kernel needs."""
 
+    def period_dates(self, t: float | np.ndarray) -> np.ndarray:
+        """The trading date (``datetime64[D]``) of each period index ``t`` of daily data.
+
+        ``t`` counts the trading days of :attr:`calendar_` (``reference_["t"]``, the
+        period after the data, is the next trading day: a Monday after a Friday).
+
+        Raises:
+            ModelError: the model has no trading calendar (not daily data, or a file
+                saved before calendars).
+        """
+        self._check_fitted()
+        cal = getattr(self, "calendar_", None)
+        if cal is None:
+            raise ModelError(
+                f"this {type(self).__name__} has no trading calendar (freq={self.freq_!r}: "
+                "only daily data fitted by this pricegym has one), so its periods have no "
+                "trading dates; refit on daily dated data."
+            )
+        return cal.date(t)
+
     def _fitted_values(self, history: SalesHistory) -> np.ndarray:
         """In-sample expected units of the training rows (kernel path by default)."""
         return self.predict(history)
@@ -310,7 +335,9 @@ class DemandModel(ABC):
     def kernel(self) -> DemandKernel:
         """The compiled pure-numpy kernel of this fitted model."""
         self._check_fitted()
-        return self._make_kernel(self.noise_)
+        kern = self._make_kernel(self.noise_)
+        kern.calendar = getattr(self, "calendar_", None)
+        return kern
 
     def _context(
         self,
@@ -580,6 +607,7 @@ class DemandModel(ABC):
                 "support": list(self.support_),
                 "n_obs": self.n_obs_,
                 "freq": self.freq_,
+                "calendar": None if self.calendar_ is None else self.calendar_.to_dict(),
                 "data_summary": self.data_summary_,
                 "reference": self.reference_,
                 "mean_price": self.mean_price_,
@@ -616,6 +644,7 @@ class DemandModel(ABC):
             model.support_ = (float(fitted["support"][0]), float(fitted["support"][1]))
             model.n_obs_ = int(fitted["n_obs"])
             model.freq_ = fitted["freq"]
+            model.calendar_ = _saved_calendar(fitted)
             model.data_summary_ = fitted["data_summary"]
             model.reference_ = fitted["reference"]
             model.mean_price_ = float(fitted["mean_price"])
@@ -636,6 +665,20 @@ class DemandModel(ABC):
                 f"{exc}); re-save the model with this pricegym version."
             ) from None
         return model
+
+
+def _saved_calendar(fitted: dict[str, Any]) -> TradingCalendar | None:
+    """The calendar of a model file; files saved before calendars keep their meaning:
+    daily data traded every day from its first date (``t`` = calendar days)."""
+    if fitted.get("calendar") is not None:
+        return TradingCalendar.from_dict(fitted["calendar"])
+    span = (fitted.get("data_summary") or {}).get("date_range")
+    if fitted.get("freq") == "D" and span:
+        return TradingCalendar(
+            origin=str(pd.Timestamp(span[0]).date()),
+            source="every day (model file saved before trading calendars)",
+        )
+    return None
 
 
 def _jsonable(value: Any) -> Any:

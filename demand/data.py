@@ -51,6 +51,13 @@ import numpy as np
 import pandas as pd
 
 from pricegym.demand._csv import SEPARATORS, looks_decimal_comma, read_csv, separator_name
+from pricegym.demand.calendar import (
+    CALENDAR_CHOICES,
+    TradingCalendar,
+    infer_calendar,
+    parse_closed_dates,
+    parse_weekdays,
+)
 from pricegym.errors import DataValidationError, PricegymError, PricegymWarning
 
 __all__ = ["FREQUENCIES", "SEASON_PERIODS", "SalesHistory", "load_history"]
@@ -103,6 +110,9 @@ class SalesHistory:
             for integer periods.
         source: where the data came from (a file path, a data-set name, ``"<DataFrame>"``).
         notes: what loading did to the data (sorted, dropped rows ...), for the user.
+        calendar: the :class:`~pricegym.demand.calendar.TradingCalendar` of daily
+            data (``t`` counts its trading days); ``None`` for other frequencies and
+            integer periods.
     """
 
     frame: pd.DataFrame
@@ -111,6 +121,7 @@ class SalesHistory:
     freq: str | None = None
     source: str = "<DataFrame>"
     notes: tuple[str, ...] = field(default_factory=tuple)
+    calendar: TradingCalendar | None = None
 
     # ------------------------------------------------------------------ views
     @property
@@ -147,7 +158,13 @@ class SalesHistory:
 
     @property
     def season_period(self) -> float | None:
-        """Periods per seasonal cycle implied by :attr:`freq` (``None`` if not seasonal)."""
+        """Periods per seasonal cycle implied by :attr:`freq` (``None`` if not seasonal).
+
+        For daily data: the trading days per week of :attr:`calendar` (5 for
+        Monday–Friday, 7 when every day trades).
+        """
+        if self.freq == "D" and self.calendar is not None:
+            return self.calendar.season_period
         return SEASON_PERIODS.get(self.freq) if self.freq else None
 
     @property
@@ -264,7 +281,8 @@ class SalesHistory:
         product key), ``n_products``, ``freq``, ``time_column``, ``date_range``
         (``[first, last]`` as ISO dates or integer periods; ``None`` if empty),
         ``price_range`` (``[min, max]``; ``None`` if empty), ``competitors``,
-        ``promotions``, ``notes``.
+        ``promotions``, ``notes``, ``calendar`` (the saved form of
+        :class:`~pricegym.demand.calendar.TradingCalendar`, or ``None``).
         """
         column = self.time_column
         date_range: list[Any] | None = None
@@ -289,6 +307,7 @@ class SalesHistory:
             "competitors": list(self.competitors),
             "promotions": list(self.promotions),
             "notes": list(self.notes),
+            "calendar": None if self.calendar is None else self.calendar.to_dict(),
         }
 
 
@@ -345,6 +364,9 @@ def load_history(
     name: str | None = None,
     sep: str | None = None,
     decimal: str | None = None,
+    calendar: str | TradingCalendar = "auto",
+    trading_days: str | Sequence[int | str] | None = None,
+    closed_dates: str | Sequence[Any] | None = None,
 ) -> SalesHistory:
     """Load and validate a sales history from a CSV/Parquet file or a DataFrame.
 
@@ -390,12 +412,27 @@ def load_history(
             the cell and the options. How a file that is not plain ``,``/``.`` was
             read is said in :attr:`SalesHistory.notes`. See
             :mod:`pricegym.demand._csv` for the exact rules.
+        calendar: the trading calendar of daily data (see
+            :mod:`pricegym.demand.calendar`): ``"auto"`` (default) drops the weekdays
+            that never occur in at least 8 weeks of daily data (no Saturday or Sunday
+            → Monday–Friday) and otherwise trades every day; ``"daily"`` trades every
+            day; ``"business"`` Monday–Friday; or a ready
+            :class:`~pricegym.demand.calendar.TradingCalendar`.
+        trading_days: the trading weekdays instead (``"Mon-Fri"``, ``"Mon-Sat"``,
+            ``"Mon,Wed,Fri"``, or numbers 0 = Monday); not with ``calendar="daily"``
+            or ``"business"``.
+        closed_dates: dates the market is closed (holidays): a comma-separated
+            list, a file with one date a line, or a sequence of dates.
+            ``calendar``, ``trading_days`` and ``closed_dates`` apply to daily data
+            only.
 
     Returns:
         The validated history, sorted by (product, t). Its ``t`` is 0 at the
         earliest period of the whole history and counts periods of ``freq``: days,
         weeks, calendar months, quarters or years between dates (gaps allowed), or
-        ``period - min(period)`` for integer periods.
+        ``period - min(period)`` for integer periods. For daily data ``t`` counts the
+        trading days of :attr:`SalesHistory.calendar` (every day, or e.g. Monday–Friday
+        without closed dates), so the period after a Friday is the next Monday.
 
     Raises:
         DataValidationError: when one of these rules is broken (rule numbers are
@@ -413,7 +450,10 @@ def load_history(
             8. the own price takes at least two values;
             9. every date parses, and dates lie on the frequency's grid (whole
                weeks apart for weekly data, the same day of the month for monthly
-               data, ...), so ``t`` is an integer; period numbers are whole.
+               data, ...), so ``t`` is an integer; period numbers are whole;
+            10. daily data has sales on trading days only (not on a weekday the
+               calendar does not trade, nor on a closed date); calendar options
+               are valid and given for daily data only.
 
             Rules 2-5 are row-level: ``drop_invalid=True`` drops such rows. The
             others always raise. Messages give row numbers as CSV line numbers
@@ -521,6 +561,14 @@ def load_history(
         frame["t"] = _clock(dates, freq, label, time_role.source, rownum, inferred)
     else:
         frame["t"] = (frame["period"] - frame["period"].min()).astype(np.float64)
+    trading: TradingCalendar | None = None
+    if time_role.kind == "date" and freq == "D":
+        trading = _trading_calendar(
+            frame["date"].to_numpy(), calendar, trading_days, closed_dates, label, rownum
+        )
+        frame["t"] = trading.index(frame["date"].to_numpy())
+    else:
+        _check_no_calendar(calendar, trading_days, closed_dates, label, freq)
 
     competitor_names = tuple(r.name for r in roles if r.kind == "competitor")
     promotion_names = tuple(r.name for r in roles if r.kind == "promotion")
@@ -531,7 +579,104 @@ def load_history(
         freq=freq,
         source=label,
         notes=tuple(notes),
+        calendar=trading,
     )
+
+
+# ------------------------------------------------------------------ calendar
+def _trading_calendar(
+    dates: np.ndarray,
+    calendar: str | TradingCalendar,
+    trading_days: str | Sequence[int | str] | None,
+    closed_dates: str | Sequence[Any] | None,
+    label: str,
+    rownum: np.ndarray,
+) -> TradingCalendar:
+    """Rule 10: the trading calendar of daily ``dates``, every date a trading day."""
+    origin = str(np.datetime64(dates.min(), "D"))
+    closed = parse_closed_dates(closed_dates)
+    if isinstance(calendar, TradingCalendar):
+        if trading_days is not None:
+            raise DataValidationError(
+                f"{label}: trading_days={trading_days!r} was given with a ready "
+                "TradingCalendar (rule: one source of trading weekdays). Fix: drop one."
+            )
+        weekdays, source = calendar.weekdays, calendar.source
+        closed = tuple(sorted(set(closed) | set(calendar.closed)))
+    else:
+        choice = str(calendar).lower()
+        if choice not in CALENDAR_CHOICES:
+            raise DataValidationError(
+                f"{label}: calendar={calendar!r} is not a calendar pricegym knows (rule: "
+                f"one of {list(CALENDAR_CHOICES)}). Fix: use --calendar auto (infer from the "
+                "data), daily (every day), business (Mon–Fri), or --trading-days Mon-Sat."
+            )
+        if trading_days is not None:
+            if choice != "auto":
+                raise DataValidationError(
+                    f"{label}: calendar={choice!r} and trading_days={trading_days!r} both "
+                    "say which weekdays trade (rule: give one). Fix: drop --calendar, or "
+                    "drop --trading-days."
+                )
+            weekdays, source = parse_weekdays(trading_days), "given (trading days)"
+        elif choice == "daily":
+            weekdays, source = tuple(range(7)), "given (daily)"
+        elif choice == "business":
+            weekdays, source = (0, 1, 2, 3, 4), "given (business days)"
+        else:
+            inferred = infer_calendar(dates)
+            weekdays, source = inferred.weekdays, inferred.source
+    mask = [d in weekdays for d in range(7)]
+    closed = tuple(c for c in closed if mask[pd.Timestamp(c).day_of_week])
+    result = TradingCalendar(weekdays=weekdays, closed=closed, origin=origin, source=source)
+    off = np.flatnonzero(~result.trading(dates))
+    if len(off):
+        closed_set = set(closed)
+
+        def describe(p: int) -> str:
+            day = pd.Timestamp(dates[p])
+            why = "a closed date" if day.date().isoformat() in closed_set else day.day_name()
+            return f"{_fmt_timestamp(day)}, {why}"
+
+        rows = _rows_text(off, rownum, describe)
+        raise DataValidationError(
+            f"{label}: {len(off)} row{_s(len(off))} fall on days the trading calendar "
+            f"({result.describe()}, {source}) does not trade ({_ROW_CONVENTION}): {rows} "
+            "(rule 10: daily sales lie on trading days). Fix: pass --calendar daily (or "
+            "--trading-days with these weekdays), or remove those dates from the closed "
+            "dates."
+        )
+    if not result.trading(np.datetime64(origin, "D"))[0]:  # pragma: no cover - checked above
+        raise DataValidationError(f"{label}: the first date {origin} is not a trading day.")
+    return result
+
+
+def _check_no_calendar(
+    calendar: str | TradingCalendar,
+    trading_days: Any,
+    closed_dates: Any,
+    label: str,
+    freq: str | None,
+) -> None:
+    """Rule 10: calendar options are for daily data only (``auto``/``daily`` are no-ops)."""
+    given = []
+    if isinstance(calendar, TradingCalendar) or str(calendar).lower() not in ("auto", "daily"):
+        if not isinstance(calendar, TradingCalendar) and str(calendar).lower() != "business":
+            raise DataValidationError(
+                f"{label}: calendar={calendar!r} is not a calendar pricegym knows (rule: "
+                f"one of {list(CALENDAR_CHOICES)}). Fix: use auto, daily or business."
+            )
+        given.append(f"calendar={calendar!r}")
+    if trading_days is not None:
+        given.append(f"trading_days={trading_days!r}")
+    if closed_dates is not None:
+        given.append("closed_dates")
+    if given:
+        what = "integer periods" if freq is None else f"{_FREQ_WORDS[freq]} data"
+        raise DataValidationError(
+            f"{label}: {', '.join(given)} given for {what} (rule 10: a trading calendar "
+            "describes daily data). Fix: drop the calendar options, or load daily dates."
+        )
 
 
 # ------------------------------------------------------------------ reading

@@ -39,10 +39,14 @@ class DemandKernel(ABC):
         support: (lowest, highest) own price seen in the data the model was fitted on.
         reference: default context values: ``t`` (next period after the data),
             ``competitors`` (their means in the data), ``promotions`` (zeros).
+        calendar: the fitted model's trading calendar (daily data: ``t`` counts its
+            trading days), or ``None``; set by ``DemandModel.kernel()``. Markets use
+            it only to name the date of a period.
     """
 
     #: Number of own-price columns the kernel takes (1 for a single seller).
     n_sellers: int = 1
+    calendar: Any = None
 
     def __init__(
         self,

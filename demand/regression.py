@@ -31,14 +31,45 @@ from pricegym.demand.kernels import RegressionKernel
 from pricegym.demand.noise import NoiseModel
 from pricegym.errors import DataValidationError, ModelError
 
-__all__ = ["LinearDemand", "LogLinearDemand", "PoissonDemand", "resolve_seasonality"]
+__all__ = [
+    "LinearDemand",
+    "LogLinearDemand",
+    "PoissonDemand",
+    "resolve_season_period",
+    "resolve_seasonality",
+]
 
 
-def resolve_seasonality(seasonality: int | str, history: SalesHistory) -> int:
-    """Number of Fourier harmonics to use: ``"auto"`` → 2 when the data is seasonal
-    (dated, sub-yearly) and spans at least two full cycles, else 0; an int is checked.
+def resolve_season_period(season_period: float | None, history: SalesHistory) -> float | None:
+    """Periods per seasonal cycle: ``None`` → the data's own (:attr:`SalesHistory.season_period`:
+    5 for Monday–Friday daily data, 7 for daily, 12 for monthly ...); a number is checked
+    (finite, >= 2 periods of the data's clock).
     """
-    period = history.season_period
+    if season_period is None:
+        return history.season_period
+    if (
+        isinstance(season_period, bool)
+        or not isinstance(season_period, int | float | np.integer | np.floating)
+        or not np.isfinite(season_period)
+        or season_period < 2
+    ):
+        raise ModelError(
+            f"season_period={season_period!r} is not a seasonal period (rule: a number of "
+            "periods >= 2 per cycle, counted in the data's periods, trading days for a "
+            "trading calendar). Fix: e.g. --season-period 5 for the trading week of a "
+            "Mon–Fri market, 7 for a daily week, 12 for months, or --no-season."
+        )
+    return float(season_period)
+
+
+def resolve_seasonality(
+    seasonality: int | str, history: SalesHistory, season_period: float | None = None
+) -> int:
+    """Number of Fourier harmonics to use: ``"auto"`` → 2 when the data is seasonal
+    (dated, sub-yearly, or ``season_period`` given) and spans at least two full cycles,
+    else 0; an int is checked.
+    """
+    period = resolve_season_period(season_period, history)
     if seasonality == "auto":
         if period is None:
             return 0
@@ -51,7 +82,8 @@ def resolve_seasonality(seasonality: int | str, history: SalesHistory) -> int:
     if seasonality > 0 and period is None:
         raise ModelError(
             f"seasonality={seasonality} needs dated sub-yearly data (daily, weekly, monthly, "
-            f"quarterly), but {history.source} has freq={history.freq!r}; use seasonality=0."
+            f"quarterly), but {history.source} has freq={history.freq!r}; use seasonality=0 "
+            "or give the period with season_period= (CLI: --season-period N)."
         )
     return seasonality
 
@@ -88,11 +120,13 @@ class _RegressionDemand(DemandModel):
         product_effects: bool = True,
         noise: str = "auto",
         cov_type: str = "nonrobust",
+        season_period: float | None = None,
     ) -> None:
         self.competitors = competitors
         self.promotions = promotions
         self.trend = trend
         self.seasonality = seasonality
+        self.season_period = season_period
         self.product_effects = product_effects
         self.noise = noise
         self.cov_type = cov_type
@@ -106,8 +140,8 @@ class _RegressionDemand(DemandModel):
             products=history.products if (self.product_effects and history.is_panel) else (),
             intercept=True,
             trend=bool(self.trend),
-            fourier=resolve_seasonality(self.seasonality, history),
-            season_period=history.season_period,
+            fourier=resolve_seasonality(self.seasonality, history, self.season_period),
+            season_period=resolve_season_period(self.season_period, history),
         )
 
     def min_rows(self, history: SalesHistory) -> int:
@@ -230,6 +264,8 @@ class LinearDemand(_RegressionDemand):
         trend: add a linear time trend.
         seasonality: Fourier harmonic pairs, or ``"auto"`` (2 for seasonal data that
             spans two cycles, else 0).
+        season_period: periods per seasonal cycle of the Fourier terms; ``None`` =
+            the data's (5 for a Mon–Fri trading calendar, 7 for daily, 12 monthly).
         product_effects: a fixed effect per product when the data is a panel.
         noise: ``"auto"``, ``"poisson"``, ``"negbin"`` or ``"lognormal"``.
         cov_type: statsmodels covariance type (``"nonrobust"``, ``"HC1"``, ``"HAC"`` ...).

@@ -125,7 +125,10 @@ class PricingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
     (stock after the period, ``inf`` when unlimited; at the season's end the
     leftover stock that was salvaged), ``replenished`` (units added this period),
     ``competitor_prices`` (array of the m prices of the period) and ``t`` (calendar
-    period). ``reset`` returns ``t``, ``inventory`` and ``competitor_prices``.
+    period). ``reset`` returns ``t``, ``inventory`` and ``competitor_prices``. A
+    market on a model fitted to daily data also returns ``date`` (ISO date of period
+    ``t``): ``t`` counts the model's trading days, so a Mon–Fri market steps from a
+    Friday to the next Monday and never simulates a closed day.
 
     ## Starting State
 
@@ -279,6 +282,7 @@ class PricingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
         self.max_steps = None if cfg.max_episode_steps is None else int(cfg.max_episode_steps)
         self.episode_length = min(self.horizon, self.max_steps or self.horizon)
         self.start_t = float(kern.reference["t"] if cfg.start_t is None else cfg.start_t)
+        self._calendar = getattr(kern, "calendar", None)
         period = kern.spec.season_period
         self.season_period = float(period) if period else None
         self._inventory0 = None if cfg.inventory is None else float(cfg.inventory)
@@ -410,7 +414,15 @@ class PricingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
         comp_obs = np.minimum(self._start_comp * self._inv_pmax, PRICE_OBS_CAP).tolist()
         obs = self._observation(comp_obs)
         info = {"t": self.start_t, "inventory": inv, "competitor_prices": self._start_comp.copy()}
+        if self._calendar is not None:
+            info["date"] = self._date(self.start_t)
         return obs, info
+
+    def _date(self, t: float) -> str | None:
+        """ISO trading date of period ``t`` (``None`` for a period that is not whole)."""
+        if not float(t).is_integer():
+            return None
+        return str(self._calendar.date(t)[0])
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Play one period at the price ``action`` maps to (see the class docstring)."""
@@ -475,6 +487,8 @@ class PricingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
             "competitor_prices": comp.copy(),
             "t": self.start_t + k,
         }
+        if self._calendar is not None:
+            info["date"] = self._date(self.start_t + k)
         if self.render_mode is not None:
             self._record(info)
         return self._observation(comp_obs), profit, terminated, truncated, info

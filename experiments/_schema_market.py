@@ -44,6 +44,9 @@ _LOAD_KEYS: tuple[str, ...] = (
     "freq",
     "sep",
     "decimal",
+    "calendar",
+    "trading_days",
+    "closed_dates",
 )
 
 
@@ -255,6 +258,7 @@ def _parse_data(raw: Any, base: Path | None) -> DataSpec:
                     f"{key}: [col]",
                 )
             load[key] = list(value)
+    _check_calendar(load, base)
     product = sec.get_str("select_product")
     if sec.has("dataset"):
         from pricegym.demand.datasets import dataset_info
@@ -276,6 +280,38 @@ def _parse_data(raw: Any, base: Path | None) -> DataSpec:
         if key not in accepted:
             raise _unknown("market.data.synthetic", key, accepted)
     return DataSpec(synthetic=synthetic, select_product=product)
+
+
+def _check_calendar(load: dict[str, Any], base: Path | None) -> None:
+    """Validate (and resolve in place) the trading-calendar keys of ``market.data``.
+
+    ``calendar`` is one of auto/daily/business, ``trading_days`` a weekday mask such as
+    ``Mon-Fri`` (or a list), ``closed_dates`` a list of dates or a file (relative to
+    the experiment file's folder) read into the list.
+    """
+    from pricegym.demand.calendar import CALENDAR_CHOICES, parse_closed_dates, parse_weekdays
+
+    if "calendar" in load and str(load["calendar"]).lower() not in CALENDAR_CHOICES:
+        raise _error(
+            "market.data.calendar",
+            load["calendar"],
+            f"is not a trading calendar; use one of {list(CALENDAR_CHOICES)}",
+            "calendar: auto (infer from the data), daily (every day) or business (Mon–Fri)",
+        )
+    try:
+        if "trading_days" in load:
+            parse_weekdays(load["trading_days"])
+        if "closed_dates" in load:
+            value = load["closed_dates"]
+            if isinstance(value, str) and "," not in value and base is not None:
+                candidate = Path(value).expanduser()
+                candidate = candidate if candidate.is_absolute() else base / candidate
+                if candidate.is_file():
+                    value = str(candidate)
+            load["closed_dates"] = list(parse_closed_dates(value))
+    except PricegymError as exc:
+        key = "trading_days" if "trading days" in str(exc) else "closed_dates"
+        raise _wrap(exc, f"market.data.{key}") from None
 
 
 def _parse_model(raw: Any, path: str, base: Path | None) -> ModelSpec:
@@ -329,6 +365,10 @@ def _parse_model(raw: Any, path: str, base: Path | None) -> ModelSpec:
 
     try:
         make_model(family, **params)
+        if params.get("season_period") is not None:
+            from pricegym.demand.regression import resolve_season_period
+
+            resolve_season_period(params["season_period"], None)  # type: ignore[arg-type]
     except PricegymError as exc:
         raise _wrap(exc, f"{path}.params", params) from None
     except (TypeError, ValueError) as exc:

@@ -104,6 +104,9 @@ _MAPPING_OPTIONS = (
     "freq",
     "sep",
     "decimal",
+    "calendar",
+    "trading_days",
+    "closed_dates",
 )
 
 
@@ -326,6 +329,25 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     columns.add_argument(
         "--freq", metavar="F", help="D, W, M, Q or Y for dated data (default: inferred)"
     )
+    trading = parser.add_argument_group(
+        "trading calendar (daily DATA files only; t counts trading days, said in the output)"
+    )
+    trading.add_argument(
+        "--calendar",
+        metavar="KIND",
+        help="auto: drop weekdays absent in >= 8 weeks of daily data (no Sat/Sun = Mon–Fri); "
+        "daily: every day; business: Mon–Fri (default: auto)",
+    )
+    trading.add_argument(
+        "--trading-days",
+        metavar="DAYS",
+        help="the weekdays the market trades, e.g. Mon-Fri, Mon-Sat, Mon,Wed,Fri",
+    )
+    trading.add_argument(
+        "--closed-dates",
+        metavar="FILE|LIST",
+        help="closed dates (holidays): a file with one date a line, or 2024-12-25,2024-12-26",
+    )
     dialect = parser.add_argument_group(
         "CSV dialect (DATA .csv files only; detected when not given, said in the notes)"
     )
@@ -378,6 +400,9 @@ def _load(args: argparse.Namespace) -> SalesHistory:
             freq=args.freq,
             sep=args.sep,
             decimal=args.decimal,
+            calendar=args.calendar or "auto",
+            trading_days=args.trading_days,
+            closed_dates=args.closed_dates,
         )
     if args.select_product is not None:
         history = history.for_product(args.select_product)
@@ -419,7 +444,11 @@ def fit_document(
     where the family has them), ``noise``, ``data`` (the history's summary),
     ``notes`` (what loading did, and a skipped backtest), ``warnings`` (those raised
     while loading and fitting that do not repeat a note), ``saved``
-    (the model file, filled in by ``--out``). Non-finite numbers become ``None``.
+    (the model file, filled in by ``--out``), ``calendar`` (the trading calendar of
+    daily data as saved in the model file, plus ``text``: the line the table prints;
+    ``None`` otherwise) and ``seasonality`` (``fourier`` K, ``period``, ``unit``,
+    ``trend``, and ``defaults``: which of them the user left at the default).
+    Non-finite numbers become ``None``.
     """
     table = model.params_table()
     bt = model.backtest_
@@ -444,8 +473,51 @@ def fit_document(
             "notes": notes,
             "warnings": [w for w in warning_texts if not any(n in w for n in history.notes)],
             "saved": None,
+            "calendar": _calendar_document(history),
+            "seasonality": _seasonality_document(model, history),
         }
     )
+
+
+def _calendar_document(history: SalesHistory) -> dict[str, Any] | None:
+    """The history's trading calendar with the sentence the fit table prints."""
+    cal = history.calendar
+    if cal is None:
+        return None
+    text = f"calendar: {cal.describe()} ({cal.source}); override with --calendar"
+    if cal.weekdays != tuple(range(7)) and cal.source.startswith("inferred"):
+        text += " daily or --trading-days"
+    return {**cal.to_dict(), "text": text}
+
+
+def _seasonality_document(model: DemandModel, history: SalesHistory) -> dict[str, Any] | None:
+    """Fourier terms and trend the fitted model uses, and which were defaults."""
+    spec = getattr(model, "spec_", None)
+    if spec is None:
+        return None
+    params = model.get_params()
+    trading = history.calendar is not None and history.calendar.weekdays != tuple(range(7))
+    unit = "trading days" if trading else _PERIOD_UNITS.get(history.freq or "", "periods")
+    defaults = [
+        name
+        for name, key, default in (
+            ("fourier", "seasonality", "auto"),
+            ("period", "season_period", None),
+            ("trend", "trend", False),
+        )
+        if params.get(key, default) == default
+    ]
+    return {
+        "fourier": spec.fourier,
+        "period": spec.season_period,
+        "unit": unit,
+        "trend": spec.trend,
+        "defaults": defaults,
+    }
+
+
+#: What one period of each frequency is, for the fit table's seasonality line.
+_PERIOD_UNITS = {"D": "days", "W": "weeks", "M": "months", "Q": "quarters", "Y": "years"}
 
 
 def _league_document(comparison: ModelComparison) -> list[dict[str, Any]]:
@@ -453,7 +525,10 @@ def _league_document(comparison: ModelComparison) -> list[dict[str, Any]]:
 
 
 def _compare(
-    history: SalesHistory, families: Sequence[str] | None, n_splits: int | None
+    history: SalesHistory,
+    families: Sequence[str] | None,
+    n_splits: int | None,
+    params: dict[str, Any] | None = None,
 ) -> ModelComparison:
     """:func:`~pricegym.demand.selection.compare_models` with a progress line on stderr.
 
@@ -468,7 +543,48 @@ def _compare(
         f"Fitting and backtesting {len(names)} model families ({', '.join(names)}) "
         f"on {history.source} ..."
     ):
-        return compare_models(history, names, n_splits=n_splits)
+        return compare_models(
+            history,
+            names,
+            n_splits=n_splits,
+            params={name: dict(params) for name in names} if params else None,
+        )
+
+
+def _seasonal_params(args: argparse.Namespace) -> dict[str, Any]:
+    """Model hyper-parameters of --season-period, --fourier, --no-season and --trend.
+
+    Raises:
+        ConfigError: a period below 2, a negative K, or --no-season with --fourier K > 0.
+    """
+    params: dict[str, Any] = {}
+    period = args.season_period
+    if period is not None:
+        if not math.isfinite(period) or period < 2:
+            raise ConfigError(
+                f"--season-period {period:g} is not a seasonal period (rule: a number of "
+                "periods >= 2 per cycle, counted in trading periods of the data's clock). "
+                "Fix: e.g. --season-period 5 for the trading week of a Mon–Fri market, 7 for "
+                "a daily week, 12 for months, or --no-season for no seasonal terms."
+            )
+        params["season_period"] = float(period)
+    if args.fourier is not None:
+        if args.fourier < 0:
+            raise ConfigError(
+                f"--fourier {args.fourier} is negative (rule: K >= 0 Fourier harmonic pairs). "
+                "Fix: --fourier 2 for two sine/cosine pairs, or --no-season for none."
+            )
+        if args.no_season and args.fourier > 0:
+            raise ConfigError(
+                f"--no-season and --fourier {args.fourier} contradict each other (rule: one "
+                "choice of seasonal terms). Fix: drop one of them."
+            )
+        params["seasonality"] = int(args.fourier)
+    if args.no_season:
+        params["seasonality"] = 0
+    if args.trend is not None:
+        params["trend"] = bool(args.trend)
+    return params
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
@@ -488,16 +604,17 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             "--model auto ranks the families by their backtest error, so it cannot run with "
             "--no-backtest; choose one family (e.g. --model linear) or drop --no-backtest."
         )
+    seasonal = _seasonal_params(args)
     comparison = None
     skipped: str | None = None
     with _collect_warnings() as caught:
         history = _load(args)
         if family == "auto":
-            comparison = _compare(history, families, args.splits)
+            comparison = _compare(history, families, args.splits, seasonal)
             model = comparison.best_model
         else:
             with _stderr().status(f"Fitting the {family} model to {history.source} ..."):
-                model = make_model(family).fit(history)
+                model = make_model(family, **seasonal).fit(history)
                 if args.no_backtest:
                     skipped = "backtest skipped: disabled with --no-backtest."
                 else:
@@ -552,6 +669,29 @@ def _configure_fit(parser: argparse.ArgumentParser) -> None:
     model.add_argument(
         "--no-backtest", action="store_true", help="skip the rolling-origin backtest"
     )
+    season = parser.add_argument_group("seasonality and trend (defaults shown in the fit output)")
+    season.add_argument(
+        "--season-period",
+        type=float,
+        metavar="N",
+        help="periods per seasonal cycle (default: the calendar's: 5 for Mon–Fri trading "
+        "days, 7 for daily, 12 monthly, 52.18 weekly, 4 quarterly)",
+    )
+    season.add_argument(
+        "--fourier",
+        type=int,
+        metavar="K",
+        help="Fourier harmonic pairs (default: 2 when the data spans two cycles, else 0)",
+    )
+    season.add_argument(
+        "--no-season", action="store_true", help="no seasonal terms (same as --fourier 0)"
+    )
+    season.add_argument(
+        "--trend",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a linear time trend in trading periods (default: off)",
+    )
     output = parser.add_argument_group("output")
     output.add_argument(
         "--out", metavar="MODEL.json", help="save the fitted model (MODEL.json + MODEL.npz)"
@@ -582,7 +722,15 @@ def _render_fit(console: Console, doc: dict[str, Any]) -> None:
         markup=False,
         style="bold",
     )
-    params = Table(title="Parameters", title_justify="left")
+    for line in _season_lines(doc):
+        console.print(line, markup=False)
+    params = Table(title="Parameters", title_justify="left", caption_justify="left")
+    season = doc.get("seasonality") or {}
+    if season.get("fourier"):
+        params.caption = (
+            f"sin_k/cos_k: Fourier terms of period {_num(season['period'])} "
+            f"{season['unit']} (harmonic k = 1..{season['fourier']})"
+        )
     for name, justify in (
         ("term", "left"),
         ("estimate", "right"),
@@ -643,6 +791,33 @@ def _render_fit(console: Console, doc: dict[str, Any]) -> None:
         console.print(
             f"Saved the model to {doc['saved']} (arrays in the .npz beside it).", markup=False
         )
+
+
+def _season_lines(doc: dict[str, Any]) -> list[str]:
+    """The calendar line and the seasonality/trend line of the fit table's header."""
+    lines = []
+    if doc.get("calendar"):
+        lines.append(doc["calendar"]["text"])
+    season = doc.get("seasonality")
+    if season:
+        defaults = set(season["defaults"])
+
+        def mark(name: str) -> str:
+            return " (default)" if name in defaults else ""
+
+        k = season["fourier"]
+        if k:
+            text = (
+                f"seasonality: {k} Fourier pair{'s' if k != 1 else ''}"
+                f"{mark('fourier')}, period {_num(season['period'])} {season['unit']}"
+                f"{mark('period')}"
+            )
+        else:
+            text = f"seasonality: none{mark('fourier')}"
+        text += f"; trend: {'on' if season['trend'] else 'off'}{mark('trend')}"
+        text += " (--fourier K, --season-period N, --no-season, --trend)"
+        lines.append(text)
+    return lines
 
 
 def _render_league(console: Console, comparison: ModelComparison, *, title: str) -> None:

@@ -684,5 +684,6 @@ def test_to_dict_summary() -> None:
         "competitors": ["comp"],
         "promotions": [],
         "notes": [],
+        "calendar": None,
     }
     assert panel().to_dict_summary()["date_range"] == [1, 3]
