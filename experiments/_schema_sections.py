@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pricegym.errors import PricegymError
+from pricegym.experiments import _schema_keys
 from pricegym.experiments._schema_common import (
     BENCHMARKS,
     MODES,
@@ -35,13 +36,13 @@ from pricegym.experiments._schema_specs import (
 )
 
 # -------------------------------------------------------------------- agents
-_AGENT_KEYS = ("name", "kind", "params", "train", "policy", "modes")
+_AGENT_KEYS = _schema_keys.keys("agents[]")
 
 
 def _parse_agent(raw: Any, path: str, base: Path | None, *, rival: bool = False) -> AgentSpec:
     from pricegym.agents.base import agent_kinds
 
-    keys = ("name", "kind", "params") if rival else _AGENT_KEYS
+    keys = _schema_keys.keys("tournament.rivals[]") if rival else _AGENT_KEYS
     sec = _Section(raw, path, keys, "an agent: name, kind, params")
     kinds = agent_kinds()
     kind = sec.raw("kind")
@@ -191,7 +192,7 @@ def _parse_evaluation(raw: Any, market: MarketSpec) -> EvaluationSpec:
     sec = _Section(
         raw,
         "evaluation",
-        ("episodes", "seeds", "benchmarks", "learn_online", "confidence"),
+        _schema_keys.keys("evaluation"),
         "episodes, seeds, benchmarks",
     )
     episodes = sec.get_int("episodes", 10, minimum=1, example=10)
@@ -280,7 +281,7 @@ def _parse_evaluation(raw: Any, market: MarketSpec) -> EvaluationSpec:
 
 
 def _parse_output(raw: Any) -> OutputSpec:
-    sec = _Section(raw, "output", ("dir", "parquet"), "where results go")
+    sec = _Section(raw, "output", _schema_keys.keys("output"), "where results go")
     parquet = sec.raw("parquet", "auto")
     if parquet == "auto":
         parquet = None

@@ -71,6 +71,7 @@ from pathlib import Path
 from typing import Any
 
 from pricegym.errors import ConfigError
+from pricegym.experiments import _schema_keys
 from pricegym.experiments._schema_checks import _check_combinations
 from pricegym.experiments._schema_common import (
     BENCHMARKS,
@@ -229,7 +230,7 @@ def load_experiment(
     )
 
 
-_TOP = ("name", "seed", "market", "agents", "evaluation", "tournament", "output")
+_TOP = _schema_keys.keys("")
 
 
 def _parse(data: Any, base: Path | None, where: str, default_name: str) -> ExperimentConfig:
@@ -256,7 +257,7 @@ def _parse(data: Any, base: Path | None, where: str, default_name: str) -> Exper
     tournament_raw = _Section(
         top.raw("tournament"),
         "tournament",
-        ("modes", "rivals", "train_against_rivals"),
+        _schema_keys.keys("tournament"),
         "who plays whom",
     )
     modes = _parse_modes(tournament_raw)
