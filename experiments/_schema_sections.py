@@ -72,10 +72,10 @@ def _parse_agent(raw: Any, path: str, base: Path | None, *, rival: bool = False)
     if not getattr(cls, "from_market", None):
         _build_agent(kind, params, f"{path}.params")
     train: dict[str, int] = {}
-    for key, value in sec.mapping("train").items():
-        if key not in TRAIN_KEYS:
-            raise _unknown(f"{path}.train", key, TRAIN_KEYS)
-        train[key] = _int(value, f"{path}.train.{key}", 1, 1000)
+    if sec.has("train"):
+        budget = _Section(sec.raw("train"), f"{path}.train", TRAIN_KEYS, "a training budget")
+        for key, value in budget.data.items():
+            train[str(key)] = _int(value, f"{path}.train.{key}", 1, 1000)
     policy = None
     if sec.has("policy"):
         policy = _file(sec.raw("policy"), f"{path}.policy", base, "the saved agent")
