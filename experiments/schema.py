@@ -14,10 +14,11 @@ Q-learning with one seller, ...) are refused by name.
 
     name: quickstart              # run label (letters, digits, . _ -)
     seed: 0                       # every cell's seed derives from it
-    market:                       # exactly one source: env | data | demand | oligopoly
+    market:                       # one source: env | data | model_path | demand | oligopoly
       data: {dataset: article}    # or {path: sales.csv, ...} or {synthetic: {seed: 0}}
       model: {family: poisson}    # or {file: model.json}, or a list of them (one market each)
       options: {n_prices: 9, horizon: 12, inventory: 2000, cost: 700}   # MarketConfig
+      # model_path: model.json (a saved model, read from this file's folder) with options
       # env: pricegym/Markdown-v0 with options: {...} (gymnasium.make keyword arguments)
       # demand: {form: exponential, a: 10, alpha: 1}  (a parametric truth) with options
       # oligopoly: {n_sellers: 2, mu: 0.25, horizon: 100}  (OligopolyEnv keyword arguments)
@@ -28,6 +29,10 @@ Q-learning with one seller, ...) are refused by name.
     evaluation: {episodes: 10, seeds: 3, benchmarks: auto, learn_online: false}
     tournament: {modes: [solo], rivals: [], train_against_rivals: true}
     output: {dir: runs/quickstart, parquet: auto}
+
+Every key, with its type, default and allowed values, is listed in
+``docs/experiment-schema.md``, generated from the declared keys
+(:mod:`._schema_keys`) by :mod:`pricegym.experiments.schema_doc`.
 
 ``agents[i].train`` is the training budget: ``episodes`` (online learners play that
 many episodes with ``update``), ``timesteps`` (agents with a ``train`` method, such
