@@ -410,13 +410,21 @@ def _fig_demand(run: RunData, out: _Output) -> None:
     if "demand" in market:
         out.skip(section, title, "the market's demand is a parametric truth, not fitted to data.")
         return
+    entries = list(market.get("model", []))
+    if market.get("model_path"):  # a saved model given as the market
+        entries = [{"name": market.get("name", "model"), "file": market["model_path"]}]
+    model_path = (market.get("options") or {}).get("model_path")
     if "env" in market:
-        out.skip(section, title, f"the market is the registered env {market['env']!r}, not fitted.")
-        return
+        if not model_path:
+            out.skip(
+                section, title, f"the market is the registered env {market['env']!r}, not fitted."
+            )
+            return
+        entries = [{"name": Path(model_path).stem, "file": model_path}]  # pricegym/Fitted-v0
     from pricegym.demand.base import DemandModel
     from pricegym.demand.plot import plot_model
 
-    for entry in market.get("model", []):
+    for entry in entries:
         name = entry.get("name", "model")
         path = Path(entry["file"]) if entry.get("file") else run.path / "models" / f"{name}.json"
         if not path.is_file():

@@ -102,9 +102,11 @@ def _input_digests(config: ExperimentConfig) -> dict[str, str]:
     paths = []
     if spec.data is not None and spec.data.path:
         paths.append(Path(spec.data.path))
-    for model in spec.models:
-        if model.file:
-            paths += [Path(model.file), Path(model.file).with_suffix(".npz")]
+    files = [m.file for m in spec.models if m.file]
+    if spec.source == "env" and spec.options.get("model_path"):  # pricegym/Fitted-v0
+        files.append(str(spec.options["model_path"]))
+    for file in files:
+        paths += [Path(file), Path(file).with_suffix(".npz")]
     for agent in config.agents:
         if agent.policy:
             paths += [Path(agent.policy), Path(agent.policy).with_suffix(".npz")]

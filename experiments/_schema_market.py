@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pricegym.errors import ConfigError, PricegymError
+from pricegym.experiments import _schema_keys
 from pricegym.experiments._schema_common import (
     _error,
     _file,
@@ -31,28 +32,16 @@ from pricegym.experiments._schema_common import (
 from pricegym.experiments._schema_specs import DataSpec, MarketSpec, ModelSpec
 
 #: ``load_history`` keywords a ``market.data`` section may give for a file.
-_LOAD_KEYS: tuple[str, ...] = (
-    "date",
-    "period",
-    "price",
-    "units",
-    "cost",
-    "competitors",
-    "promotions",
-    "product",
-    "drop_invalid",
-    "freq",
-    "sep",
-    "decimal",
-    "calendar",
-    "trading_days",
-    "closed_dates",
+_LOAD_KEYS: tuple[str, ...] = tuple(
+    k
+    for k in _schema_keys.keys("market.data")
+    if k not in ("dataset", "path", "synthetic", "select_product")
 )
 
 
 # -------------------------------------------------------------------- market
-_MARKET_KEYS = ("name", "env", "data", "model", "demand", "oligopoly", "options")
-_SOURCES = ("env", "data", "demand", "oligopoly")
+_MARKET_KEYS = _schema_keys.keys("market")
+_SOURCES = ("env", "data", "model_path", "demand", "oligopoly")
 
 
 def parse_market(raw: Any, base: str | Path | None = None) -> MarketSpec:
@@ -66,6 +55,15 @@ def parse_market(raw: Any, base: str | Path | None = None) -> MarketSpec:
 
 def _parse_market(raw: Any, base: Path | None) -> MarketSpec:
     sec = _Section(raw, "market", _MARKET_KEYS, "the market")
+    for other in ("data", "model"):
+        if sec.has("model_path") and sec.has(other):
+            raise _error(
+                "market",
+                {"model_path": sec.raw("model_path"), other: sec.raw(other)},
+                f"market.model_path (a saved demand model) and market.{other} are both given; "
+                "a saved model is the market's demand, so there is nothing to fit",
+                "keep market.model_path alone, or drop it and fit market.model to market.data",
+            )
     given = [k for k in _SOURCES if sec.has(k)]
     if len(given) != 1:
         rule = "no market source is given" if not given else f"several sources are given {given}"
@@ -74,7 +72,8 @@ def _parse_market(raw: Any, base: Path | None) -> MarketSpec:
             {k: sec.raw(k) for k in given} if given else raw,
             f"{rule}; a market comes from exactly one of {list(_SOURCES)}",
             "keep one of market.env (a registered id), market.data + market.model (fitted "
-            "demand), market.demand (a parametric truth) or market.oligopoly",
+            "demand), market.model_path (a saved model), market.demand (a parametric truth) or "
+            "market.oligopoly",
         )
     source = given[0]
     if sec.has("model") and source != "data":
@@ -93,7 +92,9 @@ def _parse_market(raw: Any, base: Path | None) -> MarketSpec:
         )
     name = sec.raw("name")
     if source == "env":
-        return _market_env(sec, name)
+        return _market_env(sec, name, base)
+    if source == "model_path":
+        return _market_model_path(sec, name, base)
     if source == "data":
         return _market_data(sec, name, base)
     if source == "demand":
@@ -120,7 +121,57 @@ def _market_options(sec: _Section) -> dict[str, Any]:
     return options
 
 
-def _market_env(sec: _Section, name: Any) -> MarketSpec:
+def _saved_model(value: Any, path: str, base: Path | None) -> str:
+    """The absolute path of a saved demand model (its .json, with the .npz beside it)."""
+    file = _file(value, path, base, "the saved demand model")
+    npz = Path(file).with_suffix(".npz")
+    if not npz.is_file():
+        raise _error(
+            path,
+            file,
+            f"a saved model is a .json with its .npz beside it, and {str(npz)!r} is missing",
+            "copy the .npz next to the .json (DemandModel.save writes both)",
+        )
+    return file
+
+
+def _market_model_path(sec: _Section, name: Any, base: Path | None) -> MarketSpec:
+    """A market driven by a saved demand model (``market.model_path``) with MarketConfig options.
+
+    The model is loaded here, so that a file that cannot be read fails at load time,
+    and its feature spec says whether a rival can set a competitor price.
+    """
+    from pricegym.demand.base import DemandModel
+    from pricegym.envs.config import MarketConfig
+
+    file = _saved_model(sec.raw("model_path"), "market.model_path", base)
+    try:
+        kernel = DemandModel.load(file).kernel()
+    except PricegymError as exc:
+        raise _error(
+            "market.model_path",
+            file,
+            f"cannot be loaded as a demand model ({exc})",
+            "point it at a file written by DemandModel.save (or pricegym fit --save)",
+        ) from None
+    options = _market_options(sec)
+    cfg = MarketConfig.from_dict(options)
+    try:
+        cfg.price_range(kernel.support)
+    except ConfigError as exc:
+        raise _wrap(exc, "market.options", options) from None
+    label = _label(name or Path(file).stem, "market.name")
+    return MarketSpec(
+        label,
+        "model",
+        models=(ModelSpec(label, file=file),),
+        options=options,
+        action=cfg.action,
+        has_competitors=bool(tuple(kernel.spec.competitors)),
+    )
+
+
+def _market_env(sec: _Section, name: Any, base: Path | None) -> MarketSpec:
     import gymnasium
 
     _load_registrations()
@@ -136,6 +187,10 @@ def _market_env(sec: _Section, name: Any) -> MarketSpec:
             "use one of them, or describe the market with market.data / market.demand",
         )
     options = sec.mapping("options")
+    if options.get("model_path") is not None:  # pricegym/Fitted-v0: read like data paths
+        options["model_path"] = _saved_model(
+            options["model_path"], "market.options.model_path", base
+        )
     env = _make_env(env_id, options)
     try:
         from gymnasium import spaces
@@ -227,8 +282,7 @@ def _market_data(sec: _Section, name: Any, base: Path | None) -> MarketSpec:
 
 
 def _parse_data(raw: Any, base: Path | None) -> DataSpec:
-    keys = ("dataset", "path", "synthetic", "select_product", *_LOAD_KEYS)
-    sec = _Section(raw, "market.data", keys, "the sales history")
+    sec = _Section(raw, "market.data", _schema_keys.keys("market.data"), "the sales history")
     given = [k for k in ("dataset", "path", "synthetic") if sec.has(k)]
     if len(given) != 1:
         raise _error(
@@ -318,7 +372,7 @@ def _parse_model(raw: Any, path: str, base: Path | None) -> ModelSpec:
     from pricegym.demand.base import model_families
 
     _load_families()
-    sec = _Section(raw, path, ("name", "family", "params", "file"), "a demand model")
+    sec = _Section(raw, path, _schema_keys.keys("market.model"), "a demand model")
     if sec.has("family") == sec.has("file"):
         raise _error(
             path,
@@ -334,15 +388,7 @@ def _parse_model(raw: Any, path: str, base: Path | None) -> ModelSpec:
                 "a saved model has its parameters",
                 "drop params",
             )
-        file = _file(sec.raw("file"), f"{path}.file", base, "the saved demand model")
-        npz = Path(file).with_suffix(".npz")
-        if not npz.is_file():
-            raise _error(
-                f"{path}.file",
-                file,
-                f"a saved model is a .json with its .npz beside it, and {str(npz)!r} is missing",
-                "copy the .npz next to the .json (DemandModel.save writes both)",
-            )
+        file = _saved_model(sec.raw("file"), f"{path}.file", base)
         name = _label(sec.raw("name", Path(file).stem), f"{path}.name")
         return ModelSpec(name, file=file)
     families = model_families()

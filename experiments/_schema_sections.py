@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pricegym.errors import PricegymError
+from pricegym.experiments import _schema_keys
 from pricegym.experiments._schema_common import (
     BENCHMARKS,
     MODES,
@@ -35,13 +36,13 @@ from pricegym.experiments._schema_specs import (
 )
 
 # -------------------------------------------------------------------- agents
-_AGENT_KEYS = ("name", "kind", "params", "train", "policy", "modes")
+_AGENT_KEYS = _schema_keys.keys("agents[]")
 
 
 def _parse_agent(raw: Any, path: str, base: Path | None, *, rival: bool = False) -> AgentSpec:
     from pricegym.agents.base import agent_kinds
 
-    keys = ("name", "kind", "params") if rival else _AGENT_KEYS
+    keys = _schema_keys.keys("tournament.rivals[]") if rival else _AGENT_KEYS
     sec = _Section(raw, path, keys, "an agent: name, kind, params")
     kinds = agent_kinds()
     kind = sec.raw("kind")
@@ -71,10 +72,10 @@ def _parse_agent(raw: Any, path: str, base: Path | None, *, rival: bool = False)
     if not getattr(cls, "from_market", None):
         _build_agent(kind, params, f"{path}.params")
     train: dict[str, int] = {}
-    for key, value in sec.mapping("train").items():
-        if key not in TRAIN_KEYS:
-            raise _unknown(f"{path}.train", key, TRAIN_KEYS)
-        train[key] = _int(value, f"{path}.train.{key}", 1, 1000)
+    if sec.has("train"):
+        budget = _Section(sec.raw("train"), f"{path}.train", TRAIN_KEYS, "a training budget")
+        for key, value in budget.data.items():
+            train[str(key)] = _int(value, f"{path}.train.{key}", 1, 1000)
     policy = None
     if sec.has("policy"):
         policy = _file(sec.raw("policy"), f"{path}.policy", base, "the saved agent")
@@ -191,7 +192,7 @@ def _parse_evaluation(raw: Any, market: MarketSpec) -> EvaluationSpec:
     sec = _Section(
         raw,
         "evaluation",
-        ("episodes", "seeds", "benchmarks", "learn_online", "confidence"),
+        _schema_keys.keys("evaluation"),
         "episodes, seeds, benchmarks",
     )
     episodes = sec.get_int("episodes", 10, minimum=1, example=10)
@@ -280,7 +281,7 @@ def _parse_evaluation(raw: Any, market: MarketSpec) -> EvaluationSpec:
 
 
 def _parse_output(raw: Any) -> OutputSpec:
-    sec = _Section(raw, "output", ("dir", "parquet"), "where results go")
+    sec = _Section(raw, "output", _schema_keys.keys("output"), "where results go")
     parquet = sec.raw("parquet", "auto")
     if parquet == "auto":
         parquet = None

@@ -84,14 +84,16 @@ class MarketSpec:
     Attributes:
         name: the market's label (each model of a data source adds ``/<model name>``).
         source: ``"env"`` (a registered id), ``"data"`` (sales history + model),
-            ``"demand"`` (a parametric truth) or ``"oligopoly"`` (OligopolyEnv).
+            ``"model"`` (a saved demand model, ``market.model_path``), ``"demand"`` (a
+            parametric truth) or ``"oligopoly"`` (OligopolyEnv).
         env: the registered id (source ``env``).
         data: the sales history (source ``data``).
-        models: the demand models (source ``data``); several give several markets.
+        models: the demand models (source ``data``; several give several markets), or
+            the one saved model of source ``model``.
         demand: the parametric truth spec (source ``demand``).
         oligopoly: OligopolyEnv keyword arguments (source ``oligopoly``).
         options: gymnasium.make keyword arguments (``env``) or MarketConfig settings
-            (``data``, ``demand``).
+            (``data``, ``model``, ``demand``).
         action: ``"discrete"`` or ``"continuous"``.
         n_sellers: sellers in the market (1 for single-seller markets).
         has_competitors: whether a rival can set a competitor price (single seller).
@@ -99,7 +101,7 @@ class MarketSpec:
     """
 
     name: str
-    source: Literal["env", "data", "demand", "oligopoly"]
+    source: Literal["env", "data", "model", "demand", "oligopoly"]
     env: str | None = None
     data: DataSpec | None = None
     models: tuple[ModelSpec, ...] = ()
@@ -118,6 +120,8 @@ class MarketSpec:
 
     def market_names(self) -> dict[str, ModelSpec | None]:
         """Base market name → its model (``None`` for sources without one), in order."""
+        if self.source == "model":
+            return {self.name: self.models[0]}
         if self.source != "data":
             return {self.name: None}
         if len(self.models) == 1:
@@ -133,6 +137,8 @@ class MarketSpec:
             assert self.data is not None
             out["data"] = self.data.to_dict()
             out["model"] = [m.to_dict() for m in self.models]
+        elif self.source == "model":
+            out["model_path"] = self.models[0].file
         elif self.source == "demand":
             out["demand"] = copy.deepcopy(self.demand)
         else:

@@ -14,10 +14,11 @@ Q-learning with one seller, ...) are refused by name.
 
     name: quickstart              # run label (letters, digits, . _ -)
     seed: 0                       # every cell's seed derives from it
-    market:                       # exactly one source: env | data | demand | oligopoly
+    market:                       # one source: env | data | model_path | demand | oligopoly
       data: {dataset: article}    # or {path: sales.csv, ...} or {synthetic: {seed: 0}}
       model: {family: poisson}    # or {file: model.json}, or a list of them (one market each)
       options: {n_prices: 9, horizon: 12, inventory: 2000, cost: 700}   # MarketConfig
+      # model_path: model.json (a saved model, read from this file's folder) with options
       # env: pricegym/Markdown-v0 with options: {...} (gymnasium.make keyword arguments)
       # demand: {form: exponential, a: 10, alpha: 1}  (a parametric truth) with options
       # oligopoly: {n_sellers: 2, mu: 0.25, horizon: 100}  (OligopolyEnv keyword arguments)
@@ -28,6 +29,10 @@ Q-learning with one seller, ...) are refused by name.
     evaluation: {episodes: 10, seeds: 3, benchmarks: auto, learn_online: false}
     tournament: {modes: [solo], rivals: [], train_against_rivals: true}
     output: {dir: runs/quickstart, parquet: auto}
+
+Every key, with its type, default and allowed values, is listed in
+``docs/experiment-schema.md``, generated from the declared keys
+(:mod:`._schema_keys`) by :mod:`pricegym.experiments.schema_doc`.
 
 ``agents[i].train`` is the training budget: ``episodes`` (online learners play that
 many episodes with ``update``), ``timesteps`` (agents with a ``train`` method, such
@@ -71,6 +76,7 @@ from pathlib import Path
 from typing import Any
 
 from pricegym.errors import ConfigError
+from pricegym.experiments import _schema_keys
 from pricegym.experiments._schema_checks import _check_combinations
 from pricegym.experiments._schema_common import (
     BENCHMARKS,
@@ -229,7 +235,7 @@ def load_experiment(
     )
 
 
-_TOP = ("name", "seed", "market", "agents", "evaluation", "tournament", "output")
+_TOP = _schema_keys.keys("")
 
 
 def _parse(data: Any, base: Path | None, where: str, default_name: str) -> ExperimentConfig:
@@ -256,7 +262,7 @@ def _parse(data: Any, base: Path | None, where: str, default_name: str) -> Exper
     tournament_raw = _Section(
         top.raw("tournament"),
         "tournament",
-        ("modes", "rivals", "train_against_rivals"),
+        _schema_keys.keys("tournament"),
         "who plays whom",
     )
     modes = _parse_modes(tournament_raw)

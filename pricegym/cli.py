@@ -20,6 +20,10 @@ Commands
 ``pricegym run [CONFIG|NAME] [--jobs N] [--force] [--out DIR] [--no-report]``
     Run (or resume) an experiment YAML or bundled name (default ``quickstart``):
     fit → train → evaluate → tournament → report; see :mod:`pricegym.experiments.runner`.
+    Its ``--help`` says where the bundled YAML files are.
+``pricegym init NAME [--from BUNDLED] [--dir DIR]``
+    Write ``NAME.yaml``: a commented starter experiment, or a copy of a bundled one,
+    to edit and run with ``pricegym run NAME.yaml``; never overwrites a file.
 ``pricegym evaluate POLICY --market CONFIG_OR_NAME [--episodes N] [--train-episodes N] ...``
     Play a saved agent (or an agent kind) in a market and print its results (and
     their % of the DP optimum where it is defined). A new bandit (an agent kind that
@@ -1039,8 +1043,33 @@ def _configure_demo(parser: argparse.ArgumentParser) -> None:
 
 def _configure_run(parser: argparse.ArgumentParser) -> None:
     from pricegym.experiments.runner import configure_run_parser
+    from pricegym.experiments.schema import bundled_experiments
+    from pricegym.experiments.starter import bundled_dir
 
     configure_run_parser(parser)
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = (
+        f"bundled experiments: {', '.join(bundled_experiments())}\n"
+        f"  (YAML files in {bundled_dir()})\n"
+        "your own experiment:\n"
+        "  pricegym init NAME                     write NAME.yaml, a commented starter\n"
+        "  pricegym init NAME --from quickstart   or a copy of a bundled one\n"
+        "  pricegym run NAME.yaml                 run it\n"
+        "every key of the file: docs/experiment-schema.md\n"
+        "  (or python -m pricegym.experiments.schema_doc)"
+    )
+
+
+def _configure_init(parser: argparse.ArgumentParser) -> None:
+    from pricegym.experiments.starter import configure_init_parser
+
+    configure_init_parser(parser)
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    from pricegym.experiments.starter import cli_init
+
+    return cli_init(args)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -1138,6 +1167,15 @@ COMMANDS: tuple[Command, ...] = (
         "quickstart); writes the run directory and prints the league table.",
     ),
     Command(
+        "init",
+        "write NAME.yaml: a commented starter experiment (or a copy of a bundled one)",
+        _configure_init,
+        _cmd_init,
+        description="Write NAME.yaml, a commented starter experiment (or with --from a "
+        "copy of a bundled one), to edit and run with `pricegym run NAME.yaml`. An "
+        "existing file is never overwritten.",
+    ),
+    Command(
         "evaluate",
         "evaluate a saved policy in a market and print its league-table row",
         _configure_evaluate,
@@ -1190,7 +1228,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pricegym",
         description="pricegym: fit demand models to sales history and simulate pricing "
-        "markets. Commands: fit, demand plot, demo, run, evaluate, report, export, price.",
+        "markets. Commands: fit, demand plot, demo, run, init, evaluate, report, export, "
+        "price.",
     )
     parser.add_argument("--version", action="version", version=f"pricegym {pricegym.__version__}")
     parser.add_argument(

@@ -75,6 +75,7 @@ def test_command_registry_matches_the_parser():
         "demand",
         "demo",
         "run",
+        "init",
         "evaluate",
         "report",
         "export",
