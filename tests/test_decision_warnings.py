@@ -1,0 +1,99 @@
+"""When an answer cannot support a decision, pricegym says so (issue 11 §2).
+
+A new analyst fits demand on their own sales file, which has no cost column: the
+fit, the market, the runner's results, the league table and the report must say
+when the profit-maximising price sits at the edge of the prices tried (or does not
+exist), and that profit is revenue when no cost was given.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pricegym import cli
+
+
+def _sales_csv(path: Path, elasticity: float, cost: float | None = None, seed: int = 0) -> Path:
+    """104 weeks of Poisson sales with constant elasticity at prices 1…3."""
+    rng = np.random.default_rng(seed)
+    price = rng.uniform(1.0, 3.0, 104).round(2)
+    frame = pd.DataFrame(
+        {
+            "week": np.arange(104),
+            "price": price,
+            "units": rng.poisson(200.0 * price**elasticity),
+        }
+    )
+    if cost is not None:
+        frame["cost"] = cost
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _fit_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict:
+    code = cli.main(["fit", *argv, "--model", "poisson", "--no-backtest", "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return json.loads(out)
+
+
+# ---------------------------------------------------------------- fit
+def test_fit_of_inelastic_demand_without_cost_warns_no_finite_optimum(capsys, tmp_path):
+    doc = _fit_json(capsys, str(_sales_csv(tmp_path / "s.csv", -0.6)))
+    assert doc["optimum"]["verdict"] == "no_finite_optimum"
+    assert doc["optimum"]["price"] == pytest.approx(doc["support"]["max"], abs=1e-12)
+    assert doc["cost"] == {"value": 0.0, "given": False, "source": None}
+    [warning] = [w for w in doc["warnings"] if w.startswith("DecisionWarning")]
+    assert "demand is inelastic over the data" in warning
+    assert "the model recommends the highest price it is allowed to try" in warning
+    assert "profit keeps rising beyond the data's range" in warning
+    assert "Profit = revenue here: no unit cost was given." in warning
+
+
+def test_fit_human_report_names_missing_cost_and_the_missing_optimum(capsys, tmp_path):
+    path = _sales_csv(tmp_path / "s.csv", -0.6)
+    code = cli.main(["fit", str(path), "--model", "poisson", "--no-backtest"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Unit cost: not given — profit = revenue" in out
+    assert "Profit-maximising price (one period, unlimited stock): none" in out
+    assert "DecisionWarning: no finite optimum" in " ".join(out.split())
+
+
+def test_fit_of_elastic_demand_with_unit_cost_is_interior_without_warning(capsys, tmp_path):
+    # (p − 1)·a·p^−3 peaks at 1·(−3)/(−2) = 1.5 (the fitted elasticity is close to −3).
+    doc = _fit_json(capsys, str(_sales_csv(tmp_path / "s.csv", -3.0)), "--unit-cost", "1")
+    e = doc["optimum"]["elasticity"]
+    assert e == pytest.approx(-3.0, abs=0.1)
+    assert doc["optimum"]["verdict"] == "interior"
+    assert doc["optimum"]["price"] == pytest.approx(e / (1 + e), abs=2.0 / 1000)
+    assert doc["cost"] == {"value": 1.0, "given": True, "source": "--unit-cost"}
+    assert not [w for w in doc["warnings"] if "DecisionWarning" in w]
+
+
+def test_fit_takes_the_cost_column_mean_when_mapped(capsys, tmp_path):
+    path = _sales_csv(tmp_path / "s.csv", -3.0, cost=1.0)
+    doc = _fit_json(capsys, str(path), "--cost", "cost")
+    assert doc["cost"]["value"] == pytest.approx(1.0, abs=1e-12)
+    assert doc["cost"]["given"] is True
+    assert doc["optimum"]["verdict"] == "interior"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--unit-cost", "-1"], "'-1' is not a unit cost"),
+        (["--unit-cost", "abc"], "'abc' is not a unit cost"),
+        (["--unit-cost", "1", "--cost", "cost"], "two unit costs were given"),
+    ],
+)
+def test_bad_unit_cost_exits_2(capsys, tmp_path, extra, message):
+    path = _sales_csv(tmp_path / "s.csv", -3.0, cost=1.0)
+    code = cli.main(["fit", str(path), "--no-backtest", *extra])
+    assert code == 2
+    assert message in capsys.readouterr().err
