@@ -10,11 +10,12 @@ the model may try. :func:`optimum_check` scans that profit over ``[p_min, p_max]
 =====================  ========================================================
 verdict                meaning
 =====================  ========================================================
-``interior``           the profit-maximising price lies strictly inside the range
-``lower_edge``         profit is highest at ``p_min``: it keeps rising as the
-                       price falls
-``upper_edge``         profit is highest at ``p_max``: it keeps rising as the
-                       price rises
+``interior``           the profit-maximising price lies inside the range (or
+                       exactly at an end, with profit falling past it)
+``lower_edge``         profit is highest at ``p_min`` and keeps rising as the
+                       price falls below it
+``upper_edge``         profit is highest at ``p_max`` and keeps rising as the
+                       price rises above it
 ``no_finite_optimum``  constant-elasticity demand with elasticity ε ≥ −1 (|ε| ≤ 1
                        for demand that falls with price): ``(p − c)·a·p^ε`` rises
                        without bound for every cost c ≥ 0, so no price is optimal
@@ -43,7 +44,7 @@ import numpy as np
 from pricegym.demand.kernels import DemandKernel, RegressionKernel
 from pricegym.errors import ModelError
 
-__all__ = ["BEYOND", "N_SCAN", "OptimumCheck", "Verdict", "optimum_check"]
+__all__ = ["BEYOND", "EDGE_RTOL", "N_SCAN", "OptimumCheck", "Verdict", "optimum_check"]
 
 Verdict = Literal["interior", "lower_edge", "upper_edge", "no_finite_optimum"]
 
@@ -51,6 +52,8 @@ Verdict = Literal["interior", "lower_edge", "upper_edge", "no_finite_optimum"]
 N_SCAN = 1001
 #: The scan beyond the range reaches p_max·BEYOND above and p_min/BEYOND below.
 BEYOND = 1.5
+#: Profit beyond the edge must exceed the edge's by this fraction for an edge verdict.
+EDGE_RTOL = 1e-6
 
 
 @dataclass(frozen=True)
@@ -183,13 +186,16 @@ def optimum_check(
     wide = np.concatenate([below, inside, above])
     i = int(np.nanargmax(profit_in))
     j = int(np.nanargmax(profit_wide))
+    # An edge is a verdict only if profit rises past it: an optimum exactly at the edge
+    # (profit falling on both sides) is a real answer.
+    rises_past = bool(profit_wide[j] > profit_in[i] + EDGE_RTOL * abs(profit_in[i]))
     eps = constant_elasticity(kernel)
     if eps is not None and eps >= -1.0:
         verdict: Verdict = "no_finite_optimum"
         i = N_SCAN - 1
-    elif i == 0:
+    elif i == 0 and rises_past:
         verdict = "lower_edge"
-    elif i == N_SCAN - 1:
+    elif i == N_SCAN - 1 and rises_past:
         verdict = "upper_edge"
     else:
         verdict = "interior"

@@ -97,3 +97,51 @@ def test_bad_unit_cost_exits_2(capsys, tmp_path, extra, message):
     code = cli.main(["fit", str(path), "--no-backtest", *extra])
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- market
+def test_market_on_inelastic_demand_warns_and_keeps_the_check():
+    from pricegym.demand import ConstantElasticity
+    from pricegym.envs.market import PricingEnv
+    from pricegym.errors import DecisionWarning
+
+    truth = ConstantElasticity(a=100.0, elasticity=-0.6, support=(1.0, 5.0))
+    with pytest.warns(DecisionWarning, match="no finite optimum") as record:
+        env = PricingEnv(truth, {"n_prices": 5, "horizon": 4})
+    text = str(record[0].message)
+    assert "market [1, 5], unit cost 0" in text
+    assert "the model recommends the highest price it is allowed to try (5)" in text
+    assert "market.options.cost" in text
+    assert env.optimum.verdict == "no_finite_optimum"
+    assert env.optimum.price == 5.0
+
+
+def test_market_with_interior_optimum_does_not_warn_and_charges_the_cost():
+    import warnings
+
+    from pricegym.demand import ConstantElasticity
+    from pricegym.envs.market import PricingEnv
+    from pricegym.errors import DecisionWarning
+
+    truth = ConstantElasticity(a=100.0, elasticity=-3.0, support=(1.0, 5.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DecisionWarning)
+        env = PricingEnv(truth, {"n_prices": 5, "horizon": 4, "cost": 2.0})
+    assert env.optimum.verdict == "interior"
+    assert env.optimum.price == pytest.approx(3.0, abs=4.0 / 1000)
+    env.reset(seed=0)
+    _, reward, *_, info = env.step(2)  # price 3
+    assert info["price"] == 3.0
+    assert reward == pytest.approx((3.0 - 2.0) * info["sales"], rel=1e-12)
+
+
+def test_market_whose_linear_optimum_lies_beyond_p_max_warns_upper_edge():
+    from pricegym.demand import LinearTruth
+    from pricegym.envs.market import PricingEnv
+    from pricegym.errors import DecisionWarning
+
+    truth = LinearTruth(a=100.0, b=10.0, support=(1.0, 4.0))  # optimum (10 + 0.5)/2 = 5.25
+    with pytest.warns(DecisionWarning, match="upper edge of the price grid"):
+        env = PricingEnv(truth, {"n_prices": 4, "cost": 0.5})
+    assert env.optimum.verdict == "upper_edge"
+    assert env.optimum.beyond_price == pytest.approx(5.25, abs=6.0 / 1000)

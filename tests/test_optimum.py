@@ -75,3 +75,11 @@ def test_bad_cost_and_range_are_refused() -> None:
         optimum_check(truth, cost=-1.0)
     with pytest.raises(ModelError, match="0 < p_min < p_max"):
         optimum_check(truth, p_min=3.0, p_max=2.0)
+
+
+def test_optimum_exactly_at_the_edge_with_profit_falling_past_it_is_interior() -> None:
+    # (p − 1)·500·p^−2 peaks at 1·(−2)/(−1) = 2 = p_min: a real answer, not an edge.
+    truth = ConstantElasticity(a=500.0, elasticity=-2.0, support=(2.0, 20.0))
+    check = optimum_check(truth, cost=1.0)
+    assert check.verdict == "interior"
+    assert check.price == 2.0
