@@ -145,3 +145,92 @@ def test_market_whose_linear_optimum_lies_beyond_p_max_warns_upper_edge():
         env = PricingEnv(truth, {"n_prices": 4, "cost": 0.5})
     assert env.optimum.verdict == "upper_edge"
     assert env.optimum.beyond_price == pytest.approx(5.25, abs=6.0 / 1000)
+
+
+# ---------------------------------------------------------------- runner and league table
+def _experiment(elasticity: float, options: dict) -> dict:
+    return {
+        "name": "decision",
+        "seed": 1,
+        "market": {
+            "name": "shop",
+            "demand": {
+                "form": "constant_elasticity",
+                "a": 100.0,
+                "elasticity": elasticity,
+                "support": [1.0, 5.0],
+            },
+            "options": {"n_prices": 5, "horizon": 4, **options},
+        },
+        "agents": [
+            {"name": "fixed_3", "kind": "fixed_price", "params": {"price": 3.0}},
+            {"name": "optimum", "kind": "dp"},
+        ],
+        "evaluation": {"episodes": 2, "seeds": 2},
+    }
+
+
+def _run(config: dict, run_dir: Path):
+    from pricegym.experiments.runner import run_experiment
+
+    return run_experiment(config, run_dir, progress=False, command=["test"], report=False)
+
+
+def test_run_without_cost_on_inelastic_demand_says_so_in_results_and_league_table(tmp_path, capsys):
+    from pricegym.errors import DecisionWarning
+    from pricegym.experiments.runner import _print_summary
+
+    with pytest.warns(DecisionWarning, match="no finite optimum"):
+        result = _run(_experiment(-0.6, {}), tmp_path / "run")
+    bench = json.loads((tmp_path / "run" / "benchmarks.json").read_text())["shop"]
+    assert bench["cost"] == {"value": 0.0, "given": False}
+    assert bench["optimum"]["verdict"] == "no_finite_optimum"
+    assert bench["optimum"]["price"] == 5.0
+    summary = pd.read_csv(tmp_path / "run" / "summary.csv").set_index("agent")
+    assert summary.loc["optimum", "avg_price"] == pytest.approx(5.0, abs=1e-12)
+    assert summary.loc["optimum", "grid_edge"] == "top"
+    assert pd.isna(summary.loc["fixed_3", "grid_edge"])  # 3 is inside [1, 5]
+    _print_summary(result)
+    out = " ".join(capsys.readouterr().out.split())
+    assert "at grid edge" in out and "top price" in out
+    assert "market shop: cost: not given — profit = revenue" in out
+    assert "market shop: no finite optimum: demand is inelastic over the data" in out
+
+
+def test_run_with_yaml_cost_charges_it_and_has_no_decision_notes(tmp_path):
+    import warnings
+
+    from pricegym.errors import DecisionWarning
+    from pricegym.experiments._runner_results import decision_notes
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DecisionWarning)
+        result = _run(_experiment(-3.0, {"cost": 2.0}), tmp_path / "run")
+    bench = result.benchmarks["shop"]
+    assert bench["cost"] == {"value": 2.0, "given": True}
+    assert bench["optimum"]["verdict"] == "interior"
+    assert decision_notes(result.benchmarks, result.summary) == []
+    ep = result.episodes
+    np.testing.assert_allclose(ep["profit"], ep["revenue"] - 2.0 * ep["units"], rtol=1e-9)
+    # the DP optimum plays the interior optimum 3 = 2·(−3)/(−2) (grid 1, 2, 3, 4, 5)
+    dp = result.summary.set_index("agent").loc["optimum"]
+    assert dp["avg_price"] == pytest.approx(3.0, abs=1e-12)
+    assert dp["grid_edge"] == ""
+
+
+def test_every_agent_at_the_grid_edge_is_said():
+    from pricegym.experiments._runner_results import decision_notes, grid_edge
+
+    assert grid_edge(5.0, 1.0, 5.0) == "top"
+    assert grid_edge(4.97, 1.0, 5.0) == "top"  # within 1% of the range
+    assert grid_edge(4.9, 1.0, 5.0) == ""
+    assert grid_edge(1.0, 1.0, 5.0) == "bottom"
+    bench = {
+        "shop": {
+            "cost": {"value": 0.5, "given": True},
+            "optimum": {"p_min": 1.0, "p_max": 5.0, "at_edge": False, "message": ""},
+        }
+    }
+    summary = pd.DataFrame({"market": ["shop", "shop"], "grid_edge": ["top", "top"]})
+    [note] = decision_notes(bench, summary)
+    assert "every agent's average price sits at the top of the price grid (5)" in note
