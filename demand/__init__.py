@@ -30,6 +30,7 @@ _EXPORTS = {
     "ModelComparison": "pricegym.demand.selection",
     "NeuralDemand": "pricegym.demand.neural",
     "NoiseModel": "pricegym.demand.noise",
+    "OptimumCheck": "pricegym.demand.optimum",
     "PoissonDemand": "pricegym.demand.regression",
     "RegressionKernel": "pricegym.demand.kernels",
     "SalesHistory": "pricegym.demand.data",
@@ -38,6 +39,7 @@ _EXPORTS = {
     "load_history": "pricegym.demand.data",
     "make_model": "pricegym.demand.selection",
     "model_families": "pricegym.demand.base",
+    "optimum_check": "pricegym.demand.optimum",
 }
 
 __all__ = sorted(_EXPORTS)

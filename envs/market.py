@@ -21,11 +21,12 @@ from gymnasium import spaces
 from gymnasium.error import InvalidAction, ResetNeeded
 
 from pricegym.demand.kernels import DemandKernel
+from pricegym.demand.optimum import OptimumCheck, optimum_check
 from pricegym.envs import render as rendering
 from pricegym.envs._fastpath import make_draw, make_path
 from pricegym.envs.competitors import CompetitorProcess
 from pricegym.envs.config import MarketConfig
-from pricegym.errors import ConfigError, ExtrapolationWarning, PanelWarning
+from pricegym.errors import ConfigError, DecisionWarning, ExtrapolationWarning, PanelWarning
 
 __all__ = ["PRICE_OBS_CAP", "SALES_OBS_CAP", "PricingEnv", "Rival"]
 
@@ -180,6 +181,17 @@ class PricingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
     1-element arrays); both give the same trajectories, equal up to floating-point
     rounding of expected demand.
 
+    ## Decision check
+
+    At construction :attr:`optimum` holds
+    :func:`~pricegym.demand.optimum.optimum_check` of the kernel over [p_min,
+    p_max] at ``cost``: where the one-period, unlimited-stock expected profit
+    peaks. When it peaks at an edge of the price range (profit still rising past
+    it) or has no finite optimum (constant elasticity with |ε| ≤ 1), the env warns
+    with :class:`~pricegym.errors.DecisionWarning`: the market's best price then
+    says only that the grid's edge wins. With ``cost`` 0 the warning also says
+    that profit is revenue. The check changes nothing in the dynamics.
+
     ## Arguments
 
     - ``kernel``: the demand kernel (one seller; ``kernel.n_sellers == 1``).
@@ -267,6 +279,11 @@ class PricingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
                 ExtrapolationWarning,
                 stacklevel=2,
             )
+        #: Where the static profit-maximising price sits in [p_min, p_max] at the unit
+        #: cost (:func:`~pricegym.demand.optimum.optimum_check`); warned when at an edge.
+        self.optimum: OptimumCheck = optimum_check(kern, float(cfg.cost), self.p_min, self.p_max)
+        if self.optimum.at_edge:
+            warnings.warn(_decision_message(self.optimum, cfg), DecisionWarning, stacklevel=2)
         if self.prices is not None:
             self.action_space: spaces.Space[Any] = spaces.Discrete(len(self.prices))
             n = len(self.prices)
@@ -636,6 +653,19 @@ def _resolve_config(config: MarketConfig | Mapping[str, Any] | None) -> MarketCo
     raise ConfigError(
         f"config={config!r} must be a MarketConfig, a mapping of its settings, or None."
     )
+
+
+def _decision_message(check: OptimumCheck, cfg: MarketConfig) -> str:
+    """The market's DecisionWarning: the check's message and what stock changes about it."""
+    text = f"market [{check.p_min:g}, {check.p_max:g}], unit cost {check.cost:g}: {check.message}"
+    if check.cost == 0:
+        text += " Give the unit cost with the market option cost (YAML: market.options.cost)."
+    if check.verdict == "lower_edge" and cfg.inventory is not None:
+        text += (
+            " This is the one-period optimum with unlimited stock; with finite stock the "
+            "optimal prices can be higher (see where the DP optimum's prices sit)."
+        )
+    return text
 
 
 def _sales_scale(kernel: DemandKernel, p_min: float) -> float:

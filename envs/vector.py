@@ -80,7 +80,7 @@ from pricegym.envs._streams import _DrawnNormals, _MarketStreams, _noise_kind
 from pricegym.envs.competitors import CompetitorProcess
 from pricegym.envs.config import MarketConfig
 from pricegym.envs.market import PRICE_OBS_CAP, SALES_OBS_CAP, PricingEnv, Rival
-from pricegym.errors import ConfigError, ExtrapolationWarning
+from pricegym.errors import ConfigError, DecisionWarning, ExtrapolationWarning
 
 if TYPE_CHECKING:
     from pricegym.envs.sb3_vec import SB3VecEnv
@@ -288,6 +288,7 @@ class MarketVectorEnv(VectorEnv):
         def make() -> gym.Env:
             with warnings.catch_warnings():  # the prototype has warned once already
                 warnings.simplefilter("ignore", ExtrapolationWarning)
+                warnings.simplefilter("ignore", DecisionWarning)
                 env: gym.Env = PricingEnv(
                     self.kernel,
                     self.config,

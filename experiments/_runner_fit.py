@@ -85,12 +85,25 @@ def _fit(config: ExperimentConfig, run_dir: Path, force: bool, show: bool | None
                                 f"cannot set a competitor price in market {base!r}: {exc}"
                             ) from None
                 benchmarks[base] = single_benchmarks(env)
+                benchmarks[base]["cost"] = _cost_entry(spec, env)
                 _check_benchmarks(config, benchmarks[base], base)
             bar.update(1)
     finally:
         bar.close()
     _write_json(run_dir / "benchmarks.json", benchmarks)
     return benchmarks
+
+
+def _cost_entry(spec: Any, env: Any) -> dict[str, Any]:
+    """The unit cost a single-seller market charges and whether the experiment gave it.
+
+    A registered env's preset sets its own cost; a data or demand market takes
+    ``market.options.cost``, and without it the market's default 0 makes profit =
+    revenue (said in the league table and the report's header).
+    """
+    value = float(env.unwrapped.config.cost)
+    given = spec.source == "env" or "cost" in dict(spec.options)
+    return {"value": value, "given": bool(given)}
 
 
 def _fresh(spec: AgentSpec) -> Any:

@@ -74,6 +74,75 @@ class RunResult:
     skipped: dict[str, int] = field(default_factory=dict)
 
 
+#: An agent's average price within this fraction of the price range of p_min or p_max
+#: is "at the grid edge" (``grid_edge`` column of summary.csv).
+GRID_EDGE_TOL = 0.01
+
+
+def grid_edge(avg_price: Any, p_min: float, p_max: float) -> str:
+    """``"top"`` / ``"bottom"`` when an average price sits at the edge of [p_min, p_max]
+    (within :data:`GRID_EDGE_TOL` of the range), else ``""``."""
+    try:
+        price = float(avg_price)
+    except (TypeError, ValueError):
+        return ""
+    tol = GRID_EDGE_TOL * (p_max - p_min)
+    if price >= p_max - tol:
+        return "top"
+    if price <= p_min + tol:
+        return "bottom"
+    return ""
+
+
+def _price_ranges(benchmarks: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
+    """Market → (p_min, p_max) of the single-seller markets that recorded their optimum check."""
+    out = {}
+    for market, bench in benchmarks.items():
+        check = bench.get("optimum") if isinstance(bench, Mapping) else None
+        if check:
+            out[market] = (float(check["p_min"]), float(check["p_max"]))
+    return out
+
+
+def decision_notes(benchmarks: Mapping[str, Any], summary: pd.DataFrame | None = None) -> list[str]:
+    """Lines that say where a run's results cannot support a decision.
+
+    Per single-seller market of ``benchmarks`` (``benchmarks.json``): ``cost: not
+    given — profit = revenue`` when the experiment gave no unit cost (or 0), the
+    optimum check's message when the profit-maximising price sits at an edge of the
+    price grid or does not exist, and — with the league table ``summary`` — a line
+    when every agent's average price sits at the same grid edge.
+    """
+    notes: list[str] = []
+    for market, bench in benchmarks.items():
+        if not isinstance(bench, Mapping):
+            continue
+        cost = bench.get("cost")
+        if cost is not None and not cost.get("given"):
+            notes.append(
+                f"market {market}: cost: not given — profit = revenue (the market's unit cost "
+                "defaults to 0). Give it with market.options.cost in the experiment YAML."
+            )
+        elif cost is not None and float(cost.get("value") or 0.0) == 0.0:
+            notes.append(f"market {market}: cost: 0 (given) — profit = revenue.")
+        check = bench.get("optimum")
+        if check and check.get("at_edge"):
+            notes.append(f"market {market}: {check['message']}")
+        if summary is not None and "grid_edge" in summary.columns:
+            rows = summary[summary["market"] == market]
+            edges = {str(e) if isinstance(e, str) else "" for e in rows["grid_edge"]}
+            if len(rows) and len(edges) == 1 and edges != {""}:
+                edge = edges.pop()
+                price = check["p_max"] if edge == "top" else check["p_min"]
+                notes.append(
+                    f"market {market}: every agent's average price sits at the {edge} of the "
+                    f"price grid ({price:.4g}): the ranking says only that the "
+                    f"{'highest' if edge == 'top' else 'lowest'} price allowed wins, not what "
+                    "the right price is."
+                )
+    return notes
+
+
 def _exact_values(episodes: pd.DataFrame, optimum: Mapping[str, float]) -> dict[Any, float]:
     """The exact expected profit of the rows that know it: the DP optimum's own rows.
 
@@ -156,6 +225,12 @@ def _report(
     if optimum:
         summary["dp_optimum"] = summary["market"].map(optimum)
         summary["best_fixed"] = summary["market"].map(fixed)
+    ranges = _price_ranges(benchmarks)
+    if ranges and "avg_price" in summary.columns:
+        summary["grid_edge"] = [
+            grid_edge(price, *ranges[m]) if m in ranges else ""
+            for m, price in zip(summary["market"], summary["avg_price"], strict=True)
+        ]
     _atomic_csv(summary, run_dir / "summary.csv")
     robin = episodes[episodes["mode"] == "round_robin"]
     if not robin.empty:

@@ -219,14 +219,18 @@ def single_benchmarks(env: Any) -> dict[str, Any]:
     """DP optimum and best fixed price (expected profit per episode) of a single-seller env.
 
     Returns ``{"dp": float | None, "best_fixed": float | None, "best_fixed_price":
-    float | None, "note": str | None}``; a benchmark is ``None`` where the DP does
-    not apply (continuous prices, lognormal noise, demand with memory, rivals, ...),
-    and ``note`` says why.
+    float | None, "note": str | None, "optimum": dict | None}``; a benchmark is
+    ``None`` where the DP does not apply (continuous prices, lognormal noise, demand
+    with memory, rivals, ...), and ``note`` says why. ``optimum`` is the market's
+    :class:`~pricegym.demand.optimum.OptimumCheck` (``env.optimum.to_dict()``): where
+    the one-period profit peaks in the price range, and whether at an edge.
     """
     from pricegym.agents.dp import fixed_price_values, solve_dp
 
     base = getattr(env, "unwrapped", env)
     out: dict[str, Any] = {"dp": None, "best_fixed": None, "best_fixed_price": None, "note": None}
+    check = getattr(base, "optimum", None)
+    out["optimum"] = None if check is None else check.to_dict()
     if getattr(base, "rivals", None):
         out["note"] = "rival agents set competitor prices: the DP optimum is not defined"
         return out

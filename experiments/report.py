@@ -6,7 +6,11 @@
     figures/*.png   one PNG per figure, each written atomically (temp file + rename)
     report.json     the figures drawn (file, section, title, caption, pixel size), the
                     figures not drawn with the reason, and notes
-    index.html      the page: league tables, benchmarks, head-to-head and cross-model
+    index.html      the page: a header that says where the results cannot support a
+                    decision (no unit cost given, an optimum at the price grid's edge or
+                    none; see ``decision_notes``), league tables (with an "at grid
+                    edge" column for agents whose average price is a grid end), benchmarks,
+                    head-to-head and cross-model
                     tables, the figures, the run's config, command line and versions
 
 Nothing is retrained. Every figure is built from the saved results:
@@ -95,6 +99,7 @@ from pricegym.experiments._report_run import (
     load_run,
 )
 from pricegym.experiments._report_tournament import _fig_tournament
+from pricegym.experiments._runner_results import decision_notes
 
 # `NAME as NAME` above: re-exported beside __all__ (the limits and WIDTH stay reachable here)
 __all__ = [
@@ -217,6 +222,8 @@ def _league_html(run: RunData) -> str:
         ):
             if key in block.columns and block[key].notna().any():
                 shown.append((title, lambda r, k=key, f=fmt: _num(r.get(k), f)))
+        if "grid_edge" in block.columns and block["grid_edge"].map(_edge_text).any():
+            shown.append(("at grid edge", lambda r: _edge_text(r.get("grid_edge"))))
         shown.append(
             (
                 "seeds × episodes",
@@ -232,6 +239,11 @@ def _league_html(run: RunData) -> str:
         if note:
             out.append(f'<p class="note">{html.escape(note)}</p>')
     return "\n".join(out)
+
+
+def _edge_text(value: Any) -> str:
+    """The league table's "at grid edge" cell: ``top price`` / ``bottom price`` or empty."""
+    return f"{value} price" if isinstance(value, str) and value else ""
 
 
 def _per_seed(r: Mapping[str, Any]) -> float:
@@ -386,6 +398,7 @@ def _page(run: RunData, report_figs: Sequence[ReportFigure], out: _Output) -> st
         )
         + (', <a href="cross_model.csv">cross_model.csv</a>' if run.cross_model is not None else "")
         + ', <a href="report.json">report.json</a>.</p>',
+        *(f'<p class="note">{e(note)}</p>' for note in decision_notes(run.benchmarks, run.summary)),
         "<nav>"
         + "".join(f'<a href="#{k}">{e(v)}</a>' for k, v in SECTIONS.items())
         + '<a href="#benchmarks">Benchmarks</a><a href="#run">Run</a></nav>',

@@ -392,6 +392,14 @@ def _print_summary(result: RunResult) -> None:
     if "delta" in s.columns:
         columns.append(("Δ (collusion) [95% CI]", lambda r: ci(r, "delta", "{:.3f}")))
     columns.append(("avg price", lambda r: num(r.get("avg_price"))))
+    edge = s["grid_edge"] if "grid_edge" in s.columns else None
+    if edge is not None and edge.map(lambda e: isinstance(e, str) and e != "").any():
+        columns.append(
+            (
+                "at grid edge",
+                lambda r: f"{r['grid_edge']} price" if isinstance(r.get("grid_edge"), str) else "",
+            )
+        )
     if s["sell_through"].notna().any():
         columns.append(("sell-through", lambda r: num(r.get("sell_through"), "{:.0%}")))
     if "ci_basis" in s.columns:
@@ -402,6 +410,10 @@ def _print_summary(result: RunResult) -> None:
     for _, r in s.iterrows():
         table.add_row(*(Text(fn(r)) for _, fn in columns))
     console.print(table)
+    from pricegym.experiments._runner_results import decision_notes
+
+    for note in decision_notes(result.benchmarks, s):
+        console.print(Text(f"Note: {note}"))
     if "few_seeds" in s.columns and s["few_seeds"].any():
         from pricegym.experiments.stats import few_seeds_note
 

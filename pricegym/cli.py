@@ -74,6 +74,7 @@ if TYPE_CHECKING:
 
     from pricegym.demand.base import DemandModel
     from pricegym.demand.data import SalesHistory
+    from pricegym.demand.optimum import OptimumCheck
     from pricegym.demand.selection import ModelComparison
 
 __all__ = ["COMMANDS", "Command", "build_parser", "fit_document", "main"]
@@ -172,6 +173,20 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} must be >= 1")
+    return value
+
+
+def _unit_cost(text: str) -> float:
+    """argparse type of ``--unit-cost``: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a unit cost: give a number >= 0 in the data's currency, e.g. "
+            "--unit-cost 0.6 (to read costs from a column of the file, use --cost COL)"
+        )
     return value
 
 
@@ -436,6 +451,9 @@ def fit_document(
     *,
     backtest_skipped: str | None = None,
     warning_texts: Sequence[str] = (),
+    cost: float | None = None,
+    cost_source: str | None = None,
+    optimum: OptimumCheck | None = None,
 ) -> dict[str, Any]:
     """The report of a fitted model as a strict-JSON-ready dict (what ``fit --json`` prints).
 
@@ -450,10 +468,19 @@ def fit_document(
     while loading and fitting that do not repeat a note), ``saved``
     (the model file, filled in by ``--out``), ``calendar`` (the trading calendar of
     daily data as saved in the model file, plus ``text``: the line the table prints;
-    ``None`` otherwise) and ``seasonality`` (``fourier`` K, ``period``, ``unit``,
-    ``trend``, and ``defaults``: which of them the user left at the default).
-    Non-finite numbers become ``None``.
+    ``None`` otherwise), ``seasonality`` (``fourier`` K, ``period``, ``unit``,
+    ``trend``, and ``defaults``: which of them the user left at the default),
+    ``cost`` (``value``, ``given`` and
+    ``source``: the unit cost the optimum check used; ``None`` means not given, so
+    profit = revenue), ``optimum`` (:meth:`OptimumCheck.to_dict` of
+    :func:`~pricegym.demand.optimum.optimum_check` over the data's price range at that
+    cost: ``verdict`` interior / lower_edge / upper_edge / no_finite_optimum, ``price``,
+    ``message``, ...). Non-finite numbers become ``None``.
     """
+    from pricegym.demand.optimum import optimum_check
+
+    if optimum is None:
+        optimum = optimum_check(model, cost or 0.0)
     table = model.params_table()
     bt = model.backtest_
     backtest = (
@@ -476,6 +503,12 @@ def fit_document(
             "data": history.to_dict_summary(),
             "notes": notes,
             "warnings": [w for w in warning_texts if not any(n in w for n in history.notes)],
+            "cost": {
+                "value": optimum.cost,
+                "given": cost is not None,
+                "source": cost_source if cost is not None else None,
+            },
+            "optimum": optimum.to_dict(),
             "saved": None,
             "calendar": _calendar_document(history),
             "seasonality": _seasonality_document(model, history),
@@ -591,9 +624,32 @@ def _seasonal_params(args: argparse.Namespace) -> dict[str, Any]:
     return params
 
 
+def _fit_cost(args: argparse.Namespace, history: SalesHistory) -> tuple[float | None, str]:
+    """The unit cost of ``fit``'s optimum check and where it came from (``None``: not given).
+
+    ``--unit-cost C`` wins; else the mean of the history's cost column (``--cost COL``
+    or a bundled data set's); else none, and profit is revenue. Giving both
+    ``--unit-cost`` and ``--cost COL`` is refused: they would be two different costs.
+    """
+    unit = getattr(args, "unit_cost", None)
+    if unit is not None and getattr(args, "cost", None):
+        raise ConfigError(
+            f"--unit-cost {unit:g} and --cost {args.cost}: two unit costs were given (a number "
+            "and a column of the file); keep one — --unit-cost C for one cost in every period, "
+            "--cost COL to read it from the file."
+        )
+    if unit is not None:
+        return float(unit), "--unit-cost"
+    if "cost" in history.frame.columns:
+        return float(history.column("cost").mean()), "the mean of the data's cost column"
+    return None, ""
+
+
 def _cmd_fit(args: argparse.Namespace) -> int:
     """``pricegym fit``: load, fit (or compare), report, optionally save."""
+    from pricegym.demand.optimum import optimum_check
     from pricegym.demand.selection import make_model
+    from pricegym.errors import DecisionWarning
 
     _load_families()
     family = _check_family(args.model, allow_auto=True)
@@ -623,7 +679,19 @@ def _cmd_fit(args: argparse.Namespace) -> int:
                     skipped = "backtest skipped: disabled with --no-backtest."
                 else:
                     skipped = _try_backtest(model, args.splits or DEFAULT_SPLITS)
-    document = fit_document(model, history, backtest_skipped=skipped, warning_texts=caught)
+        cost, cost_source = _fit_cost(args, history)
+        optimum = optimum_check(model, cost or 0.0)
+        if optimum.at_edge:
+            warnings.warn(optimum.message, DecisionWarning, stacklevel=1)
+    document = fit_document(
+        model,
+        history,
+        backtest_skipped=skipped,
+        warning_texts=caught,
+        cost=cost,
+        cost_source=cost_source,
+        optimum=optimum,
+    )
     if comparison is not None:
         document["notes"] = [*document["notes"], *comparison.notes]
     if args.out is not None:
@@ -695,6 +763,14 @@ def _configure_fit(parser: argparse.ArgumentParser) -> None:
         action=argparse.BooleanOptionalAction,
         default=None,
         help="a linear time trend in trading periods (default: off)",
+    )
+    model.add_argument(
+        "--unit-cost",
+        type=_unit_cost,
+        metavar="C",
+        help="one unit cost for every period (a number), used to find the profit-maximising "
+        "price; default: the mean of the --cost COL column if mapped, else none (profit = "
+        "revenue)",
     )
     output = parser.add_argument_group("output")
     output.add_argument(
@@ -778,6 +854,28 @@ def _render_fit(console: Console, doc: dict[str, Any]) -> None:
         f"{_num(doc['support']['max'])}",
         markup=False,
     )
+    cost = doc.get("cost") or {}
+    if cost.get("given"):
+        console.print(f"Unit cost: {_num(cost['value'])} ({cost['source']})", markup=False)
+    else:
+        console.print(
+            "Unit cost: not given — profit = revenue (give --unit-cost C, or map a cost "
+            "column with --cost COL)",
+            markup=False,
+        )
+    opt = doc.get("optimum") or {}
+    if opt:
+        where = {
+            "interior": "inside the data's price range",
+            "lower_edge": "AT THE LOWER EDGE of the data's price range (see Warnings)",
+            "upper_edge": "AT THE UPPER EDGE of the data's price range (see Warnings)",
+        }.get(opt.get("verdict"))
+        head = "Profit-maximising price (one period, unlimited stock): "
+        if where is None:  # no finite optimum
+            text = "none — profit keeps rising with the price (see Warnings)"
+        else:
+            text = f"{_num(opt.get('price'))}, {where}"
+        console.print(head + text, markup=False)
     info = doc.get("information") or {}
     if info:
         console.print(

@@ -11,6 +11,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "DataValidationError",
+    "DecisionWarning",
     "ExtrapolationWarning",
     "ModelError",
     "ModelFileError",
@@ -55,6 +56,12 @@ class PricegymWarning(UserWarning):
 
 class ExtrapolationWarning(PricegymWarning):
     """A fitted model was asked for demand at prices outside the range seen in its data."""
+
+
+class DecisionWarning(PricegymWarning):
+    """The answer cannot support a pricing decision: the profit-maximising price sits at the
+    edge of the prices tried, or no finite optimum exists (see
+    :func:`pricegym.demand.optimum.optimum_check`)."""
 
 
 class PanelWarning(PricegymWarning):

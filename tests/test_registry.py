@@ -21,7 +21,7 @@ from pricegym.demand.synthetic import DemandTruth, generate_history
 from pricegym.envs.market import PricingEnv
 from pricegym.envs.registration import ENV_IDS, register_envs
 from pricegym.envs.vector import MarketVectorEnv
-from pricegym.errors import ConfigError, ModelFileError
+from pricegym.errors import ConfigError, DecisionWarning, ModelFileError
 
 PRICEGYM_IDS = sorted(k for k in gym.registry if k.startswith("pricegym/"))
 
@@ -69,6 +69,9 @@ def test_gymnasium_and_sb3_checkers_pass_without_warnings(env_id, model_path):
         env = gym.make(env_id, **_kwargs(env_id, model_path))
         check_env(env.unwrapped)
         sb3_check_env(gym.make(env_id, **_kwargs(env_id, model_path)), warn=True)
+    # A DecisionWarning is about the market's economics (an optimum at the edge of the
+    # grid; see test_decision_warnings.py), not about conformance to the API.
+    caught = [w for w in caught if not issubclass(w.category, DecisionWarning)]
     assert [str(w.message) for w in caught] == []
 
 
