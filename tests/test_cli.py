@@ -226,7 +226,9 @@ def test_drop_invalid_goes_to_the_notes(capsys, negative_price_csv):
     doc = json.loads(out)
     assert doc["n_obs"] == 4
     assert any("dropped 1 of 5 rows" in note for note in doc["notes"])
-    assert doc["warnings"] == []  # the loader's warning repeats the note: reported once
+    # the loader's warning repeats the note: reported once (the optimum check's own
+    # DecisionWarning on these 4 rows is a separate matter)
+    assert [w for w in doc["warnings"] if not w.startswith("DecisionWarning")] == []
 
 
 def test_select_product_of_a_panel(capsys):
