@@ -92,6 +92,11 @@ class Estimate:
         return f"{self.value:.4g} [{self.low:.4g}, {self.high:.4g}]"
 
 
+#: The smallest dynamic-pricing gain (optimum − best fixed price), relative to the
+#: optimum, for which ``gain_share`` is reported.
+GAIN_SPAN_RTOL = 1e-3
+
+
 def iqm(values: Sequence[float] | np.ndarray, axis: int = -1) -> np.ndarray | float:
     """Interquartile mean: the mean of the middle 50% (25% trimmed from each end)."""
     return stats.trim_mean(np.asarray(values, dtype=np.float64), 0.25, axis=axis)
@@ -272,7 +277,9 @@ def league_table(
         best_fixed: expected ``value`` of the best fixed price per market; with
             ``optimum`` adds ``gain_share`` — the share of the dynamic-pricing gain
             (optimum − best fixed) the agent captures, 1 for the optimum, 0 for the
-            best fixed price, negative below it.
+            best fixed price, negative below it. Left out (shown "–") when that gain
+            is below :data:`GAIN_SPAN_RTOL` of the optimum: a share of nearly
+            nothing is noise divided by nearly zero.
         exact: the exact expected ``value`` of a row's policy where it is known (the
             DP optimum's own row: its value function at the start state), keyed by the
             row's ``by`` values (a tuple, or the bare value when ``by`` has one column);
@@ -322,7 +329,7 @@ def league_table(
             if known is not None:
                 row["exact_pct"] = 100 * float(known) / opt
             fixed = None if best_fixed is None else best_fixed.get(market)
-            if fixed is not None and opt > fixed:
+            if fixed is not None and opt - fixed > GAIN_SPAN_RTOL * abs(opt):
                 span = opt - fixed
                 row.update(
                     gain_share=(mean.value - fixed) / span,

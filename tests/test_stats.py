@@ -101,6 +101,17 @@ def test_league_table_ranks_and_scales_by_optimum_and_best_fixed_price():
     assert rl["avg_price"] == pytest.approx(2.0)
 
 
+def test_gain_share_is_left_out_when_dynamic_pricing_gains_nearly_nothing():
+    """Optimum 100 and best fixed price 100 − 1e-9: a share of that gap is noise / ~0
+    (it showed −8e12 on a market whose stock always sells out); a 1% gap keeps it."""
+    eps = _episodes(np.random.default_rng(5), {"dp": 100.0, "rl": 97.0}, n_seeds=5)
+    tiny = league_table(eps, optimum={"m": 100.0}, best_fixed={"m": 100.0 - 1e-9})
+    assert "gain_share" not in tiny.columns or tiny["gain_share"].isna().all()
+    assert tiny["pct_of_optimum"].notna().all()
+    kept = league_table(eps, optimum={"m": 100.0}, best_fixed={"m": 99.0})
+    assert kept["gain_share"].notna().all()
+
+
 def test_paired_difference_is_tighter_than_unpaired_and_centred_on_the_gap():
     eps = _episodes(np.random.default_rng(4), {"a": 101.0, "b": 100.0}, n_seeds=30)
     diff = paired_difference(eps, "a", "b")
