@@ -211,7 +211,7 @@ SECTIONS: tuple[SectionDoc, ...] = (
                 "model_path",
                 "path",
                 "none",
-                "A saved demand model (DemandModel.save / pricegym fit --save: the .json, with "
+                "A saved demand model (DemandModel.save / pricegym fit --out: the .json, with "
                 "its .npz beside it) that drives the market, with market.options. Relative "
                 "paths are read from the experiment file's folder; the file's sha256 is "
                 "recorded in inputs.json, so a changed model is noticed on rerun. Not with "

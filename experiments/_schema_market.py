@@ -121,6 +121,19 @@ def _market_options(sec: _Section) -> dict[str, Any]:
     return options
 
 
+def _options_for(sec: _Section, kernel: Any) -> tuple[dict[str, Any], Any]:
+    """``market.options`` and its MarketConfig, checked against ``kernel``'s price support."""
+    from pricegym.envs.config import MarketConfig
+
+    options = _market_options(sec)
+    cfg = MarketConfig.from_dict(options)
+    try:
+        cfg.price_range(kernel.support)
+    except ConfigError as exc:
+        raise _wrap(exc, "market.options", options) from None
+    return options, cfg
+
+
 def _saved_model(value: Any, path: str, base: Path | None) -> str:
     """The absolute path of a saved demand model (its .json, with the .npz beside it)."""
     file = _file(value, path, base, "the saved demand model")
@@ -142,7 +155,6 @@ def _market_model_path(sec: _Section, name: Any, base: Path | None) -> MarketSpe
     and its feature spec says whether a rival can set a competitor price.
     """
     from pricegym.demand.base import DemandModel
-    from pricegym.envs.config import MarketConfig
 
     file = _saved_model(sec.raw("model_path"), "market.model_path", base)
     try:
@@ -152,14 +164,9 @@ def _market_model_path(sec: _Section, name: Any, base: Path | None) -> MarketSpe
             "market.model_path",
             file,
             f"cannot be loaded as a demand model ({exc})",
-            "point it at a file written by DemandModel.save (or pricegym fit --save)",
+            "point it at a file written by DemandModel.save (or pricegym fit --out model.json)",
         ) from None
-    options = _market_options(sec)
-    cfg = MarketConfig.from_dict(options)
-    try:
-        cfg.price_range(kernel.support)
-    except ConfigError as exc:
-        raise _wrap(exc, "market.options", options) from None
+    options, cfg = _options_for(sec, kernel)
     label = _label(name or Path(file).stem, "market.name")
     return MarketSpec(
         label,
@@ -427,7 +434,6 @@ def _parse_model(raw: Any, path: str, base: Path | None) -> ModelSpec:
 
 def _market_demand(sec: _Section, name: Any) -> MarketSpec:
     from pricegym.agents.rules import demand_from_spec
-    from pricegym.envs.config import MarketConfig
 
     spec = sec.mapping("demand")
     try:
@@ -445,12 +451,7 @@ def _market_demand(sec: _Section, name: Any) -> MarketSpec:
             "a multi-seller demand belongs in an oligopoly",
             "use market.oligopoly (the logit market) instead",
         )
-    options = _market_options(sec)
-    cfg = MarketConfig.from_dict(options)
-    try:
-        cfg.price_range(kernel.support)
-    except ConfigError as exc:
-        raise _wrap(exc, "market.options", options) from None
+    options, cfg = _options_for(sec, kernel)
     label = _label(name or str(spec.get("form", "demand")), "market.name")
     return MarketSpec(
         label,
