@@ -476,6 +476,14 @@ def load_history(
     roles = _map_columns(
         raw, label, notes, date, period, price, units, cost, competitors, promotions, product
     )
+    if not isinstance(source, pd.DataFrame):  # a file: say which of its columns are not used
+        mapped = {role.source for role in roles}
+        unused = [str(c) for c in raw.columns if c not in mapped]
+        if unused:
+            notes.append(
+                f"columns not used: {', '.join(unused)} (only mapped columns enter the model; "
+                "map a 0/1 flag with --promotion COL, a rival's price with --competitor COL)"
+            )
 
     # ---- rules 2-5: row by row
     values: dict[str, np.ndarray] = {}
