@@ -7,6 +7,12 @@ choices of each section; with ``source`` a copy of a bundled experiment
 renamed to ``NAME``. Either way the file loads with
 :func:`~pricegym.experiments.schema.load_experiment` and runs with
 ``pricegym run NAME.yaml``. An existing file is never overwritten.
+
+:func:`write_example` (``pricegym init NAME --example``) writes the README
+walk-through's two files instead: ``NAME_sales.csv``, a copy of the bundled
+example sales file (a shop's daily sales, trading Monday–Friday, with weather
+columns), and ``NAME.yaml``, an experiment on the model that the walk-through's
+``pricegym fit ... --out NAME_model.json`` saves.
 """
 
 from __future__ import annotations
@@ -18,7 +24,15 @@ from pathlib import Path
 
 from pricegym.errors import ConfigError
 
-__all__ = ["STARTER", "bundled_dir", "cli_init", "configure_init_parser", "write_starter"]
+__all__ = [
+    "EXAMPLE",
+    "STARTER",
+    "bundled_dir",
+    "cli_init",
+    "configure_init_parser",
+    "write_example",
+    "write_starter",
+]
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
@@ -62,6 +76,41 @@ output:
   dir: runs/{name}
 """
 
+#: The walk-through's experiment (``{name}`` is replaced by the file's name).
+EXAMPLE = """\
+# {name}.yaml: the README walk-through's experiment, written by `pricegym init {name} --example`.
+# It reads the demand model that step 2 of the walk-through saves:
+#   pricegym fit {name}_sales.csv --date day --price our_price --units units_sold \\
+#     --competitor rival_price --model loglinear --unit-cost 1.90 --out {name}_model.json
+# Run it with `pricegym run {name}.yaml` (results and report in runs/{name}).
+# Every key: docs/experiment-schema.md (or `python -m pricegym.experiments.schema_doc`).
+name: {name}
+seed: 0
+market:
+  name: shop
+  model_path: {name}_model.json   # the saved model (its trading calendar comes with it)
+  options:
+    n_prices: 11               # 3.49, 3.59, ..., 4.49: the prices seen in the data
+    horizon: 20                # a season of 20 trading days (four Mon-Fri weeks)
+    inventory: 1800            # units in stock at the start, no replenishment
+    cost: 1.90                 # unit cost (the model's own, given at fit with --unit-cost)
+agents:
+  - {{name: usual_price, kind: fixed_price, params: {{price: 3.99}}}}  # the shop's usual price
+  - {{name: myopic, kind: myopic}}        # the best price for today only
+  - name: ucb
+    kind: ucb1                          # a bandit, trained online
+    train: {{episodes: 30}}
+  - {{name: optimum, kind: dp}}           # the exact optimum (the league table's 100%)
+evaluation:
+  episodes: 20
+  seeds: 3
+  benchmarks: [dp, best_fixed]
+tournament:
+  modes: [solo]
+output:
+  dir: runs/{name}
+"""
+
 
 def bundled_dir() -> str:
     """Where the bundled experiment files are (a folder of the installed package)."""
@@ -84,18 +133,9 @@ def write_starter(name: str, source: str | None = None, folder: str | Path = "."
     """
     from pricegym.experiments.schema import bundled_experiments
 
-    stem = name[: -len(".yaml")] if name.endswith(".yaml") else name
-    if not _NAME.match(stem):
-        raise ConfigError(
-            f"pricegym init {name!r}: the name must be a label of letters, digits and . _ - "
-            "(it names the file and the run folder). Fix: e.g. pricegym init my_experiment."
-        )
+    stem = _stem(name)
     target = Path(folder) / f"{stem}.yaml"
-    if target.exists():
-        raise ConfigError(
-            f"{str(target)!r} already exists; pricegym init never overwrites a file. Fix: "
-            "choose another NAME, or remove the file first."
-        )
+    _refuse_existing(target)
     if source is None:
         text = STARTER.format(name=stem)
     else:
@@ -121,6 +161,51 @@ def write_starter(name: str, source: str | None = None, folder: str | Path = "."
     return target
 
 
+def write_example(name: str, folder: str | Path = ".") -> tuple[Path, Path]:
+    """Write the walk-through's ``folder/NAME_sales.csv`` and ``folder/NAME.yaml``.
+
+    Args:
+        name: the experiment's name, as for :func:`write_starter`.
+        folder: where the files go.
+
+    Returns:
+        (the sales file, the experiment file).
+
+    Raises:
+        ConfigError: a name that is not a label, or either file exists already
+            (checked for both before either is written; nothing is overwritten).
+    """
+    stem = _stem(name)
+    sales, config = Path(folder) / f"{stem}_sales.csv", Path(folder) / f"{stem}.yaml"
+    for target in (sales, config):
+        _refuse_existing(target)
+    data = importlib.resources.files("pricegym.demand") / "data" / "shop_sales.csv"
+    sales.parent.mkdir(parents=True, exist_ok=True)
+    with open(sales, "xb") as handle:
+        handle.write(data.read_bytes())
+    with open(config, "x", encoding="utf-8") as handle:
+        handle.write(EXAMPLE.format(name=stem))
+    return sales, config
+
+
+def _stem(name: str) -> str:
+    stem = name[: -len(".yaml")] if name.endswith(".yaml") else name
+    if not _NAME.match(stem):
+        raise ConfigError(
+            f"pricegym init {name!r}: the name must be a label of letters, digits and . _ - "
+            "(it names the file and the run folder). Fix: e.g. pricegym init my_experiment."
+        )
+    return stem
+
+
+def _refuse_existing(target: Path) -> None:
+    if target.exists():
+        raise ConfigError(
+            f"{str(target)!r} already exists; pricegym init never overwrites a file. Fix: "
+            "choose another NAME, or remove the file first."
+        )
+
+
 def configure_init_parser(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``pricegym init``."""
     parser.add_argument("name", metavar="NAME", help="the experiment's name: writes NAME.yaml")
@@ -133,12 +218,33 @@ def configure_init_parser(parser: argparse.ArgumentParser) -> None:
         "instead of the commented starter",
     )
     parser.add_argument(
+        "--example",
+        action="store_true",
+        help="write the README walk-through's files instead: NAME_sales.csv (a shop's daily "
+        "sales, Mon-Fri, with weather columns) and NAME.yaml (an experiment on the model "
+        "fitted to it)",
+    )
+    parser.add_argument(
         "--dir", metavar="DIR", default=".", help="folder to write NAME.yaml in (default: .)"
     )
 
 
 def cli_init(args: argparse.Namespace) -> int:
     """``pricegym init NAME [--from BUNDLED] [--dir DIR]``: write NAME.yaml, say how to run it."""
+    if args.example:
+        if args.source is not None:
+            raise ConfigError(
+                f"--example and --from {args.source!r} both choose what to write. Fix: give one."
+            )
+        sales, config = write_example(args.name, args.dir)
+        model = config.with_name(f"{config.stem}_model.json")
+        days = len(sales.read_text(encoding="utf-8").splitlines()) - 1
+        print(
+            f"wrote {sales} ({days} trading days of a shop's sales) and {config}.\n"
+            f"Next: fit a demand model to {sales} and save it as {model} (the README's "
+            f"walk-through), then: pricegym run {config}"
+        )
+        return 0
     path = write_starter(args.name, args.source, args.dir)
     print(f"wrote {path}; run it with: pricegym run {path}")
     return 0

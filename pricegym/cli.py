@@ -1152,6 +1152,7 @@ def _configure_run(parser: argparse.ArgumentParser) -> None:
         "your own experiment:\n"
         "  pricegym init NAME                     write NAME.yaml, a commented starter\n"
         "  pricegym init NAME --from quickstart   or a copy of a bundled one\n"
+        "  pricegym init NAME --example           or the README walk-through's CSV + YAML\n"
         "  pricegym run NAME.yaml                 run it\n"
         "every key of the file: docs/experiment-schema.md\n"
         "  (or python -m pricegym.experiments.schema_doc)"

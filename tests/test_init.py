@@ -81,3 +81,39 @@ def test_init_refuses_an_unknown_bundled_name_and_a_bad_name(tmp_path, capsys):
     code, _, err = run(capsys, "init", "my run", "--dir", str(tmp_path))
     assert code == 2 and "must be a label" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_init_example_writes_the_walk_through_files(tmp_path, capsys):
+    code, out, err = run(capsys, "init", "shop", "--example", "--dir", str(tmp_path))
+    assert code == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shop.yaml", "shop_sales.csv"]
+    sales = pd.read_csv(tmp_path / "shop_sales.csv")
+    assert list(sales.columns) == [
+        "day",
+        "our_price",
+        "units_sold",
+        "rival_price",
+        "temp_c",
+        "rain_mm",
+    ]
+    assert len(sales) == 148 and "148 trading days" in out
+    days = pd.to_datetime(sales["day"])
+    assert days.dt.day_of_week.max() == 4  # Monday-Friday only
+    fit = ["fit", str(tmp_path / "shop_sales.csv"), "--date", "day", "--price", "our_price"]
+    fit += ["--units", "units_sold", "--competitor", "rival_price", "--model", "loglinear"]
+    code, _, err = run(capsys, *fit, "--out", str(tmp_path / "shop_model.json"))
+    assert code == 0, err
+    config = load_experiment(tmp_path / "shop.yaml")
+    assert config.name == "shop" and config.output.dir == "runs/shop"
+    assert config.market.source == "model" and config.market.options["cost"] == 1.9
+    assert [a.kind for a in config.agents] == ["fixed_price", "myopic", "ucb1", "dp"]
+    assert "pricegym fit shop_sales.csv" in (tmp_path / "shop.yaml").read_text()
+
+
+def test_init_example_writes_nothing_when_either_file_exists(tmp_path, capsys):
+    (tmp_path / "shop.yaml").write_text("name: shop\n", encoding="utf-8")
+    code, _, err = run(capsys, "init", "shop", "--example", "--dir", str(tmp_path))
+    assert code == 2 and "already exists" in err and "shop.yaml" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shop.yaml"]
+    code, _, err = run(capsys, "init", "shop", "--example", "--from", "quickstart")
+    assert code == 2 and "--example" in err and "give one" in err
