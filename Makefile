@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test test-fast lint format bench report clean
+.PHONY: setup run test test-fast lint format type typing-tree bench report clean
 
 # torch==2.13.0 goes in first so pip keeps the CPU build on this machine instead of
 # downloading a multi-GB GPU build for the plain `torch` requirement.
@@ -27,6 +27,19 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/python -m pytest
+
+# Static checkers do not run the editable install's import hook, so they cannot see
+# package-dir's mapping (pricegym.envs -> envs/, ...). typing-tree builds a git-ignored
+# mirror of the installed layout out of symlinks, build/typing/pricegym/; mypy
+# (settings in pyproject) and pyright/IDEs ([tool.pyright] extraPaths) read it.
+TYPING_DIRS := demand envs agents experiments
+typing-tree:
+	rm -rf build/typing && mkdir -p build/typing/pricegym
+	for f in pricegym/*.py pricegym/py.typed; do ln -s ../../../$$f build/typing/pricegym/; done
+	for d in $(TYPING_DIRS); do ln -s ../../../$$d build/typing/pricegym/$$d; done
+
+type: $(STAMP) typing-tree
+	cd build/typing && ../../$(BIN)/mypy --config-file ../../pyproject.toml -p pricegym
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"

@@ -8,6 +8,8 @@ stable-baselines3 until an SB3 agent is used.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pricegym._lazy import lazy_exports
 
 #: public name → module that defines it
@@ -43,6 +45,64 @@ _EXPORTS = {
     "SB3Agent": "pricegym.agents.sb3",
 }
 
-__all__ = sorted(_EXPORTS)
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load lazily
+    from pricegym.agents.bandits import (
+        UCB1,
+        EpsilonGreedy,
+        InventoryThompsonSampling,
+        ThompsonSampling,
+    )
+    from pricegym.agents.base import PricingAgent, agent_kinds, make_agent
+    from pricegym.agents.dp import DPAgent, gallego_van_ryzin, solve_dp
+    from pricegym.agents.equilibrium import bertrand_nash, collusion_index, joint_monopoly
+    from pricegym.agents.qlearning import QLearningAgent, run_sessions
+    from pricegym.agents.rules import (
+        CostPlus,
+        FixedPrice,
+        FollowLeader,
+        GrimTrigger,
+        InventoryBalancing,
+        MarkdownSchedule,
+        MatchLowest,
+        Myopic,
+        RandomPrice,
+        TitForTat,
+        Undercut,
+    )
+    from pricegym.agents.sb3 import SB3Agent
+    from pricegym.agents.view import ActionCodec, MarketView
+
+#: literal, so that static tools read it (tests/test_init.py checks it equals _EXPORTS)
+__all__ = [
+    "UCB1",
+    "ActionCodec",
+    "CostPlus",
+    "DPAgent",
+    "EpsilonGreedy",
+    "FixedPrice",
+    "FollowLeader",
+    "GrimTrigger",
+    "InventoryBalancing",
+    "InventoryThompsonSampling",
+    "MarkdownSchedule",
+    "MarketView",
+    "MatchLowest",
+    "Myopic",
+    "PricingAgent",
+    "QLearningAgent",
+    "RandomPrice",
+    "SB3Agent",
+    "ThompsonSampling",
+    "TitForTat",
+    "Undercut",
+    "agent_kinds",
+    "bertrand_nash",
+    "collusion_index",
+    "gallego_van_ryzin",
+    "joint_monopoly",
+    "make_agent",
+    "run_sessions",
+    "solve_dp",
+]
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

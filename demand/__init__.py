@@ -7,6 +7,8 @@ when the neural / ARIMAX families are used.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pricegym._lazy import lazy_exports
 
 #: public name → module that defines it
@@ -42,6 +44,64 @@ _EXPORTS = {
     "optimum_check": "pricegym.demand.optimum",
 }
 
-__all__ = sorted(_EXPORTS)
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load lazily
+    from pricegym.demand.arimax import ArimaxDemand
+    from pricegym.demand.base import (
+        BacktestResult,
+        DemandModel,
+        Diagnostics,
+        Elasticity,
+        error_metrics,
+        model_families,
+    )
+    from pricegym.demand.data import SalesHistory, load_history
+    from pricegym.demand.features import FeatureSpec, MarketContext
+    from pricegym.demand.kernels import DemandKernel, RegressionKernel
+    from pricegym.demand.mlp import MLPKernel
+    from pricegym.demand.neural import NeuralDemand
+    from pricegym.demand.noise import NoiseModel
+    from pricegym.demand.optimum import OptimumCheck, optimum_check
+    from pricegym.demand.parametric import (
+        ConstantElasticity,
+        ExponentialTruth,
+        LinearTruth,
+        LogitTruth,
+    )
+    from pricegym.demand.regression import LinearDemand, LogLinearDemand, PoissonDemand
+    from pricegym.demand.selection import ModelComparison, compare_models, make_model
+    from pricegym.demand.statespace import ArimaxKernel
+
+#: literal, so that static tools read it (tests/test_init.py checks it equals _EXPORTS)
+__all__ = [
+    "ArimaxDemand",
+    "ArimaxKernel",
+    "BacktestResult",
+    "ConstantElasticity",
+    "DemandKernel",
+    "DemandModel",
+    "Diagnostics",
+    "Elasticity",
+    "ExponentialTruth",
+    "FeatureSpec",
+    "LinearDemand",
+    "LinearTruth",
+    "LogLinearDemand",
+    "LogitTruth",
+    "MLPKernel",
+    "MarketContext",
+    "ModelComparison",
+    "NeuralDemand",
+    "NoiseModel",
+    "OptimumCheck",
+    "PoissonDemand",
+    "RegressionKernel",
+    "SalesHistory",
+    "compare_models",
+    "error_metrics",
+    "load_history",
+    "make_model",
+    "model_families",
+    "optimum_check",
+]
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -7,6 +7,8 @@ markets, the demand layer or torch until a market is used.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pricegym._lazy import lazy_exports
 
 #: public name → module that defines it
@@ -21,6 +23,23 @@ _EXPORTS = {
     "InvariantViolation": "pricegym.envs.checks",
 }
 
-__all__ = sorted(_EXPORTS)
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load lazily
+    from pricegym.envs.checks import InvariantViolation, check_market_invariants
+    from pricegym.envs.config import CompetitorConfig, MarketConfig
+    from pricegym.envs.market import PricingEnv
+    from pricegym.envs.oligopoly import OligopolyEnv, OpponentWrapper
+    from pricegym.envs.vector import MarketVectorEnv
+
+#: literal, so that static tools read it (tests/test_init.py checks it equals _EXPORTS)
+__all__ = [
+    "CompetitorConfig",
+    "InvariantViolation",
+    "MarketConfig",
+    "MarketVectorEnv",
+    "OligopolyEnv",
+    "OpponentWrapper",
+    "PricingEnv",
+    "check_market_invariants",
+]
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -6,6 +6,8 @@ import only what they need.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pricegym._lazy import lazy_exports
 
 #: public name → module that defines it
@@ -21,6 +23,29 @@ _EXPORTS = {
     "hierarchical_bootstrap_ci": "pricegym.experiments.stats",
 }
 
-__all__ = sorted(_EXPORTS)
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load lazily
+    from pricegym.experiments.evaluate import evaluate
+    from pricegym.experiments.report import build_report
+    from pricegym.experiments.runner import run_experiment
+    from pricegym.experiments.schema import ExperimentConfig, load_experiment
+    from pricegym.experiments.stats import (
+        bootstrap_ci,
+        hierarchical_bootstrap_ci,
+        league_table,
+        paired_difference,
+    )
+
+#: literal, so that static tools read it (tests/test_init.py checks it equals _EXPORTS)
+__all__ = [
+    "ExperimentConfig",
+    "bootstrap_ci",
+    "build_report",
+    "evaluate",
+    "hierarchical_bootstrap_ci",
+    "league_table",
+    "load_experiment",
+    "paired_difference",
+    "run_experiment",
+]
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -1,0 +1,75 @@
+"""The package layout that tools see: literal ``__all__`` and ``TYPE_CHECKING`` imports
+equal to each lazy package's exports, every package folder listed in pyproject, and the
+type checkers' symlink mirror (``make typing-tree``) equal to the installed layout."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+LAZY = ["envs", "demand", "agents", "experiments"]
+
+
+def _lazy_init(folder: str) -> tuple[dict[str, str], list[str], dict[str, str]]:
+    """(_EXPORTS, the literal __all__, name → module of the TYPE_CHECKING imports)."""
+    tree = ast.parse((ROOT / folder / "__init__.py").read_text(encoding="utf-8"))
+    exports: dict[str, str] = {}
+    names: list[str] = []
+    checked: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            if node.targets[0].id == "_EXPORTS":
+                exports = ast.literal_eval(node.value)
+            elif node.targets[0].id == "__all__":
+                names = ast.literal_eval(node.value)  # raises unless a literal
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            for imp in node.body:
+                assert isinstance(imp, ast.ImportFrom), ast.dump(imp)
+                for alias in imp.names:
+                    checked[alias.asname or alias.name] = imp.module
+    return exports, names, checked
+
+
+@pytest.mark.parametrize("folder", LAZY)
+def test_lazy_package_all_and_type_checking_imports_equal_its_exports(folder):
+    exports, names, checked = _lazy_init(folder)
+    assert exports, f"{folder}/__init__.py has no _EXPORTS"
+    # the order is ruff's (RUF022, isort-style); the names are what must agree
+    assert len(names) == len(set(names)), f"{folder}: __all__ lists a name twice"
+    assert set(names) == set(exports), f"{folder}: __all__ differs from _EXPORTS"
+    assert checked == exports, f"{folder}: TYPE_CHECKING imports differ from _EXPORTS"
+    package = importlib.import_module(f"pricegym.{folder}")
+    for name, module in exports.items():
+        assert getattr(package, name) is getattr(importlib.import_module(module), name)
+
+
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def test_every_package_folder_is_listed_in_pyproject():
+    """An unlisted folder with an ``__init__.py`` silently drops out of the wheel."""
+    tool = _pyproject()["tool"]["setuptools"]
+    listed, mapping = set(tool["packages"]), tool["package-dir"]
+    found = set()
+    for package, folder in mapping.items():
+        for init in (ROOT / folder).rglob("__init__.py"):
+            rel = init.parent.relative_to(ROOT / folder)
+            found.add(".".join([package, *rel.parts]))
+    assert found - listed == set(), "package folders missing from [tool.setuptools] packages"
+    assert listed - found == set(), "listed packages without a folder"
+
+
+def test_makefile_typing_tree_mirrors_pyproject_package_dir():
+    """``make typing-tree`` links the same folders that package-dir maps."""
+    mapping = _pyproject()["tool"]["setuptools"]["package-dir"]
+    text = (ROOT / "Makefile").read_text(encoding="utf-8")
+    line = next(x for x in text.splitlines() if x.startswith("TYPING_DIRS"))
+    linked = set(line.split(":=", 1)[1].split())
+    assert linked == {v for k, v in mapping.items() if k != "pricegym"}
+    assert all(k == f"pricegym.{v}" for k, v in mapping.items() if k != "pricegym")
