@@ -732,8 +732,12 @@ class QLearningAgent(PricingAgent):
         reward: float,
         next_observation: np.ndarray,
         terminated: bool,
+        info: dict[str, Any] | None = None,
     ) -> None:
-        """Calvano's Q update of (state, action) when ``explore``; greedy agents do not learn."""
+        """Calvano's Q update of (state, action) when ``explore``; greedy agents do not learn.
+
+        ``info`` (the protocol's step info) is not needed: the reward is the Q target.
+        """
         if not self.explore:
             return None
         table = self._table()

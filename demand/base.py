@@ -208,6 +208,17 @@ class DemandModel(ABC):
     #: product effects) rather than the rows of each product.
     pooled: ClassVar[bool] = False
 
+    # Declared for the type checkers (set by fit, or by load). The regression
+    # families and ARIMAX set ``coef_`` / ``coef_cov_`` (the estimator's β and its
+    # asymptotic covariance) and override :meth:`_kernel_with_coef`; the neural family
+    # sets neither and overrides :meth:`elasticity`.
+    coef_: np.ndarray
+    coef_cov_: np.ndarray
+    #: A loaded model's saved :meth:`params_table` / :meth:`information` (the library's
+    #: results object is not saved); unset on a model fitted in this process.
+    _saved_params_table: pd.DataFrame
+    _saved_information: dict[str, Any]
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.family:

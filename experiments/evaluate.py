@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import inspect
 import json
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -320,19 +319,14 @@ def frozen_play(agents: Sequence[Any], learn: Sequence[bool]) -> Iterator[None]:
 
 
 def _updater(agent: Any) -> Callable[..., None]:
-    """``agent.update`` called with ``info=`` when it accepts one (bandits read units from it)."""
+    """``agent.update`` with the step's ``info`` (bandits read units from it).
+
+    Every agent takes ``info`` (:meth:`pricegym.agents.base.PricingAgent.update`).
+    """
     update = agent.update
-    try:
-        params = inspect.signature(update).parameters
-    except (TypeError, ValueError):
-        params = {}
-    takes_info = "info" in params or any(p.kind == p.VAR_KEYWORD for p in params.values())
 
     def call(obs: Any, action: Any, reward: float, nxt: Any, terminated: bool, info: Any) -> None:
-        if takes_info:
-            update(obs, action, reward, nxt, terminated, info=info)
-        else:
-            update(obs, action, reward, nxt, terminated)
+        update(obs, action, reward, nxt, terminated, info=info)
 
     return call
 
