@@ -26,6 +26,7 @@ import gymnasium
 import numpy as np
 from gymnasium import logger, spaces
 from gymnasium.utils import seeding
+from numpy.typing import ArrayLike
 from pettingzoo import ParallelEnv
 from scipy import optimize, special
 
@@ -58,9 +59,7 @@ _FOC_TOL = 1e-10  # largest accepted residual of the Nash first-order conditions
 
 
 # ============================================================== benchmarks
-def _market(
-    quality: float | Sequence[float], cost: float | Sequence[float]
-) -> tuple[np.ndarray, np.ndarray]:
+def _market(quality: ArrayLike, cost: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """``quality`` and ``cost`` as float arrays of one common length n ≥ 1."""
     a = np.atleast_1d(np.asarray(quality, dtype=np.float64))
     c = np.atleast_1d(np.asarray(cost, dtype=np.float64))
@@ -76,9 +75,7 @@ def _market(
     return a, c
 
 
-def logit_shares(
-    prices: np.ndarray, quality: float | Sequence[float], outside: float, mu: float
-) -> np.ndarray:
+def logit_shares(prices: np.ndarray, quality: ArrayLike, outside: float, mu: float) -> np.ndarray:
     """Logit market shares ``exp((a_i − p_i)/μ) / (Σ_j exp((a_j − p_j)/μ) + exp(a_0/μ))``.
 
     ``prices`` has shape (..., n); the result has the same shape. Numerically
@@ -93,10 +90,10 @@ def logit_shares(
 
 def logit_profits(
     prices: np.ndarray,
-    quality: float | Sequence[float] = 2.0,
+    quality: ArrayLike = 2.0,
     outside: float = 0.0,
     mu: float = 0.25,
-    cost: float | Sequence[float] = 1.0,
+    cost: ArrayLike = 1.0,
     market_size: float = 1.0,
 ) -> np.ndarray:
     """Each seller's expected profit ``(p_i − c_i)·market_size·s_i(p)``, shape (..., n)."""
@@ -106,10 +103,10 @@ def logit_profits(
 
 def joint_profit(
     prices: np.ndarray,
-    quality: float | Sequence[float] = 2.0,
+    quality: ArrayLike = 2.0,
     outside: float = 0.0,
     mu: float = 0.25,
-    cost: float | Sequence[float] = 1.0,
+    cost: ArrayLike = 1.0,
     market_size: float = 1.0,
 ) -> np.ndarray:
     """Industry profit ``Σ_i (p_i − c_i)·q_i`` of the logit market, shape (...) for (..., n)."""
@@ -134,10 +131,10 @@ def profit_gain(
 
 
 def logit_nash_prices(
-    quality: float | Sequence[float] = (2.0, 2.0),
+    quality: ArrayLike = (2.0, 2.0),
     outside: float = 0.0,
     mu: float = 0.25,
-    cost: float | Sequence[float] = 1.0,
+    cost: ArrayLike = 1.0,
 ) -> np.ndarray:
     """Bertrand–Nash prices of the logit market with an outside option.
 
@@ -169,10 +166,10 @@ def logit_nash_prices(
 
 
 def logit_monopoly_prices(
-    quality: float | Sequence[float] = (2.0, 2.0),
+    quality: ArrayLike = (2.0, 2.0),
     outside: float = 0.0,
     mu: float = 0.25,
-    cost: float | Sequence[float] = 1.0,
+    cost: ArrayLike = 1.0,
 ) -> np.ndarray:
     """Prices maximising the joint profit of all sellers of the logit market.
 
@@ -200,9 +197,9 @@ def logit_monopoly_prices(
 
 def nash_prices(
     demand: DemandFunction,
-    cost: Sequence[float],
+    cost: ArrayLike,
     bounds: tuple[float, float],
-    x0: Sequence[float] | None = None,
+    x0: ArrayLike | None = None,
     tol: float = 1e-10,
     max_iter: int = 1000,
 ) -> np.ndarray:
@@ -244,9 +241,9 @@ def nash_prices(
 
 def monopoly_prices(
     demand: DemandFunction,
-    cost: Sequence[float],
+    cost: ArrayLike,
     bounds: tuple[float, float],
-    x0: Sequence[float] | None = None,
+    x0: ArrayLike | None = None,
 ) -> np.ndarray:
     """Prices in ``bounds`` maximising joint profit ``Σ_i (p_i − c_i)·demand(p)[i]``.
 
@@ -543,7 +540,9 @@ class OligopolyEnv(ParallelEnv):
                 "market_size", 1.0 if market_size is None else market_size, "e.g. 1", 0.0, True
             )
         else:
-            self.quality, self.outside, self.mu, self.market_size = None, None, None, None
+            # no logit parameters when a kernel gives the demand (the logit-only
+            # methods are never reached then; typed as the logit case they serve)
+            self.quality, self.outside, self.mu, self.market_size = None, None, None, None  # type: ignore[assignment]
             logit = {"quality": quality, "outside": outside, "mu": mu, "market_size": market_size}
             given = [k for k, v in logit.items() if v is not None]
             if given:
@@ -622,6 +621,7 @@ class OligopolyEnv(ParallelEnv):
         self.observation_spaces = {
             a: spaces.Box(0.0, 1.0, (self.obs_dim,), np.float32) for a in self.possible_agents
         }
+        self.action_spaces: dict[str, spaces.Space[Any]]
         if self.action_type == "discrete":
             self.action_spaces = {a: spaces.Discrete(self.grid.size) for a in self.possible_agents}
         else:

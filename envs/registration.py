@@ -186,7 +186,8 @@ def _logit_seller_class() -> type:
             p = self._own_price(prices)
             if context is None:
                 comp = np.broadcast_to(
-                    self.reference["competitors"], (p.shape[0], len(self.spec.competitors))
+                    np.asarray(self.reference["competitors"], dtype=np.float64),
+                    (p.shape[0], len(self.spec.competitors)),
                 )
             else:
                 comp = context.competitors
@@ -229,7 +230,11 @@ def _kernel(
         if form == "logit_seller":
             truth = parametric.LogitTruth(support=support or (1.0, 2.5), noise=noise, **spec)
             cost = float(market.get("cost", 0.0))
-            kw = {"quality": truth.quality, "outside": truth.outside, "mu": truth.mu}
+            kw: dict[str, Any] = {
+                "quality": truth.quality,
+                "outside": truth.outside,
+                "mu": truth.mu,
+            }
             nash = logit_nash_prices(cost=cost, **kw)
             if grid is not None and "prices" not in market:
                 mono = logit_monopoly_prices(cost=cost, **kw)
