@@ -509,7 +509,7 @@ def _price_records(
                 doc["period"] = record["period"]
             lines.append(json.dumps(doc, allow_nan=False))
         else:
-            lines.append(repr(price))
+            lines.append(f"{price:.12g}")  # 3.69, not the grid's float 3.6900000000000004
     return lines
 
 

@@ -288,7 +288,8 @@ def test_cli_prices_the_seller_inputs_and_json_lines(dp_export, tmp_path):
     folder = str(policy.folder)
     flags = ["--date", "2024-06-20", "--stock", "100", "--last-price", "9", "--last-units", "20"]
     code, out = _cli([folder, *flags, "--competitor", "rival=10"])
-    assert code == 0 and float(out) == policy.price_from_inputs(**GOOD)
+    # printed to 12 significant digits (grid prices such as 3.6900000000000004 read 3.69)
+    assert code == 0 and float(out) == pytest.approx(policy.price_from_inputs(**GOOD), rel=1e-12)
     lines = [
         GOOD,
         {**GOOD, "date": "2024-06-21", "stock": 80, "season_end": "2024-06-28"},
@@ -302,7 +303,7 @@ def test_cli_prices_the_seller_inputs_and_json_lines(dp_export, tmp_path):
     assert [d["price"] for d in docs] == [policy.price_from_inputs(**x) for x in lines]
     assert docs[1]["observation"]["time_remaining"] == np.float32(6 / HORIZON)  # 21st..28th
     code, plain = _cli([folder, "--inputs", str(path)])
-    assert [float(x) for x in plain.splitlines()] == [d["price"] for d in docs]
+    assert [float(x) for x in plain.splitlines()] == pytest.approx([d["price"] for d in docs])
 
 
 @pytest.mark.parametrize(
