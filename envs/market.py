@@ -398,6 +398,40 @@ class PricingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
         ``"neural"`` (fast paths) or ``"generic"`` (a kernel call per step)."""
         return self._path.mode
 
+    def observation_constants(self) -> dict[str, Any]:
+        """The constants that turn a seller's own inputs into this market's observation.
+
+        Stored in an exported policy's card (``inputs`` block) and read by
+        :func:`pricegym.seller_inputs.build_observation`, which applies the
+        Observation Space formulas with them: ``horizon``, ``start_t``, ``p_min``,
+        ``p_max``, ``prices`` (the grid; ``None`` if continuous), ``inventory``
+        (initial stock; ``None``: unlimited), ``inventory_denominator`` and
+        ``inventory_max_fraction`` (stock / denominator is observed, at most that),
+        ``replenish_every``/``replenish_to``, ``sales_scale``, ``sales_cap``,
+        ``price_cap``, ``season_period`` (``None``: no season features),
+        ``competitors`` (column names in observation order) and ``calendar`` (the
+        model's trading calendar, :meth:`TradingCalendar.to_dict`, or ``None``).
+        """
+        cal = self._calendar
+        return {
+            "horizon": self.horizon,
+            "start_t": self.start_t,
+            "p_min": float(self.p_min),
+            "p_max": float(self.p_max),
+            "prices": None if self.prices is None else [float(p) for p in self.prices],
+            "inventory": self._inventory0,
+            "inventory_denominator": float(self._inv_denom),
+            "inventory_max_fraction": float(self.observation_space.high[1]),
+            "replenish_every": self._replenish_every,
+            "replenish_to": self._replenish_to if self._replenish_every is not None else None,
+            "sales_scale": float(self.sales_scale),
+            "sales_cap": SALES_OBS_CAP,
+            "price_cap": PRICE_OBS_CAP,
+            "season_period": self.season_period,
+            "competitors": list(self.competitors.names),
+            "calendar": None if cal is None else cal.to_dict(),
+        }
+
     def _set_competitor_path(self, rng: np.random.Generator) -> None:
         """Draw the exogenous competitor prices of an episode, shape (episode_length, m)."""
         proc = self.competitors

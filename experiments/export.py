@@ -35,6 +35,8 @@ market, seed or agent is refused with the run's list, and a refused export write
 nothing (no empty folder).
 
 The card records the observation spec (names in order, meaning, scaling, ranges),
+the seller-input constants (``inputs``: horizon, calendar, ``sales_scale``, the
+season clock, ...; :mod:`pricegym.seller_inputs`) for ``pricegym price --date``,
 the action-to-price mapping, price bounds, the market, package versions, the
 sha256 of ``policy.onnx`` and evaluation scores when given.
 
@@ -369,6 +371,7 @@ def export_policy(
     market: Any = None,
     scores: Mapping[str, Any] | None = None,
     opset: int = DEFAULT_OPSET,
+    season_end: str | int | None = None,
 ) -> Path:
     """Export an agent (or a saved agent's path) to ``out_dir``; returns the card's path.
 
@@ -387,18 +390,45 @@ def export_policy(
         scores: evaluation scores to record in the card (e.g. the agent's row of a
             run's summary.csv: mean profit and its CI).
         opset: the ONNX opset of the graph.
+        season_end: the deployed season's last day (ISO date), stored in the card's
+            ``inputs`` block for ``pricegym price --date``; ``None``: the rolling
+            horizon (see :mod:`pricegym.seller_inputs`).
 
     Raises:
         ConfigError: no market known, or one that does not match the agent.
         NotFittedError: an SB3 or DP agent that was never trained / solved.
         ModelFileError: a path that holds no saved agent.
     """
-    card, blob = _export_documents(_load_agent(agent_or_path), market, scores, opset)
+    agent = _load_agent(agent_or_path)
+    card, blob = _export_documents(agent, market, scores, opset, season_end)
     return _write_export(Path(out_dir), card, blob)
 
 
+def _inputs_doc(env: Any, season_end: str | int | None) -> dict[str, Any] | None:
+    """The card's seller-input constants (``None`` for a market that has none)."""
+    from pricegym.seller_inputs import inputs_block
+
+    base = getattr(env, "unwrapped", env)
+    if env is None or not callable(getattr(base, "observation_constants", None)):
+        if season_end is not None:
+            raise ConfigError(
+                f"--season-end {season_end!r}: the policy's market "
+                f"({type(base).__name__}) is not a single-seller pricing market, so the card "
+                "cannot store seller-input constants; leave --season-end out."
+            )
+        return None
+    try:
+        return inputs_block(env, season_end)
+    except PricegymError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def _export_documents(
-    agent: Any, market: Any, scores: Mapping[str, Any] | None, opset: int
+    agent: Any,
+    market: Any,
+    scores: Mapping[str, Any] | None,
+    opset: int,
+    season_end: str | int | None = None,
 ) -> tuple[dict[str, Any], bytes | None]:
     """The policy card and, for SB3 agents, the ONNX bytes (nothing is written)."""
     kind = getattr(agent, "kind", None)
@@ -406,7 +436,10 @@ def _export_documents(
     if facts["env"] is not None and getattr(agent, "codec", None) is None:
         agent.bind(facts["env"])
     action_doc, bounds = _action_doc(facts["codec"])
-    extra: dict[str, Any] = {"scores": _plain(dict(scores)) if scores is not None else None}
+    extra: dict[str, Any] = {
+        "inputs": _inputs_doc(facts["env"], season_end),
+        "scores": _plain(dict(scores)) if scores is not None else None,
+    }
     blob: bytes | None = None
     if kind == "sb3":
         from pricegym.errors import NotFittedError
@@ -532,6 +565,14 @@ def configure_export_parser(parser: argparse.ArgumentParser) -> argparse.Argumen
         "a rival); for a saved agent: the registered id of the market it was trained in",
     )
     parser.add_argument("--out", required=True, help="folder to write policy.json/.onnx into")
+    parser.add_argument(
+        "--season-end",
+        metavar="YYYY-MM-DD",
+        default=None,
+        help="the deployed season's last trading day, stored in the card: `pricegym price "
+        "--date D` then tells the policy the trading days left from D to it (default: a "
+        "rolling horizon, the policy is told a full season remains every day)",
+    )
     return parser
 
 
@@ -607,6 +648,7 @@ def export_run_policy(
     agent: str | None = None,
     market: str | None = None,
     seed: int | None = None,
+    season_end: str | int | None = None,
 ) -> Path:
     """Export a policy of an experiment run (``pricegym run``); returns the card's path.
 
@@ -623,6 +665,8 @@ def export_run_policy(
       e.g. ``fish/iv``), or ``"MARKET vs RIVAL"`` for a policy trained against a
       rival; required when the agent has a policy in several.
     - ``seed``: the replicate (default: the first).
+    - ``season_end``: the deployed season's last day, stored in the card's
+      ``inputs`` block (default: the rolling horizon; :mod:`pricegym.seller_inputs`).
 
     Nothing is written when anything is refused.
 
@@ -693,7 +737,7 @@ def export_run_policy(
     env = ctx.env(base, rival)
     loaded.bind(env)
     card, blob = _export_documents(
-        loaded, env, _summary_scores(run, agent, mode, arena), DEFAULT_OPSET
+        loaded, env, _summary_scores(run, agent, mode, arena), DEFAULT_OPSET, season_end
     )
     card["market"] = {
         **card["market"],
@@ -712,7 +756,12 @@ def cli_export(args: argparse.Namespace) -> int:
     source = Path(args.source)
     if source.is_dir():
         card = export_run_policy(
-            source, args.out, agent=args.agent, market=args.market, seed=args.seed
+            source,
+            args.out,
+            agent=args.agent,
+            market=args.market,
+            seed=args.seed,
+            season_end=args.season_end,
         )
     else:
         agent = _load_agent(source)
@@ -722,6 +771,6 @@ def cli_export(args: argparse.Namespace) -> int:
                 f"{source}: the market it was trained in is not recorded; pass --market ID "
                 "(e.g. --market pricegym/Markdown-v0)."
             )
-        card = export_policy(agent, args.out, market=market)
+        card = export_policy(agent, args.out, market=market, season_end=args.season_end)
     print(card)
     return 0

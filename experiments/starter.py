@@ -76,6 +76,9 @@ output:
   dir: runs/{name}
 """
 
+#: How the example sales file's columns map onto pricegym's (``pricegym fit`` flags).
+_EXAMPLE_COLUMNS = "--date day --price our_price --units units_sold --competitor rival_price"
+
 #: The walk-through's experiment (``{name}`` is replaced by the file's name).
 EXAMPLE = """\
 # {name}.yaml: the README walk-through's experiment, written by `pricegym init {name} --example`.
@@ -241,8 +244,12 @@ def cli_init(args: argparse.Namespace) -> int:
         days = len(sales.read_text(encoding="utf-8").splitlines()) - 1
         print(
             f"wrote {sales} ({days} trading days of a shop's sales) and {config}.\n"
-            f"Next: fit a demand model to {sales} and save it as {model} (the README's "
-            f"walk-through), then: pricegym run {config}"
+            f"Next (the README's walk-through): compare the model families on it,\n"
+            f"  pricegym fit {sales} --model auto {_EXAMPLE_COLUMNS}\n"
+            f"save the one the experiment reads,\n"
+            f"  pricegym fit {sales} --model loglinear {_EXAMPLE_COLUMNS} --unit-cost 1.90 "
+            f"--out {model}\n"
+            f"then: pricegym run {config}"
         )
         return 0
     path = write_starter(args.name, args.source, args.dir)
