@@ -34,6 +34,7 @@ from pricegym.demand.features import MarketContext
 from pricegym.demand.io import read_model_files, write_model_files
 from pricegym.demand.kernels import DemandKernel
 from pricegym.demand.noise import NoiseModel
+from pricegym.demand.products import product_references
 from pricegym.errors import (
     DataValidationError,
     ExtrapolationWarning,
@@ -198,7 +199,9 @@ class DemandModel(ABC):
     saved with the model so plots work after loading), ``calendar_`` (the
     :class:`~pricegym.demand.calendar.TradingCalendar` of daily data, whose trading
     days ``t`` counts; ``None`` otherwise, and for model files saved before
-    calendars existed, whose daily ``t`` counts calendar days).
+    calendars existed, whose daily ``t`` counts calendar days), ``products_reference_``
+    (a panel's per-product support and reference context,
+    :func:`~pricegym.demand.products.product_references`; ``{}`` for one product).
     """
 
     family: ClassVar[str] = ""
@@ -292,6 +295,9 @@ class DemandModel(ABC):
                 float(history.column(c).mean()) for c in spec.competitors
             ]
             self.reference_["promotions"] = [0.0 for _ in spec.promotions]
+        self.products_reference_ = product_references(
+            history, tuple(spec.competitors) if spec is not None else history.competitors
+        )
         fitted = self._fitted_values(history)
         self.in_sample_ = error_metrics(history.units, fitted)
         self.noise_ = NoiseModel.fit(getattr(self, "noise", "auto"), history.units, fitted)
@@ -348,6 +354,7 @@ class DemandModel(ABC):
         self._check_fitted()
         kern = self._make_kernel(self.noise_)
         kern.calendar = getattr(self, "calendar_", None)
+        kern.product_refs = getattr(self, "products_reference_", None) or None
         return kern
 
     def _context(
@@ -621,6 +628,7 @@ class DemandModel(ABC):
                 "calendar": None if self.calendar_ is None else self.calendar_.to_dict(),
                 "data_summary": self.data_summary_,
                 "reference": self.reference_,
+                "products": getattr(self, "products_reference_", {}),
                 "mean_price": self.mean_price_,
                 "in_sample": self.in_sample_,
                 "noise": self.noise_.to_dict(),
@@ -658,6 +666,7 @@ class DemandModel(ABC):
             model.calendar_ = _saved_calendar(fitted)
             model.data_summary_ = fitted["data_summary"]
             model.reference_ = fitted["reference"]
+            model.products_reference_ = fitted.get("products") or {}  # older files: none
             model.mean_price_ = float(fitted["mean_price"])
             model.in_sample_ = fitted["in_sample"]
             model.noise_ = NoiseModel.from_dict(fitted["noise"])

@@ -42,11 +42,19 @@ class DemandKernel(ABC):
         calendar: the fitted model's trading calendar (daily data: ``t`` counts its
             trading days), or ``None``; set by ``DemandModel.kernel()``. Markets use
             it only to name the date of a period.
+        default_product: the product code of a context built without one (0, the
+            panel's first product; :func:`~pricegym.demand.products.select_product`
+            sets another).
+        product_refs: a panel model's per-product support and reference context by
+            product key (:func:`~pricegym.demand.products.product_references`), or
+            ``None``; set by ``DemandModel.kernel()``.
     """
 
     #: Number of own-price columns the kernel takes (1 for a single seller).
     n_sellers: int = 1
     calendar: Any = None
+    default_product: int = 0
+    product_refs: dict[str, Any] | None = None
 
     def __init__(
         self,
@@ -75,6 +83,8 @@ class DemandKernel(ABC):
     ) -> MarketContext:
         """A :class:`MarketContext` for B markets; omitted parts take reference values.
 
+        An omitted ``product`` is :attr:`default_product`.
+
         Scalars and 1-D rows are broadcast to the batch. Shapes are checked here,
         once, so :meth:`expected` can stay free of checks.
         """
@@ -87,7 +97,8 @@ class DemandKernel(ABC):
         promo = self.reference["promotions"] if promotions is None else promotions
         comp = _columns(comp, b, self.spec.competitors, "competitor prices")
         promo = _columns(promo, b, self.spec.promotions, "promotion flags")
-        prod = np.broadcast_to(np.asarray(0 if product is None else product, np.int64), (b,))
+        code = self.default_product if product is None else product
+        prod = np.broadcast_to(np.asarray(code, np.int64), (b,))
         if m and np.any(comp <= 0):
             raise ModelError(
                 f"competitor prices must be > 0, got min {comp.min()}; pass positive prices."

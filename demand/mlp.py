@@ -160,11 +160,11 @@ class MLPKernel(DemandKernel):
 
         Args:
             batch_size: number of markets B.
-            product: product code per market (scalar or (B,)); default 0.
+            product: product code per market (scalar or (B,)); default
+                :attr:`default_product`.
         """
-        prod = np.broadcast_to(
-            np.asarray(0 if product is None else product, np.int64), (int(batch_size),)
-        ).copy()
+        code = self.default_product if product is None else product
+        prod = np.broadcast_to(np.asarray(code, np.int64), (int(batch_size),)).copy()
         n_products = self.initial_lags.shape[0]
         if np.any((prod < 0) | (prod >= n_products)):
             raise ModelError(

@@ -27,7 +27,7 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -129,6 +129,7 @@ def demand_band(
     level: float = 0.95,
     n_draws: int = 500,
     seed: int = 0,
+    product: str | None = None,
 ) -> DemandBand:
     """The fitted demand curve and its band over the (extended) price support.
 
@@ -141,6 +142,9 @@ def demand_band(
         level: coverage of the coefficient band, ``0 < level < 1``.
         n_draws: coefficient vectors drawn for the coefficient band.
         seed: seed of the random generator of the draws.
+        product: a pooled panel model's product (key) to draw, over its own price
+            support in its own reference context
+            (:func:`~pricegym.demand.products.select_product`); default the first.
 
     Returns:
         A :class:`DemandBand`. The band is the coefficient band when the model has
@@ -161,12 +165,16 @@ def demand_band(
     if n_draws < 10:
         raise ConfigError(f"n_draws={n_draws!r} must be >= 10 coefficient draws.")
     model._check_fitted()
-    lo, hi = model.support_
+    lo, hi = _support(model, product)
     prices = _price_grid((lo, hi), extend, n_grid)
     in_support = (prices >= lo) & (prices <= hi)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ExtrapolationWarning)
-        expected = np.asarray(model.expected_units(prices), dtype=np.float64)
+    if product is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExtrapolationWarning)
+            expected = np.asarray(model.expected_units(prices), dtype=np.float64)
+    else:
+        base = _for_product(model.kernel(), model, product)
+        expected = base.expected(prices, base.context(prices.size), base.initial_state(prices.size))
     if _has_coefficient_draws(model):
         rng = np.random.default_rng(seed)
         draws = rng.multivariate_normal(
@@ -177,7 +185,7 @@ def demand_band(
         )
         curves = np.empty((n_draws, prices.size))
         for i, coef in enumerate(draws):
-            kern = model._kernel_with_coef(coef)
+            kern = _for_product(model._kernel_with_coef(coef), model, product)
             curves[i] = kern.expected(
                 prices, kern.context(prices.size), kern.initial_state(prices.size)
             )
@@ -205,7 +213,24 @@ def _is_panel(model: DemandModel) -> bool:
     return int(summary.get("n_products", 1)) > 1
 
 
-def _reference_text(model: DemandModel) -> str:
+def _for_product(kernel: Any, model: DemandModel, product: str | None) -> Any:
+    """``kernel`` for a panel's ``product`` (unchanged for ``None``)."""
+    if product is None:
+        return kernel
+    from pricegym.demand.products import select_product
+
+    kernel.product_refs = getattr(model, "products_reference_", None) or None
+    return select_product(kernel, product)
+
+
+def _support(model: DemandModel, product: str | None) -> tuple[float, float]:
+    """The prices seen in the data of ``product`` (all of the model's data for ``None``)."""
+    if product is None:
+        return model.support_
+    return _for_product(model.kernel(), model, product).support
+
+
+def _reference_text(model: DemandModel, product: str | None = None) -> str:
     """A short description of the context the curve is drawn in."""
     parts = ["next period"]
     summary = getattr(model, "data_summary_", None) or {}
@@ -214,7 +239,7 @@ def _reference_text(model: DemandModel) -> str:
     if summary.get("promotions"):
         parts.append("no promotion")
     if _is_panel(model):
-        parts.append(f"product {summary['products'][0]}")
+        parts.append(f"product {summary['products'][0] if product is None else product}")
     return ", ".join(parts)
 
 
@@ -226,6 +251,7 @@ def plot_demand(
     level: float = 0.95,
     n_draws: int = 500,
     seed: int = 0,
+    product: str | None = None,
 ) -> Figure:
     """Draw the fitted demand curve with its band over the data points.
 
@@ -238,12 +264,16 @@ def plot_demand(
     Args:
         model: a fitted or loaded demand model.
         ax: axes to draw into; a new one-panel figure when ``None``.
-        extend, level, n_draws, seed: see :func:`demand_band`.
+        extend, level, n_draws, seed, product: see :func:`demand_band` (a panel's
+            ``product``: its curve over its own support; the points stay all rows).
 
     Returns:
         The figure that holds the axes.
     """
-    band = demand_band(model, extend=extend, level=level, n_draws=n_draws, seed=seed)
+    band = demand_band(
+        model, extend=extend, level=level, n_draws=n_draws, seed=seed, product=product
+    )
+    support = _support(model, product)
     fig, ax = _new_axes(ax)
     points = model.data_points_
     data_label = "data (all products)" if _is_panel(model) else "data"
@@ -257,8 +287,8 @@ def plot_demand(
         zorder=3,
     )
     inside = band.in_support
-    below = band.prices <= model.support_[0]
-    above = band.prices >= model.support_[1]
+    below = band.prices <= support[0]
+    above = band.prices >= support[1]
     ax.fill_between(
         band.prices,
         band.low,
@@ -284,7 +314,7 @@ def plot_demand(
         band.expected[inside],
         color=_CURVE_COLOUR,
         linewidth=2,
-        label=f"{model.family} fit: expected units ({_reference_text(model)})",
+        label=f"{model.family} fit: expected units ({_reference_text(model, product)})",
     )
     first = True
     for side in (below, above):
@@ -299,7 +329,7 @@ def plot_demand(
                 label="extrapolation (outside the data)" if first else None,
             )
             first = False
-    for edge in model.support_:
+    for edge in support:
         ax.axvline(edge, color="0.6", linestyle=":", linewidth=1)
     el = model.elasticity_
     ax.set_title(
@@ -384,7 +414,12 @@ def plot_fit_over_time(model: DemandModel, ax: Axes | None = None) -> Figure:
 
 
 def plot_model(
-    model: DemandModel, *, level: float = 0.95, n_draws: int = 500, seed: int = 0
+    model: DemandModel,
+    *,
+    level: float = 0.95,
+    n_draws: int = 500,
+    seed: int = 0,
+    product: str | None = None,
 ) -> Figure:
     """The standard figure of a model: :func:`plot_demand`, plus :func:`plot_fit_over_time`
     below it when :func:`has_time_panel` (then the figure has two axes).
@@ -395,7 +430,7 @@ def plot_model(
     panels = 2 if has_time_panel(model) else 1
     fig = Figure(figsize=(PANEL_SIZE[0], PANEL_SIZE[1] * panels), layout="constrained")
     axes = fig.subplots(panels, 1, squeeze=False)[:, 0]
-    plot_demand(model, axes[0], level=level, n_draws=n_draws, seed=seed)
+    plot_demand(model, axes[0], level=level, n_draws=n_draws, seed=seed, product=product)
     if panels == 2:
         plot_fit_over_time(model, axes[1])
     return fig

@@ -112,7 +112,7 @@ class DemandPath:
         """The kernel context of periods ``t`` (calendar) with competitor prices ``comp``."""
         n = t.shape[0]
         promo = np.broadcast_to(self.promotions, (n, self.promotions.shape[1]))
-        return MarketContext(t, comp, promo, np.zeros(n, np.int64))
+        return MarketContext(t, comp, promo, np.full(n, self.kernel.default_product, np.int64))
 
     def set_competitors(self, path: np.ndarray) -> None:
         """Exogenous competitor prices of the episode's periods, shape (n_periods, m)."""
@@ -412,7 +412,8 @@ class NeuralPath(_BlockPath):
         self._buffers()
 
     def reset(self) -> None:
-        self._lags = self.kernel.initial_lags[0].tolist()  # type: ignore[attr-defined]
+        lags = self.kernel.initial_lags  # type: ignore[attr-defined]
+        self._lags = lags[self.kernel.default_product].tolist()
 
     def _m(self, price: float) -> float:
         """The monotone price function m(x) of the kernel, on floats."""

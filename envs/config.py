@@ -132,6 +132,9 @@ class MarketConfig:
         competitor: the exogenous competitor price process.
         noise: sample demand from the model's noise (True) or use expected demand.
         max_episode_steps: training cut-off → ``truncated``; ``None`` for none.
+        product: the product (key, e.g. ``'5'``) of a pooled panel model to simulate;
+            ``None`` simulates the panel's first product (and the market warns).
+            See :func:`~pricegym.demand.products.select_product`.
     """
 
     action: Literal["discrete", "continuous"] = "discrete"
@@ -151,6 +154,7 @@ class MarketConfig:
     competitor: CompetitorConfig = field(default_factory=CompetitorConfig)
     noise: bool = True
     max_episode_steps: int | None = None
+    product: str | None = None
 
     def __post_init__(self) -> None:
         def bad(name: str, rule: str, fix: str) -> ConfigError:
@@ -208,6 +212,10 @@ class MarketConfig:
             np.isfinite(self.replenish_to) and self.replenish_to >= 0
         ):
             raise bad("replenish_to", "must be >= 0", "pass an order-up-to level")
+        if self.product is not None and (
+            isinstance(self.product, bool) or not isinstance(self.product, str | int)
+        ):
+            raise bad("product", "must be a product key of the panel", "write e.g. product: '5'")
         if self.max_episode_steps is not None and self.max_episode_steps < 1:
             raise bad("max_episode_steps", "must be >= 1 or None", "drop it for no cut-off")
 

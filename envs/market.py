@@ -194,7 +194,11 @@ class PricingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
 
     ## Arguments
 
-    - ``kernel``: the demand kernel (one seller; ``kernel.n_sellers == 1``).
+    - ``kernel``: the demand kernel (one seller; ``kernel.n_sellers == 1``). A
+      pooled panel model's kernel simulates ``config.product`` (its prices, support
+      and reference context; see :func:`~pricegym.demand.products.select_product`),
+      or warns with :class:`~pricegym.errors.PanelWarning` that it simulates the
+      first product when none is chosen; :attr:`kernel` is the product's kernel.
     - ``config``: a :class:`~pricegym.envs.config.MarketConfig`, or a mapping for
       :meth:`MarketConfig.from_dict`, or ``None`` for the defaults.
     - ``model_path``: a saved demand model (:meth:`DemandModel.save`); its kernel
@@ -246,17 +250,7 @@ class PricingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
                 f"kernel has n_sellers={kern.n_sellers}: PricingEnv drives one seller; use "
                 "OligopolyEnv for a market of several sellers."
             )
-        products = tuple(getattr(getattr(kern, "spec", None), "products", ()) or ())
-        if len(products) > 1:
-            shown = ", ".join(repr(p) for p in products[:5]) + (", …" if len(products) > 5 else "")
-            warnings.warn(
-                f"the demand model was fitted on a panel of {len(products)} products "
-                f"({shown}); this market simulates the first, {products[0]!r} (the model's "
-                "reference product); the others are not simulated. To simulate another "
-                "product, fit the model on that product's rows only.",
-                PanelWarning,
-                stacklevel=2,
-            )
+        self.kernel = kern = _product_kernel(kern, cfg.product)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ConfigError(
                 f"render_mode={render_mode!r} is not supported; use one of "
@@ -682,6 +676,27 @@ def _resolve_kernel(kernel: DemandKernel | None, model_path: str | None) -> Dema
         raise ConfigError(
             f"kernel={kernel!r} is not a DemandKernel; pass model.kernel() of a fitted "
             "DemandModel or a parametric truth such as ExponentialTruth."
+        )
+    return kernel
+
+
+def _product_kernel(kernel: DemandKernel, product: str | int | None) -> DemandKernel:
+    """The kernel for ``config.product`` of a panel model; warns when a panel's is unchosen."""
+    from pricegym.demand.products import kernel_products, select_product
+
+    if product is not None:
+        return select_product(kernel, product)
+    products = kernel_products(kernel)
+    if len(products) > 1:
+        shown = ", ".join(repr(p) for p in products[:5]) + (", …" if len(products) > 5 else "")
+        warnings.warn(
+            f"the demand model was fitted on a panel of {len(products)} products "
+            f"({shown}); this market simulates the first, {products[0]!r} (the model's "
+            "reference product); the others are not simulated. To simulate another, "
+            "choose it with the market option product (YAML: market.options.product: "
+            f"{products[-1]!r}).",
+            PanelWarning,
+            stacklevel=3,
         )
     return kernel
 

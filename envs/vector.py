@@ -405,7 +405,7 @@ class MarketVectorEnv(VectorEnv):
     def _context(self, t: np.ndarray, comp: np.ndarray) -> MarketContext:
         n = t.shape[0]
         promo = np.broadcast_to(self._promo, (n, self._promo.shape[1]))
-        return MarketContext(t, comp, promo, np.zeros(n, np.int64))
+        return MarketContext(t, comp, promo, np.full(n, self.kernel.default_product, np.int64))
 
     def _blocks(self, compute: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> np.ndarray:
         """Per-period values over the episode, computed in PricingEnv's blocks of periods.

@@ -432,7 +432,8 @@ def _fig_demand(run: RunData, out: _Output) -> None:
             continue
         try:
             model = DemandModel.load(path)
-            fig = plot_model(model)
+            product = (market.get("options") or {}).get("product")
+            fig = plot_model(model, product=None if product is None else str(product))
         except PricegymError as exc:
             out.skip(section, f"{title} — {name}", f"{path} cannot be plotted: {exc}")
             continue

@@ -123,11 +123,14 @@ def _market_options(sec: _Section) -> dict[str, Any]:
 
 def _options_for(sec: _Section, kernel: Any) -> tuple[dict[str, Any], Any]:
     """``market.options`` and its MarketConfig, checked against ``kernel``'s price support."""
+    from pricegym.demand.products import select_product
     from pricegym.envs.config import MarketConfig
 
     options = _market_options(sec)
     cfg = MarketConfig.from_dict(options)
     try:
+        if cfg.product is not None:  # a panel's product: its own price support
+            kernel = select_product(kernel, cfg.product)
         cfg.price_range(kernel.support)
     except ConfigError as exc:
         raise _wrap(exc, "market.options", options) from None

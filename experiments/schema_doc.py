@@ -331,6 +331,7 @@ _OPTION_EXAMPLES = {
     "start_t": "start_t: 0",
     "competitor": "competitor: {kind: random_walk, sigma: 0.05}",
     "max_episode_steps": "max_episode_steps: 100",
+    "product": "product: '5'",
     "model_path": "model_path: models/poisson.json",
 }
 
