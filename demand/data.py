@@ -14,6 +14,8 @@ column                    meaning
 ``cost``                  unit cost (optional)
 competitor columns        competitor prices, > 0, original names kept
 promotion columns         promotion / feature flags (numeric, usually 0/1)
+instrument columns        instruments: numbers that move the price but not demand
+                          (see :mod:`pricegym.demand.iv`), original names kept
 ``product``               product / market key of a panel (optional, str)
 ========================  ==========================================================
 
@@ -113,6 +115,8 @@ class SalesHistory:
         calendar: the :class:`~pricegym.demand.calendar.TradingCalendar` of daily
             data (``t`` counts its trading days); ``None`` for other frequencies and
             integer periods.
+        instruments: names of the instrument columns (finite numbers), for the
+            instrumental-variable families of :mod:`pricegym.demand.iv`.
     """
 
     frame: pd.DataFrame
@@ -122,6 +126,7 @@ class SalesHistory:
     source: str = "<DataFrame>"
     notes: tuple[str, ...] = field(default_factory=tuple)
     calendar: TradingCalendar | None = None
+    instruments: tuple[str, ...] = ()
 
     # ------------------------------------------------------------------ views
     @property
@@ -281,7 +286,7 @@ class SalesHistory:
         product key), ``n_products``, ``freq``, ``time_column``, ``date_range``
         (``[first, last]`` as ISO dates or integer periods; ``None`` if empty),
         ``price_range`` (``[min, max]``; ``None`` if empty), ``competitors``,
-        ``promotions``, ``notes``, ``calendar`` (the saved form of
+        ``promotions``, ``instruments``, ``notes``, ``calendar`` (the saved form of
         :class:`~pricegym.demand.calendar.TradingCalendar`, or ``None``).
         """
         column = self.time_column
@@ -306,6 +311,7 @@ class SalesHistory:
             "price_range": price_range,
             "competitors": list(self.competitors),
             "promotions": list(self.promotions),
+            "instruments": list(self.instruments),
             "notes": list(self.notes),
             "calendar": None if self.calendar is None else self.calendar.to_dict(),
         }
@@ -332,6 +338,7 @@ _ROLE_TEXT: dict[str, tuple[str, str, str]] = {
     "cost": ("the unit cost", "cost", "--cost"),
     "competitor": ("a competitor price", "competitors", "--competitor"),
     "promotion": ("a promotion flag", "promotions", "--promotion"),
+    "instrument": ("an instrument", "instruments", "--instrument"),
     "product": ("the product key", "product", "--product"),
 }
 
@@ -359,6 +366,7 @@ def load_history(
     competitors: Sequence[str] = (),
     promotions: Sequence[str] = (),
     product: str | None = None,
+    instruments: Sequence[str] = (),
     drop_invalid: bool = False,
     freq: str | None = None,
     name: str | None = None,
@@ -389,6 +397,9 @@ def load_history(
         promotions: columns of numeric promotion / feature flags.
         product: column of the product / market key of a panel (kept as str;
             integer-valued numbers are written without a decimal point).
+        instruments: columns of instruments (finite numbers: a cost shifter, a
+            rival market's price ...), kept under their names for the
+            instrumental-variable families (:mod:`pricegym.demand.iv`).
         drop_invalid: drop rows that break a row-level rule (2-5 below) instead
             of raising; the count, the counts per rule and the first dropped rows
             go to :attr:`SalesHistory.notes` and a
@@ -440,8 +451,8 @@ def load_history(
 
             1. every mapped column exists (the message lists the available columns
                and suggests the closest name);
-            2. price, units, cost, competitor, promotion and period values are
-               finite numbers;
+            2. price, units, cost, competitor, promotion, instrument and period
+               values are finite numbers;
             3. no mapped column has an empty / NaN cell;
             4. price > 0, competitor prices > 0, cost >= 0;
             5. units >= 0;
@@ -474,7 +485,18 @@ def load_history(
             "DataFrame with at least two periods of sales."
         )
     roles = _map_columns(
-        raw, label, notes, date, period, price, units, cost, competitors, promotions, product
+        raw,
+        label,
+        notes,
+        date,
+        period,
+        price,
+        units,
+        cost,
+        competitors,
+        promotions,
+        product,
+        instruments,
     )
     if not isinstance(source, pd.DataFrame):  # a file: say which of its columns are not used
         mapped = {role.source for role in roles}
@@ -588,6 +610,7 @@ def load_history(
         source=label,
         notes=tuple(notes),
         calendar=trading,
+        instruments=tuple(r.name for r in roles if r.kind == "instrument"),
     )
 
 
@@ -760,6 +783,7 @@ def _map_columns(
     competitors: Sequence[str] | str,
     promotions: Sequence[str] | str,
     product: str | None,
+    instruments: Sequence[str] | str = (),
 ) -> list[_Role]:
     """Rule 1: resolve every role to a source column; time first, then price, units, ..."""
     if len(raw.columns) == 1:
@@ -778,7 +802,11 @@ def _map_columns(
     roles += [_Role("price", price, "price"), _Role("units", units, "units")]
     if cost is not None:
         roles.append(_Role("cost", cost, "cost"))
-    for kind, names in (("competitor", competitors), ("promotion", promotions)):
+    for kind, names in (
+        ("competitor", competitors),
+        ("promotion", promotions),
+        ("instrument", instruments),
+    ):
         for column in (names,) if isinstance(names, str) else tuple(names):
             roles.append(_Role(column, column, kind))
     if product is not None:
@@ -803,7 +831,7 @@ def _map_columns(
                 "has one role. Fix: map each role to a different column."
             )
         seen[role.source] = role
-        if role.kind in ("competitor", "promotion") and role.name in _CANONICAL:
+        if role.kind in ("competitor", "promotion", "instrument") and role.name in _CANONICAL:
             raise DataValidationError(
                 f"{label}: the {role.kind} column {role.name!r} would clash with the "
                 f"canonical column of that name (canonical columns: {list(_CANONICAL)}). "
@@ -865,7 +893,7 @@ def _missing_column_message(label: str, role: _Role, available: list[Any]) -> st
     guesses = [lower_to_name.get(g.lower(), g) for g in guesses]
     guess = next(iter(dict.fromkeys(guesses)), None)
     shown = names[:30] + (["..."] if len(names) > 30 else [])
-    plural = keyword in ("competitors", "promotions")
+    plural = keyword in ("competitors", "promotions", "instruments")
     target = repr(guess) if guess else "'<column>'"
     value = f"[..., {target}]" if plural else target
     hint = f" Did you mean {guess!r}?" if guess else ""

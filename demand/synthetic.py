@@ -42,7 +42,16 @@ from scipy.signal import lfilter
 from pricegym.demand.data import FREQUENCIES, SEASON_PERIODS, SalesHistory, load_history
 from pricegym.errors import ConfigError, PricegymWarning
 
-__all__ = ["FORMS", "NOISES", "DemandTruth", "PriceProcess", "default_truth", "generate_history"]
+__all__ = [
+    "FORMS",
+    "NOISES",
+    "Confounding",
+    "DemandTruth",
+    "PriceProcess",
+    "default_truth",
+    "generate_confounded_history",
+    "generate_history",
+]
 
 #: The own-price curves a :class:`DemandTruth` can have.
 FORMS: tuple[str, ...] = ("constant_elasticity", "linear", "exponential")
@@ -415,6 +424,205 @@ def generate_history(
         f"synthetic: {n_products} product(s) x {n_periods} periods ({code}), noise={noise}"
         f"{f' (dispersion {spread:g})' if spread is not None else ''}, seed={seed_text}, "
         f"truth={truth!r}"
+    )
+    return replace(history, notes=(note, *history.notes))
+
+
+@dataclass(frozen=True)
+class Confounding:
+    r"""How :func:`generate_confounded_history` makes the price endogenous.
+
+    Per period ``t`` (and market ``m`` of a panel) the analyst does not see a demand
+    shock ``xi ~ N(0, shock_sd^2)``, and the seller sees it and prices on it:
+
+    .. math::
+
+        \log p = \log p_b + \pi z_t + \gamma \xi + v, \qquad
+        z_t \sim N(0, \sigma_z^2), \quad v \sim N(0, \sigma_v^2)
+
+    The unit cost ``cost = c_0 \exp(z_t)`` is recorded (column ``cost``): it moves
+    the price (``pi`` is the first-stage coefficient on log cost, the pass-through)
+    and not demand, so it is a valid instrument. In a panel, ``z_t`` is common to
+    all markets of a period (one supplier cost) while ``xi`` and ``v`` are drawn per
+    market, so the leave-one-out mean price of the other markets (the Hausman
+    instrument) is valid too.
+
+    The shock enters demand as ``mean * exp(xi - shock_sd^2 / 2)`` (mean-one
+    multiplicative) for ``constant_elasticity`` and ``exponential`` truths, and as
+    ``mean + scale * xi`` (additive, mean zero) for ``linear`` truths, so that each
+    family's structural equation holds with an error uncorrelated with the cost.
+
+    Attributes:
+        shock_sd: standard deviation of ``xi`` (log demand). Default 0.2: a
+            +-20 % busy/quiet week.
+        price_response: ``gamma``, log price per unit of shock. Default 1.0: the
+            seller raises the price 20 % in a 1-sd busy week, which is what biases
+            the ordinary elasticity toward zero. 0 gives an exogenous price.
+        pass_through: ``pi``, the first-stage coefficient of log price on log cost.
+            Default 1.0 (full pass-through).
+        cost_sd: ``sigma_z``, sd of log cost. Default 0.1. The instrument's strength
+            is ``pass_through * cost_sd`` against the rest of the price variation;
+            see :meth:`partial_r2`.
+        price_noise_sd: ``sigma_v``, sd of the price variation that is neither cost
+            nor shock. Default 0.05.
+        cost_level: ``c_0``; ``None`` means half the base price (a 50 % margin).
+    """
+
+    shock_sd: float = 0.2
+    price_response: float = 1.0
+    pass_through: float = 1.0
+    cost_sd: float = 0.1
+    price_noise_sd: float = 0.05
+    cost_level: float | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("shock_sd", "cost_sd", "price_noise_sd"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise ConfigError(f"Confounding: {name}={value!r} must be a finite number >= 0.")
+        for name in ("price_response", "pass_through"):
+            if not math.isfinite(getattr(self, name)):
+                raise ConfigError(f"Confounding: {name} must be finite.")
+        if self.cost_level is not None:
+            _positive("cost_level", self.cost_level)
+
+    def price_variance(self) -> float:
+        """Variance of log price: ``pi^2 sz^2 + gamma^2 sxi^2 + sv^2``."""
+        return (
+            (self.pass_through * self.cost_sd) ** 2
+            + (self.price_response * self.shock_sd) ** 2
+            + self.price_noise_sd**2
+        )
+
+    def partial_r2(self) -> float:
+        """Population share of log-price variance the log cost explains (first stage).
+
+        The expected first-stage F of ``n`` rows with one instrument is about
+        ``n * R^2 / (1 - R^2)``; below 10 the instrument is weak.
+        """
+        total = self.price_variance()
+        return (self.pass_through * self.cost_sd) ** 2 / total if total > 0 else 0.0
+
+    def expected_first_stage_f(self, n_rows: int) -> float:
+        """``n * R^2 / (1 - R^2)`` of :meth:`partial_r2`: the F-statistic to expect."""
+        r2 = self.partial_r2()
+        return float("inf") if r2 >= 1 else n_rows * r2 / (1.0 - r2)
+
+    def ols_bias(self) -> float:
+        """Population bias of the ordinary log-log elasticity: ``gamma sxi^2 / var(log p)``.
+
+        Exact for a ``constant_elasticity`` truth regressed in logs (the shock is the
+        omitted regressor); positive means toward zero for a negative elasticity.
+        """
+        total = self.price_variance()
+        return self.price_response * self.shock_sd**2 / total if total > 0 else 0.0
+
+
+def generate_confounded_history(
+    truth: DemandTruth | None = None,
+    *,
+    confounding: Confounding | None = None,
+    n_periods: int = 156,
+    freq: str = "W",
+    start: str | pd.Timestamp = "2020-01-06",
+    n_products: int = 1,
+    base_price: float | None = None,
+    tick: float = 0.01,
+    noise: Literal["poisson", "negbin", "lognormal"] = "poisson",
+    dispersion: float | None = None,
+    seed: int | np.random.Generator = 0,
+) -> SalesHistory:
+    """A history whose price responds to a demand shock the analyst does not see.
+
+    The testbed of instrumental-variable demand (see :class:`Confounding` for the
+    equations): the truth's elasticity is known, the ordinary regression of units on
+    price misses it (by :meth:`Confounding.ols_bias` in logs), and the recorded
+    ``cost`` column, an instrument of stated strength, recovers it.
+
+    Args:
+        truth: the structural demand; default :func:`default_truth` for ``freq``
+            without trend or seasonality (the confounding is the only complication).
+            Its competitor and promotion terms are not used (no such columns).
+        confounding: the shock, the price rule and the instrument; default
+            :class:`Confounding`.
+        n_periods: periods per market. Default 156 (three years of weeks).
+        freq, start: the calendar, as in :func:`generate_history`.
+        n_products: markets of the panel (keys ``"P1"``, ``"P2"``, ...; one cost
+            per period shared by all of them). Default 1: no product column.
+        base_price: ``p_b``; ``None`` means the truth's reference price.
+        tick: prices are rounded to a multiple of this. Default 0.01.
+        noise, dispersion: the sampling noise of units around their mean, as in
+            :func:`generate_history`.
+        seed: seed of the one random generator (or the generator). Draw order: the
+            log cost of every period, then per market the shocks, the price noise and
+            the units.
+
+    Returns:
+        A history with columns ``price``, ``units`` and ``cost`` (and ``product`` for a
+        panel); its first note records the truth, the confounding and the seed.
+    """
+    code = _freq(freq)
+    if isinstance(n_periods, bool) or not isinstance(n_periods, int | np.integer) or n_periods < 2:
+        raise ConfigError(
+            f"generate_confounded_history: n_periods={n_periods!r} must be an integer >= 2."
+        )
+    if isinstance(n_products, bool) or not isinstance(n_products, int | np.integer):
+        raise ConfigError(f"generate_confounded_history: n_products={n_products!r} must be >= 1.")
+    if n_products < 1:
+        raise ConfigError(f"generate_confounded_history: n_products={n_products!r} must be >= 1.")
+    if noise not in NOISES:
+        raise ConfigError(f"generate_confounded_history: noise={noise!r} is not in {NOISES}.")
+    if noise == "poisson" and dispersion is not None:
+        raise ConfigError(
+            "generate_confounded_history: dispersion has no meaning for Poisson noise. "
+            "Fix: drop dispersion=, or use noise='negbin' or 'lognormal'."
+        )
+    spread = _DEFAULT_DISPERSION.get(noise) if dispersion is None else float(dispersion)
+    truth = truth if truth is not None else default_truth(code, trend=0.0, seasonality=0.0)
+    conf = confounding if confounding is not None else Confounding()
+    base = truth.reference_price if base_price is None else float(base_price)
+    _positive("base_price", base)
+    _positive("tick", tick)
+    c0 = conf.cost_level if conf.cost_level is not None else 0.5 * base
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+    dates = _calendar(start, n_periods, code)
+    t = np.arange(n_periods, dtype=np.float64)
+    z = conf.cost_sd * rng.standard_normal(n_periods)
+    cost = np.round(c0 * np.exp(z), 10)
+    frames = []
+    for k in range(n_products):
+        xi = conf.shock_sd * rng.standard_normal(n_periods)
+        v = conf.price_noise_sd * rng.standard_normal(n_periods)
+        log_p = math.log(base) + conf.pass_through * z + conf.price_response * xi + v
+        price = _round(np.exp(log_p), tick)
+        mean = truth.mean_units(price, t=t)
+        if truth.form == "linear":
+            mean = np.maximum(mean + truth.scale * xi, 0.0)
+        else:
+            mean = mean * np.exp(xi - 0.5 * conf.shock_sd**2)
+        columns: dict[str, object] = {
+            "date": dates,
+            "price": price,
+            "units": _sample(rng, mean, noise, spread),
+            "cost": cost,
+        }
+        if n_products > 1:
+            columns["product"] = f"P{k + 1}"
+        frames.append(pd.DataFrame(columns))
+    history = load_history(
+        pd.concat(frames, ignore_index=True),
+        date="date",
+        cost="cost",
+        product="product" if n_products > 1 else None,
+        freq=code,
+        name="synthetic-confounded",
+    )
+    seed_text = seed if not isinstance(seed, np.random.Generator) else "<Generator>"
+    note = (
+        f"synthetic confounded: {n_products} market(s) x {n_periods} periods ({code}), "
+        f"noise={noise}, seed={seed_text}, truth={truth!r}, confounding={conf!r} "
+        f"(first-stage partial R^2 {conf.partial_r2():.3f})"
     )
     return replace(history, notes=(note, *history.notes))
 

@@ -683,6 +683,7 @@ def test_to_dict_summary() -> None:
         "price_range": [2.0, 2.2],
         "competitors": ["comp"],
         "promotions": [],
+        "instruments": [],
         "notes": [],
         "calendar": None,
     }

@@ -1,0 +1,717 @@
+"""Causal demand: the own price treated as endogenous, identified by instruments.
+
+Sellers set prices in response to demand they see and the analyst does not
+(busy weeks, stock-outs, weather), so the ordinary regression of units on price is
+biased, usually toward zero. An *instrument* moves the price but not demand: a
+cost shifter (the ``cost`` column), or in a panel the Hausman instrument (the mean
+price of the same product in the other markets of the period, leave-one-out).
+
+Families (each the instrumented twin of a regression family, same terms):
+
+- :class:`LinearIVDemand` (``linear_iv``) and :class:`LogLinearIVDemand`
+  (``loglinear_iv``): two-stage least squares by ``linearmodels``' ``IV2SLS``, whose
+  results object is kept in ``results_`` (standard errors, first-stage and
+  endogeneity tests) as the ordinary families keep statsmodels'.
+- :class:`PoissonCFDemand` (``poisson_cf``): a control function. The first stage
+  regresses the (log) price on the instruments and the exogenous terms; its
+  residual enters the Poisson GLM as an extra regressor. Standard errors come from
+  a seeded pairs bootstrap over *both* stages (the residual is a generated
+  regressor). The market kernel is the *average structural function*: the
+  structural price response with the control term integrated out over its sample
+  distribution, ``exp(x b) * mean(exp(rho * v_hat))`` — the control term "at zero"
+  with the level that its mean-one factor restores (at exactly zero the level would
+  be too low by that factor, the elasticity the same).
+
+Instruments enter the first stage on the own price's scale: in logs for the
+log-price families (they must then be > 0), in levels for linear demand. Names
+are columns of :attr:`SalesHistory.instruments`, ``cost`` (the history's cost
+column) or ``hausman``. Every fit also reports the first-stage F (classical and
+heteroskedasticity-robust) with a :class:`WeakInstrumentWarning` below 10, the
+partial R², the endogeneity test (Durbin–Wu–Hausman), the over-identification
+test when there are more instruments than the one endogenous price, and the
+ordinary and IV elasticities side by side with a verdict (``causal_``).
+
+The backtest refits both stages inside every fold (the base class clones and
+fits), so no held-out period informs the first stage.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+
+from pricegym.demand.base import Elasticity
+from pricegym.demand.data import SalesHistory
+from pricegym.demand.regression import LinearDemand, LogLinearDemand, PoissonDemand
+from pricegym.errors import ConfigError, DataValidationError, ModelError, PricegymWarning
+
+__all__ = [
+    "BUILTIN_INSTRUMENTS",
+    "IV_FAMILIES",
+    "WEAK_F",
+    "LinearIVDemand",
+    "LogLinearIVDemand",
+    "PoissonCFDemand",
+    "WeakInstrumentWarning",
+    "first_stage",
+    "instrument_matrix",
+    "iv_family",
+    "split_instruments",
+]
+
+#: Instruments pricegym builds itself from the history (selected by name).
+BUILTIN_INSTRUMENTS: tuple[str, ...] = ("hausman",)
+#: Ordinary family -> its instrumented twin.
+IV_FAMILIES: dict[str, str] = {
+    "linear": "linear_iv",
+    "loglinear": "loglinear_iv",
+    "poisson": "poisson_cf",
+}
+#: First-stage F below which an instrument is weak (Staiger & Stock's rule of thumb:
+#: 2SLS is then biased toward OLS and its intervals are too narrow).
+WEAK_F = 10.0
+
+
+class WeakInstrumentWarning(PricegymWarning):
+    """The first-stage F is below :data:`WEAK_F`: the IV estimate is unreliable."""
+
+
+def iv_family(family: str) -> str:
+    """The instrumented family of ``family`` (``linear`` → ``linear_iv``; IV names pass).
+
+    Raises:
+        ConfigError: a family without an instrumented twin (ARIMAX, neural).
+    """
+    if family in IV_FAMILIES.values():
+        return family
+    if family not in IV_FAMILIES:
+        raise ConfigError(
+            f"instruments were given with the {family!r} family, which has no instrumental-"
+            f"variable version yet (rule: instruments need one of {sorted(IV_FAMILIES)}). "
+            "Fix: use --model loglinear (2SLS), linear (2SLS) or poisson (control function), "
+            "or drop --instrument."
+        )
+    return IV_FAMILIES[family]
+
+
+def split_instruments(names: Sequence[str], cost: str | None) -> tuple[tuple[str, ...], str | None]:
+    """Which instrument names are file columns to load, and the cost column to map.
+
+    ``cost`` (the name of the file's cost column, e.g. ``--cost COL``), the word
+    ``cost`` and the built-ins (``hausman``) are not loaded as instrument columns:
+    the first two are the history's ``cost`` column (``--instrument cost`` maps a
+    column called ``cost`` as the cost when none was mapped). Returns
+    ``(instrument columns, cost column)``.
+    """
+    columns = []
+    for name in names:
+        if name in BUILTIN_INSTRUMENTS or name == cost:
+            continue
+        if name == "cost":
+            cost = cost or "cost"
+            continue
+        columns.append(name)
+    return tuple(dict.fromkeys(columns)), cost
+
+
+def _canonical(names: Sequence[str], cost: str | None) -> tuple[str, ...]:
+    """Instrument names as the model sees them (the mapped cost column is ``cost``)."""
+    return tuple(dict.fromkeys("cost" if n == cost else n for n in names))
+
+
+# ------------------------------------------------------------------ instruments
+def hausman_instrument(history: SalesHistory) -> np.ndarray:
+    """Leave-one-out mean price of the other markets of the same period, per row.
+
+    The panel key (``product``) is read as the market of one product; the price of
+    that product elsewhere shares its cost shocks but not this market's demand shock.
+
+    Raises:
+        DataValidationError: not a panel, or a period with a single market.
+    """
+    if not history.is_panel:
+        raise DataValidationError(
+            f"{history.source}: the hausman instrument is the mean price of the same "
+            "product in the other markets, so it needs a panel (a product/market key, "
+            "--product COL) with at least two markets; this history has one series. Fix: "
+            "map the market key, or use a cost instrument (--instrument cost)."
+        )
+    frame = pd.DataFrame({"t": history.t, "price": history.price})
+    group = frame.groupby("t")["price"]
+    total, count = group.transform("sum").to_numpy(), group.transform("count").to_numpy()
+    alone = np.flatnonzero(count < 2)
+    if alone.size:
+        raise DataValidationError(
+            f"{history.source}: the hausman instrument needs another market in every "
+            f"period, but {alone.size} row(s) are the only market of their period (first at "
+            f"t = {history.t[alone[:5]].tolist()}). Fix: keep periods with two or more "
+            "markets, or use a cost instrument."
+        )
+    return (total - history.price) / (count - 1)
+
+
+def instrument_matrix(
+    history: SalesHistory, names: Sequence[str], transform: str = "level"
+) -> tuple[np.ndarray, list[str]]:
+    """The instruments of ``names`` as a (rows, k) matrix and their column labels.
+
+    ``transform="log"`` takes logs (the first stage of a log-price model).
+
+    Raises:
+        ModelError: no instruments, an unknown name, or a non-positive value in logs.
+    """
+    if not names:
+        raise ModelError(
+            "an instrumental-variable model needs at least one instrument (rule: one per "
+            "endogenous price). Fix: instruments=['cost'] (CLI: --instrument cost), a "
+            "column of the data (--instrument COL), or 'hausman' for a panel."
+        )
+    columns, labels = [], []
+    for name in names:
+        if name in BUILTIN_INSTRUMENTS:
+            values = hausman_instrument(history)
+        elif name == "cost" and "cost" in history.frame.columns:
+            values = history.column("cost")
+        elif name in history.instruments:
+            values = history.column(name)
+        else:
+            raise ModelError(
+                f"{history.source}: instrument {name!r} is not in the data (its instrument "
+                f"columns: {list(history.instruments)}; cost column: "
+                f"{'yes' if 'cost' in history.frame.columns else 'none'}; built-in: "
+                f"{list(BUILTIN_INSTRUMENTS)}). Fix: map it when loading "
+                "(load_history(instruments=[...]), CLI --instrument COL, YAML "
+                "market.data.instruments) or map the cost column (--cost COL)."
+            )
+        if transform == "log":
+            bad = np.flatnonzero(~(values > 0))
+            if bad.size:
+                raise ModelError(
+                    f"{history.source}: instrument {name!r} enters the first stage of a "
+                    f"log-price model in logs, but {bad.size} row(s) are <= 0 (first at t = "
+                    f"{history.t[bad[:5]].tolist()}, values {values[bad[:5]].tolist()}). "
+                    "Fix: use a positive instrument, or the linear family (levels)."
+                )
+            values = np.log(values)
+        columns.append(values)
+        labels.append(f"log({name})" if transform == "log" else name)
+    z = np.column_stack(columns)
+    return z, labels
+
+
+def first_stage(
+    endog: np.ndarray, exog: np.ndarray, z: np.ndarray, labels: Sequence[str]
+) -> dict[str, Any]:
+    """First-stage regression of the endogenous price on the exogenous terms and ``z``.
+
+    Returns a JSON-ready dict: ``f`` (classical F of the instruments), ``f_pvalue``,
+    ``robust_f`` (the HC1 Wald F), ``robust_f_pvalue``, ``partial_r2`` (share of the
+    price variance left after the exogenous terms that the instruments explain),
+    ``coef`` (instrument -> coefficient), ``weak`` (``f`` or ``robust_f`` < 10),
+    ``n``, ``k``, and the fitted ``residual`` array (not JSON; popped by callers).
+    """
+    w = np.column_stack([exog, z])
+    full = sm.OLS(endog, w).fit()
+    restricted = sm.OLS(endog, exog).fit()
+    q = z.shape[1]
+    n, k = w.shape
+    rss_f, rss_r = float(np.sum(full.resid**2)), float(np.sum(restricted.resid**2))
+    f = ((rss_r - rss_f) / q) / (rss_f / (n - k))
+    r = np.zeros((q, k))
+    r[:, exog.shape[1] :] = np.eye(q)
+    robust = sm.OLS(endog, w).fit(cov_type="HC1").wald_test(r, use_f=True, scalar=True)
+    robust_f = float(robust.statistic)
+    return {
+        "f": float(f),
+        "f_pvalue": float(stats.f.sf(f, q, n - k)),
+        "robust_f": robust_f,
+        "robust_f_pvalue": float(robust.pvalue),
+        "partial_r2": 1.0 - rss_f / rss_r if rss_r > 0 else float("nan"),
+        "coef": dict(zip(labels, np.asarray(full.params)[exog.shape[1] :].tolist(), strict=True)),
+        "weak": bool(min(f, robust_f) < WEAK_F),
+        "n": int(n),
+        "k": int(q),
+        "residual": np.asarray(full.resid, dtype=np.float64),
+    }
+
+
+# ------------------------------------------------------------------ the families
+class _Instrumented:
+    """What the instrumented twins share; mixed in before their ordinary family."""
+
+    #: the ordinary family fitted beside it for the side-by-side comparison
+    ordinary: ClassVar[type]
+    #: name of the endogeneity test in ``causal_``
+    _method: ClassVar[str] = "2SLS (linearmodels IV2SLS)"
+
+    instruments: tuple[str, ...] | list[str]
+    causal_: dict[str, Any]
+    _quick: bool
+
+    # -- fit -----------------------------------------------------------------
+    def fit(self, history: SalesHistory) -> Self:
+        """Fit both stages (see the module docstring), then compare with the ordinary fit.
+
+        Warns with :class:`WeakInstrumentWarning` when the first-stage F (classical or
+        robust) is below :data:`WEAK_F`.
+        """
+        self._quick = getattr(self, "_quick", False)
+        super().fit(history)  # type: ignore[misc]
+        if not self._quick:
+            self._compare_with_ordinary(history)
+        return self
+
+    def _fit_for_backtest(self, history: SalesHistory) -> None:
+        self._quick = True  # no bootstrap, no ordinary twin inside the folds
+        self.fit(history)
+
+    def _design(self, history: SalesHistory) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+        self.spec_ = self._spec(history)  # type: ignore[attr-defined]
+        x = pd.DataFrame(self.spec_.from_history(history), columns=self.spec_.names)
+        self._check_identified(x, history.source)  # type: ignore[attr-defined]
+        z, labels = instrument_matrix(history, tuple(self.instruments), self.spec_.price_transform)
+        return x, z, labels
+
+    def _first_stage(self, x: pd.DataFrame, z: np.ndarray, labels: list[str]) -> np.ndarray:
+        price = self.spec_.price_name
+        exog = x.drop(columns=[price]).to_numpy()
+        rank = np.linalg.matrix_rank(np.column_stack([exog, z]))
+        if rank < exog.shape[1] + z.shape[1]:
+            raise ModelError(
+                f"the instruments {labels} are collinear with each other or with the model's "
+                "other terms (a constant instrument, or one equal to a trend or product "
+                "effect), so they cannot move the price on their own. Fix: choose an "
+                "instrument that varies within products and periods."
+            )
+        fs = first_stage(x[price].to_numpy(), exog, z, labels)
+        residual = fs.pop("residual")
+        self.first_stage_ = fs
+        if fs["weak"]:
+            warnings.warn(
+                f"{type(self).__name__}: weak instrument(s) {labels}: first-stage F = "
+                f"{fs['f']:.1f} (robust {fs['robust_f']:.1f}) < {WEAK_F:g}; the IV estimate "
+                "is biased toward the ordinary one and its interval is too narrow. Fix: a "
+                "stronger instrument (one that moves the price more) or more data.",
+                WeakInstrumentWarning,
+                stacklevel=4,
+            )
+        return residual
+
+    def _compare_with_ordinary(self, history: SalesHistory) -> None:
+        params = {k: v for k, v in self.get_params().items() if k in _ordinary_params(self)}  # type: ignore[attr-defined]
+        params["cov_type"] = _ORDINARY_COV.get(str(params.get("cov_type")), "HC1")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ordinary = self.ordinary(**params).fit(history)
+        iv: Elasticity = self.elasticity_  # type: ignore[attr-defined]
+        ols: Elasticity = ordinary.elasticity_
+        self.causal_ = {
+            "method": self._method,
+            "endogenous": [self.spec_.price_name],
+            "exogenous_prices": list(self.spec_.competitors),
+            "instruments": list(self.instruments),
+            "first_stage": dict(self.first_stage_),
+            "endogeneity": dict(self.endogeneity_),
+            "overidentification": self.overidentification_,
+            "ordinary": {"family": ordinary.family, **ols.to_dict()},
+            "iv": {"family": self.family, **iv.to_dict()},  # type: ignore[attr-defined]
+            "bias": float(ols.estimate - iv.estimate),
+            "verdict": verdict(ols, iv, self.first_stage_, self.endogeneity_),
+        }
+
+    # -- state -----------------------------------------------------------------
+    def _causal_state(self) -> dict[str, Any]:
+        return {
+            "first_stage": self.first_stage_,
+            "endogeneity": self.endogeneity_,
+            "overidentification": self.overidentification_,
+            "causal": getattr(self, "causal_", None),
+        }
+
+    def _set_causal_state(self, state: dict[str, Any]) -> None:
+        self.first_stage_ = state["first_stage"]
+        self.endogeneity_ = state["endogeneity"]
+        self.overidentification_ = state["overidentification"]
+        if state.get("causal") is not None:
+            self.causal_ = state["causal"]
+
+
+#: the statsmodels covariance the ordinary twin uses for each IV covariance (HAC and
+#: linearmodels' kernel need a bandwidth statsmodels does not choose: HC1 instead)
+_ORDINARY_COV = {"robust": "HC1", "unadjusted": "nonrobust", "nonrobust": "nonrobust"}
+_ORDINARY_COV |= {"HC0": "HC0", "HC1": "HC1"}
+
+
+def _ordinary_params(model: Any) -> set[str]:
+    return set(model.ordinary._param_names())
+
+
+def verdict(
+    ols: Elasticity, iv: Elasticity, fs: dict[str, Any], endogeneity: dict[str, Any]
+) -> str:
+    """The plain-words comparison of the ordinary and the IV elasticity."""
+    o, e = ols.estimate, iv.estimate
+    gap = abs(o - e)
+    if np.sign(o) != np.sign(e):
+        head = f"the ordinary estimate ({o:.3g}) has the wrong sign against the IV one ({e:.3g})"
+    elif abs(o) < abs(e):
+        head = (
+            f"the ordinary estimate ({o:.3g}) is biased toward zero by {gap:.3g} "
+            f"({gap / abs(e):.0%} of the IV estimate {e:.3g})"
+        )
+    else:
+        head = (
+            f"the ordinary estimate ({o:.3g}) is further from zero than the IV one "
+            f"({e:.3g}) by {gap:.3g}"
+        )
+    text = head + "; the market uses the IV estimate"
+    p = endogeneity.get("pvalue")
+    if p is not None and np.isfinite(p) and p > 0.05:
+        text += (
+            f" (the endogeneity test does not reject an exogenous price, p = {p:.2g}: the "
+            "gap may be noise, and the IV interval is the wider one)"
+        )
+    if fs.get("weak"):
+        text = (
+            f"WEAK INSTRUMENT (first-stage F {fs['f']:.1f} < {WEAK_F:g}): the IV estimate is "
+            "unreliable; " + text
+        )
+    return text + "."
+
+
+class _TwoStageLeastSquares(_Instrumented):
+    """2SLS by linearmodels for the linear and log-linear families."""
+
+    def __init__(
+        self,
+        *,
+        instruments: Sequence[str] = ("cost",),
+        competitors: bool | Sequence[str] = True,
+        promotions: bool | Sequence[str] = True,
+        trend: bool = False,
+        seasonality: int | str = "auto",
+        product_effects: bool = True,
+        noise: str = "auto",
+        cov_type: str = "robust",
+        season_period: float | None = None,
+    ) -> None:
+        super().__init__(
+            competitors=competitors,
+            promotions=promotions,
+            trend=trend,
+            seasonality=seasonality,
+            product_effects=product_effects,
+            noise=noise,
+            cov_type=cov_type,
+            season_period=season_period,
+        )
+        self.instruments = instruments
+
+    def _fit(self, history: SalesHistory) -> None:
+        try:
+            from linearmodels.iv import IV2SLS, IVGMM
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ModelError(
+                f"{type(self).__name__} fits by two-stage least squares with linearmodels, "
+                "which is not installed. Fix: pip install 'pricegym[causal]'."
+            ) from exc
+        x, z, labels = self._design(history)
+        self._first_stage(x, z, labels)
+        price = self.spec_.price_name
+        y = pd.Series(self._target(history), name="units")  # type: ignore[attr-defined]
+        exog, endog = x.drop(columns=[price]), x[[price]]
+        zz = pd.DataFrame(z, columns=labels)
+        cov = _cov_type(self.cov_type)  # type: ignore[attr-defined]
+        res = IV2SLS(y, exog, endog, zz).fit(cov_type=cov)
+        self.results_ = res
+        self.coef_ = res.params.reindex(self.spec_.names).to_numpy(dtype=np.float64)
+        self.coef_cov_ = (
+            res.cov.reindex(index=self.spec_.names, columns=self.spec_.names)
+            .to_numpy(dtype=np.float64)
+            .copy()
+        )
+        self.df_resid_ = float(res.nobs - len(self.spec_.names))
+        wu = res.wu_hausman()
+        self.endogeneity_ = {
+            "test": "Durbin–Wu–Hausman (Wu–Hausman F)",
+            "stat": float(wu.stat),
+            "pvalue": float(wu.pval),
+            "df": int(wu.df),
+        }
+        self.overidentification_ = None
+        if z.shape[1] > 1:
+            sargan = res.sargan
+            gmm = IVGMM(y, exog, endog, zz).fit(cov_type="robust")
+            self.overidentification_ = {
+                "sargan": float(sargan.stat),
+                "sargan_pvalue": float(sargan.pval),
+                "hansen_j": float(gmm.j_stat.stat),
+                "hansen_j_pvalue": float(gmm.j_stat.pval),
+                "df": int(sargan.df),
+            }
+        self.scale_ = self._smearing(history)  # type: ignore[attr-defined]
+
+    def _residuals(self) -> np.ndarray:
+        return np.asarray(self.results_.resids, dtype=np.float64)
+
+    def library_expected_units(
+        self,
+        prices: np.ndarray | Sequence[float] | float,
+        *,
+        t: float | np.ndarray | None = None,
+        competitors: np.ndarray | None = None,
+        promotions: np.ndarray | None = None,
+        product: str | int | np.ndarray | None = None,
+    ) -> np.ndarray:
+        """linearmodels' own prediction (``results_.predict``) at the given prices."""
+        res = self._require_results()  # type: ignore[attr-defined]
+        p = self._prices(prices)  # type: ignore[attr-defined]
+        kern = self.kernel()  # type: ignore[attr-defined]
+        ctx = self._context(p.size, t, competitors, promotions, product, kern)  # type: ignore[attr-defined]
+        x = pd.DataFrame(self.spec_.build_context(p, ctx), columns=self.spec_.names)
+        price = self.spec_.price_name
+        pred = res.predict(exog=x.drop(columns=[price]), endog=x[[price]])
+        return self._from_library_scale(np.asarray(pred, dtype=np.float64).ravel())  # type: ignore[attr-defined]
+
+    def params_table(self) -> pd.DataFrame:
+        """Coefficients with linearmodels' standard errors and 95% CIs."""
+        res = getattr(self, "results_", None)
+        if res is None:
+            return self._saved_params_table  # type: ignore[attr-defined]
+        ci = res.conf_int(level=0.95).reindex(self.spec_.names)
+        return pd.DataFrame(
+            {
+                "term": self.spec_.names,
+                "estimate": self.coef_,
+                "std_err": res.std_errors.reindex(self.spec_.names).to_numpy(dtype=np.float64),
+                "ci_low": ci.iloc[:, 0].to_numpy(dtype=np.float64),
+                "ci_high": ci.iloc[:, 1].to_numpy(dtype=np.float64),
+            }
+        )
+
+    def information(self) -> dict[str, float]:
+        """None: 2SLS has no likelihood, so no AIC/BIC (compare on the backtest)."""
+        return {}
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        state, arrays = super()._get_state()  # type: ignore[misc]
+        return {**state, **self._causal_state()}, arrays
+
+    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        super()._set_state(state, arrays)  # type: ignore[misc]
+        self._set_causal_state(state)
+
+
+def _cov_type(cov_type: str) -> str:
+    """statsmodels' names of the covariance → linearmodels'."""
+    mapping = {"nonrobust": "unadjusted", "unadjusted": "unadjusted", "HC0": "robust"}
+    mapping |= {"HC1": "robust", "robust": "robust", "HAC": "kernel", "kernel": "kernel"}
+    if cov_type not in mapping:
+        raise ModelError(
+            f"cov_type={cov_type!r} is not one the IV families know (rule: one of "
+            f"{sorted(mapping)}). Fix: 'robust' (heteroskedasticity-robust, the default) or "
+            "'nonrobust'."
+        )
+    return mapping[cov_type]
+
+
+class LinearIVDemand(_TwoStageLeastSquares, LinearDemand):
+    """Linear demand ``units = a + b·price + …`` by two-stage least squares.
+
+    The price (level) is instrumented; competitor prices, promotions and the other
+    terms are exogenous. See :mod:`pricegym.demand.iv`.
+    """
+
+    family = "linear_iv"
+    ordinary = LinearDemand
+
+
+class LogLinearIVDemand(_TwoStageLeastSquares, LogLinearDemand):
+    """Constant-elasticity demand ``log units = a + e·log price + …`` by 2SLS.
+
+    The log price is instrumented by the instruments in logs. Expected units use
+    Duan's smearing factor over the structural residuals. See :mod:`pricegym.demand.iv`.
+    """
+
+    family = "loglinear_iv"
+    ordinary = LogLinearDemand
+
+    def _smearing(self, history: SalesHistory) -> float:
+        return float(np.mean(np.exp(self._residuals())))
+
+
+class PoissonCFDemand(_Instrumented, PoissonDemand):
+    """Poisson demand ``E[units] = exp(a + e·log price + …)`` by a control function.
+
+    See :mod:`pricegym.demand.iv`: the first-stage residual of log price enters the
+    GLM; the kernel is the average structural function; standard errors and the
+    elasticity's interval come from a seeded pairs bootstrap over both stages.
+
+    Hyper-parameters: those of :class:`PoissonDemand` plus ``instruments`` (as
+    :class:`LinearIVDemand`), ``n_boot`` (bootstrap resamples, default 199; 0
+    skips them and keeps the GLM's covariance, which ignores the generated
+    regressor) and ``seed`` (of the bootstrap's one generator, default 0).
+    """
+
+    family = "poisson_cf"
+    ordinary = PoissonDemand
+    _method = "control function (first-stage residual in the Poisson GLM)"
+
+    def __init__(
+        self,
+        *,
+        instruments: Sequence[str] = ("cost",),
+        competitors: bool | Sequence[str] = True,
+        promotions: bool | Sequence[str] = True,
+        trend: bool = False,
+        seasonality: int | str = "auto",
+        product_effects: bool = True,
+        noise: str = "auto",
+        cov_type: str = "nonrobust",
+        season_period: float | None = None,
+        n_boot: int = 199,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(
+            competitors=competitors,
+            promotions=promotions,
+            trend=trend,
+            seasonality=seasonality,
+            product_effects=product_effects,
+            noise=noise,
+            cov_type=cov_type,
+            season_period=season_period,
+        )
+        self.instruments = instruments
+        self.n_boot = n_boot
+        self.seed = seed
+
+    def _fit(self, history: SalesHistory) -> None:
+        if isinstance(self.n_boot, bool) or not isinstance(self.n_boot, int) or self.n_boot < 0:
+            raise ModelError(f"n_boot={self.n_boot!r} must be an integer >= 0 (0: no bootstrap).")
+        x, z, labels = self._design(history)
+        residual = self._first_stage(x, z, labels)
+        y = self._target(history)
+        xc = x.assign(control=residual)
+        self.results_ = self._fit_statsmodels(y, xc)
+        params = np.asarray(self.results_.params, dtype=np.float64)
+        k = len(self.spec_.names)
+        self.coef_, self.control_coef_ = params[:k].copy(), float(params[k])
+        self.control_ = residual
+        self.scale_ = float(np.mean(np.exp(self.control_coef_ * residual)))
+        self.df_resid_ = float(self.results_.df_resid)
+        glm_cov = np.asarray(self.results_.cov_params(), dtype=np.float64)
+        draws = np.empty((0, k + 1))
+        if self.n_boot and not self._quick:
+            draws = self._bootstrap(history, x, z, y)
+        self.boot_coef_ = draws
+        cov = np.cov(draws, rowvar=False) if len(draws) > 1 else glm_cov
+        self.coef_cov_ = cov[:k, :k].copy()
+        se_control = float(np.sqrt(cov[k, k]))
+        stat = self.control_coef_ / se_control if se_control > 0 else float("nan")
+        self.endogeneity_ = {
+            "test": "Durbin–Wu–Hausman (t of the control-function term, "
+            + ("bootstrap SE)" if len(draws) > 1 else "GLM SE)"),
+            "stat": float(stat),
+            "pvalue": float(2 * stats.norm.sf(abs(stat))),
+            "df": 1,
+        }
+        self.overidentification_ = None
+        if z.shape[1] > 1:  # Sargan on the first-stage residual's projection
+            self.overidentification_ = {"note": "not computed for the control function"}
+
+    def _bootstrap(
+        self, history: SalesHistory, x: pd.DataFrame, z: np.ndarray, y: np.ndarray
+    ) -> np.ndarray:
+        """Pairs bootstrap: rows resampled with replacement, both stages refitted."""
+        rng = np.random.default_rng(self.seed)
+        price = self.spec_.price_name
+        d = x[price].to_numpy()
+        w = np.column_stack([x.drop(columns=[price]).to_numpy(), z])
+        xs = x.to_numpy()
+        n = len(y)
+        out = []
+        for _ in range(self.n_boot):
+            rows = rng.integers(0, n, n)
+            pi, *_ = np.linalg.lstsq(w[rows], d[rows], rcond=None)
+            v = d[rows] - w[rows] @ pi
+            design = np.column_stack([xs[rows], v])
+            if np.linalg.matrix_rank(design) < design.shape[1]:
+                continue  # a resample that lost a term (e.g. a product) cannot be fitted
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fit = sm.GLM(y[rows], design, family=sm.families.Poisson()).fit()
+            out.append(np.asarray(fit.params, dtype=np.float64))
+        return np.asarray(out).reshape(-1, xs.shape[1] + 1)
+
+    def library_expected_units(
+        self,
+        prices: np.ndarray | Sequence[float] | float,
+        *,
+        t: float | np.ndarray | None = None,
+        competitors: np.ndarray | None = None,
+        promotions: np.ndarray | None = None,
+        product: str | int | np.ndarray | None = None,
+    ) -> np.ndarray:
+        """statsmodels' GLM prediction with the control at zero, times ``scale_``."""
+        res = self._require_results()
+        p = self._prices(prices)
+        kern = self.kernel()
+        ctx = self._context(p.size, t, competitors, promotions, product, kern)
+        x = pd.DataFrame(self.spec_.build_context(p, ctx), columns=self.spec_.names)
+        pred = np.asarray(res.predict(x.assign(control=0.0)), dtype=np.float64)
+        return self.scale_ * pred
+
+    def params_table(self) -> pd.DataFrame:
+        """Structural coefficients with bootstrap SEs and percentile 95% CIs."""
+        res = getattr(self, "results_", None)
+        if res is None:
+            return self._saved_params_table
+        k = len(self.spec_.names)
+        draws = self.boot_coef_
+        if len(draws) > 1:
+            se = draws[:, :k].std(axis=0, ddof=1)
+            lo, hi = np.quantile(draws[:, :k], [0.025, 0.975], axis=0)
+        else:
+            se = np.asarray(res.bse, dtype=np.float64)[:k]
+            ci = np.asarray(res.conf_int(alpha=0.05))[:k]
+            lo, hi = ci[:, 0], ci[:, 1]
+        return pd.DataFrame(
+            {"term": self.spec_.names, "estimate": self.coef_, "std_err": se}
+            | {"ci_low": lo, "ci_high": hi}
+        )
+
+    def elasticity(
+        self, price: float | None = None, level: float = 0.95, n_draws: int = 0, seed: int = 0
+    ) -> Elasticity:
+        """The log-price coefficient with the bootstrap's percentile interval."""
+        self._check_fitted()
+        i = self.spec_.price_index
+        est = float(self.coef_[i])
+        p0 = self.mean_price_ if price is None else float(price)
+        draws = getattr(self, "boot_coef_", np.empty((0, 0)))
+        if len(draws) > 1:
+            lo, hi = np.quantile(draws[:, i], [(1 - level) / 2, (1 + level) / 2])
+            method = f"log-price coefficient, pairs bootstrap over both stages ({len(draws)})"
+            return Elasticity(est, float(lo), float(hi), p0, level, method)
+        se = float(np.sqrt(self.coef_cov_[i, i]))
+        q = float(stats.norm.ppf((1 + level) / 2))
+        method = "log-price coefficient, GLM Wald interval (ignores the generated regressor)"
+        return Elasticity(est, est - q * se, est + q * se, p0, level, method)
+
+    def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        state, arrays = super()._get_state()
+        state = {**state, **self._causal_state(), "control_coef": self.control_coef_}
+        return state, {**arrays, "boot_coef": self.boot_coef_}
+
+    def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        super()._set_state(state, arrays)
+        self._set_causal_state(state)
+        self.control_coef_ = float(state["control_coef"])
+        self.boot_coef_ = np.asarray(arrays["boot_coef"], dtype=np.float64)

@@ -1,0 +1,44 @@
+"""Causal demand (issue 12): confounded synthetic truth, instruments, IV / control function."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pricegym.demand.synthetic import Confounding, generate_confounded_history
+
+
+def _loglog_slope(history) -> float:
+    x = np.column_stack([np.ones(history.n_rows), np.log(history.price)])
+    coef, *_ = np.linalg.lstsq(x, np.log(history.units), rcond=None)
+    return float(coef[1])
+
+
+def test_confounded_history_biases_ordinary_slope_by_the_stated_amount():
+    conf = Confounding()
+    history = generate_confounded_history(n_periods=2000, seed=1)
+    assert set(history.frame.columns) >= {"date", "price", "units", "cost"}
+    # plim of the log-log OLS slope is -2 + gamma sxi^2 / var(log p) = -1.238; Poisson
+    # noise in log units (about 1/100 variance) is independent of price and adds no bias.
+    # With 2000 rows the slope's sd is about 0.02 and price rounding adds < 0.01: 0.06 is 3 sd.
+    assert _loglog_slope(history) == pytest.approx(-2.0 + conf.ols_bias(), abs=0.06)
+    # without the price response the price is exogenous and OLS is right
+    exo = generate_confounded_history(
+        confounding=Confounding(price_response=0.0), n_periods=2000, seed=1
+    )
+    assert _loglog_slope(exo) == pytest.approx(-2.0, abs=0.06)
+
+
+def test_confounded_history_is_reproducible_and_panel_shares_cost():
+    a = generate_confounded_history(n_periods=50, n_products=3, seed=7)
+    b = generate_confounded_history(n_periods=50, n_products=3, seed=7)
+    assert a.frame.equals(b.frame)
+    per_t = a.frame.groupby("t")["cost"].nunique()
+    assert per_t.max() == 1  # one supplier cost per period across markets
+    assert a.products == ("P1", "P2", "P3")
+
+
+def test_stated_strength():
+    conf = Confounding(cost_sd=0.1, pass_through=1.0, shock_sd=0.2, price_noise_sd=0.05)
+    assert conf.partial_r2() == pytest.approx(0.01 / 0.0525)
+    assert conf.expected_first_stage_f(100) == pytest.approx(100 * 0.01 / 0.0425)
