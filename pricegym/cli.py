@@ -29,6 +29,8 @@ Commands
     their % of the DP optimum where it is defined). A new bandit (an agent kind that
     learns online) is trained for ``--train-episodes`` (default 20) first, then plays
     its greedy price unless ``--learn-online``.
+``pricegym validate MODEL.json [DATA] | DATA --model F [--holdout 20%] [--json]``
+    Score a fitted market on held-out history (:mod:`pricegym.demand.validation_cli`).
 ``pricegym report RUN_DIR``
     Rebuild a run's figures and ``index.html`` from its saved results.
 ``pricegym export RUN_DIR|MODEL [--agent NAME] [--market M] [--seed S] --out DIR``
@@ -1189,6 +1191,18 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return cli_evaluate(args)
 
 
+def _configure_validate(parser: argparse.ArgumentParser) -> None:
+    from pricegym.demand.validation_cli import configure_validate_parser
+
+    configure_validate_parser(parser)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from pricegym.demand.validation_cli import cli_validate
+
+    return cli_validate(args)
+
+
 def _configure_report(parser: argparse.ArgumentParser) -> None:
     from pricegym.experiments.report import configure_report_parser
 
@@ -1281,6 +1295,16 @@ COMMANDS: tuple[Command, ...] = (
         _cmd_evaluate,
     ),
     Command(
+        "validate",
+        "score a fitted market against held-out history (coverage, PIT, CRPS, revenue)",
+        _configure_validate,
+        _cmd_validate,
+        description="Refit a model (a saved MODEL.json's family, or --model) on the first "
+        "periods of a history, replay the held-out periods' actual prices and context "
+        "through its market, simulate many paths and score the real sales against them: "
+        "coverage of 50/80/95%% intervals, PIT histogram, CRPS, revenue bias and a verdict.",
+    ),
+    Command(
         "report",
         "rebuild the figures and index.html of a run directory from its saved results",
         _configure_report,
@@ -1327,7 +1351,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pricegym",
         description="pricegym: fit demand models to sales history and simulate pricing "
-        "markets. Commands: fit, demand plot, demo, run, init, evaluate, report, export, "
+        "markets. Commands: fit, demand plot, demo, run, init, evaluate, validate, report, export, "
         "price.",
     )
     parser.add_argument("--version", action="version", version=f"pricegym {pricegym.__version__}")

@@ -77,6 +77,7 @@ def test_command_registry_matches_the_parser():
         "run",
         "init",
         "evaluate",
+        "validate",
         "report",
         "export",
         "price",
