@@ -5,14 +5,15 @@
 order, so that its trajectories equal those of B single envs. Calling a generator
 once per market per step would cost B Python calls per step, so each market's
 stream is drawn **ahead in chunks** (one call per market every few hundred periods)
-and consumed in numpy:
+and consumed in numpy, or stepped in compiled code:
 
-- Poisson demand (and NB2 with α = 0): chunks of uniform doubles, turned into
-  Poisson draws by numpy's own ``random_poisson`` compiled over the buffers (the
-  multiplication method below λ = 10, Hörmann's PTRS from 10 up;
-  :mod:`pricegym.envs._poisson`), consuming exactly the doubles numpy's
-  generator would. A competitor path drawn at a reset
-  first rewinds the generator to the market's position (``PCG64.advance``).
+- Poisson demand (and NB2 with α = 0): no buffer — each market's ``PCG64`` state
+  is copied into one ``(B, 4)`` uint64 array, which numpy's own ``random_poisson``
+  compiled with numba steps directly (the multiplication method below λ = 10,
+  Hörmann's PTRS from 10 up; :mod:`pricegym.envs._poisson`), consuming exactly
+  the doubles numpy's generator would. A competitor path drawn at a reset first
+  writes the state back into the market's generator (and the next draw reads it
+  again).
 - log-normal demand: chunks of standard normals (competitor paths are normals too).
 - no noise: nothing per step; competitor paths from the generator directly.
 - NB2 with α > 0 (a gamma draw before the Poisson) and kernels with their own
@@ -37,23 +38,23 @@ from pricegym.demand.kernels import DemandKernel
 from pricegym.demand.noise import NoiseModel
 from pricegym.errors import ModelError
 
-#: Draws per market per chunk of the buffered streams (uniform doubles, normals).
-UNIFORM_CHUNK = 1024
+#: Draws per market per chunk of the buffered normals.
 NORMAL_CHUNK = 512
+_MASK64 = (1 << 64) - 1
 #: Largest Poisson mean accepted (numpy's own limit is ~9e18; demand this large is a bug).
 _LAM_MAX = 1e12
-
-_TWO_128 = 1 << 128
 
 
 class _MarketStreams:
     """One generator per market, seeded as ``PricingEnv.reset`` seeds its ``np_random``.
 
-    ``kind`` says how the per-step draws are served: ``"uniform"`` (chunks of
-    doubles for the numpy Poisson), ``"normal"`` (chunks of standard normals) or
-    ``"direct"`` (the generators are called as needed). Each generator stands right
-    after its market's chunk, so a chunk is a look-ahead of the market's stream and
-    consuming it in order is consuming the stream.
+    ``kind`` says how the per-step draws are served: ``"pcg"`` (the generators'
+    PCG64 states stepped by the compiled Poisson sampler), ``"normal"`` (chunks of
+    standard normals) or ``"direct"`` (the generators are called as needed). Each
+    normal chunk's generator stands right after it, so a chunk is a look-ahead of
+    the market's stream and consuming it in order is consuming the stream. With
+    ``"pcg"`` a market's position is its row of ``state`` while ``live[i]``, and its
+    generator's own state otherwise (:meth:`generator` hands it back).
     """
 
     def __init__(
@@ -63,8 +64,13 @@ class _MarketStreams:
         #: an elementwise function of the draws, kept beside them (``draws(rows, True)``)
         self.transform = transform
         self.gens: list[np.random.Generator | None] = [None] * n
-        self.chunk = UNIFORM_CHUNK if kind == "uniform" else NORMAL_CHUNK
-        if kind in ("uniform", "normal"):
+        self.chunk = NORMAL_CHUNK
+        if kind == "pcg":
+            self.state = np.zeros((n, 4), dtype=np.uint64)
+            self.live = np.zeros(n, dtype=bool)
+            self._all_live = False
+            self._loggam: np.ndarray | None = None
+        if kind == "normal":
             self.buf = np.empty((n, self.chunk))
             self.flat = self.buf.reshape(-1)
             self.base = np.arange(n, dtype=np.int64) * self.chunk
@@ -81,19 +87,21 @@ class _MarketStreams:
         for i, s in zip(rows, seeds, strict=True):
             if s is not None or self.gens[i] is None:
                 self.gens[i], _ = seeding.np_random(s)
-                if self.kind != "direct":
+                if self.kind == "pcg":
+                    self.live[i] = False  # the state is read from the new generator
+                    self._all_live = False
+                elif self.kind == "normal":
                     self.pos[i] = self.chunk  # the old look-ahead belongs to the old stream
                     self.top = self.chunk
 
     def generator(self, i: int) -> np.random.Generator:
-        """Market i's generator at its stream position (a uniform look-ahead is rewound)."""
+        """Market i's generator at its stream position (a compiled stream hands it back)."""
         g = self.gens[i]
         assert g is not None, "market used before it was seeded"
-        if self.kind == "uniform":
-            ahead = self.chunk - int(self.pos[i])
-            if ahead:
-                g.bit_generator.advance(_TWO_128 - ahead)  # PCG64 is a cycle: step back
-            self.pos[i] = self.top = self.chunk
+        if self.kind == "pcg":
+            if self.live[i]:
+                _set_state(g, self.state[i])
+                self.live[i] = self._all_live = False
         elif self.kind == "normal" and self.pos[i] != self.chunk:
             raise RuntimeError("a normal look-ahead cannot be rewound; take normals instead")
         return g
@@ -101,7 +109,6 @@ class _MarketStreams:
     # ---------------------------------------------------------------- chunks
     def _refill(self, rows: np.ndarray) -> None:
         chunk = self.chunk
-        uniform = self.kind == "uniform"
         for i in rows.tolist():
             p = int(self.pos[i])
             left = chunk - p
@@ -110,10 +117,7 @@ class _MarketStreams:
                 row[:left] = row[p:]
             g = self.gens[i]
             assert g is not None
-            if uniform:
-                g.random(out=row[left:])
-            else:
-                g.standard_normal(out=row[left:])
+            g.standard_normal(out=row[left:])
             if self.transform is not None:
                 self.tbuf[i] = self.transform(row)
             self.pos[i] = 0
@@ -165,7 +169,7 @@ class _MarketStreams:
 
         The same values, consuming the same doubles, as ``rng.poisson(max(lam[i], 0))``
         on market i's generator: numpy's ``random_poisson``, compiled over the
-        look-ahead buffers (:mod:`pricegym.envs._poisson`).
+        markets' PCG64 states (:mod:`pricegym.envs._poisson`).
         """
         from pricegym.envs import _poisson  # numba: imported when a Poisson batch first draws
 
@@ -175,20 +179,50 @@ class _MarketStreams:
                 f"expected demand {top!r} is not a finite number below {_LAM_MAX:g}; "
                 "the demand model returned an impossible mean for the prices asked."
             )
+        self._take_states()
         lam = np.ascontiguousarray(lam, dtype=np.float64)
         out = np.empty(lam.shape[0])
-        r = 0
-        while True:
-            r = _poisson.poisson_rows(self.flat, self.base, self.pos, self.chunk, lam, out, r)
-            if r == lam.shape[0]:
-                break
-            if self.pos[r] == 0:  # a full chunk was not enough (far tail): numpy draws it
-                out[r] = self.generator(r).poisson(lam[r])
-                r += 1
-            else:
-                self._refill(np.array([r]))
-        self.top = int(self.pos.max())
+        assert self._loggam is not None
+        _poisson.poisson_states(self.state, lam, out, self._loggam)
         return out
+
+    def poisson_constants(self, table: np.ndarray) -> np.ndarray:
+        """The sampler's constants of each mean of ``table`` (for :meth:`poisson_entries`)."""
+        from pricegym.envs import _poisson
+
+        table = np.ascontiguousarray(table, dtype=np.float64).reshape(-1)
+        top = table.max(initial=0.0)
+        if not top < _LAM_MAX:
+            raise ModelError(
+                f"expected demand {top!r} is not a finite number below {_LAM_MAX:g}; "
+                "the demand model returned an impossible mean for the prices asked."
+            )
+        return _poisson.ptrs_constants(table)
+
+    def poisson_entries(self, entry: np.ndarray, constants: np.ndarray) -> np.ndarray:
+        """:meth:`poisson` of the means ``table[entry]`` (an entry < 0 gives 0 and draws
+        nothing), with ``constants = poisson_constants(table)``: the same draws."""
+        from pricegym.envs import _poisson
+
+        self._take_states()
+        out = np.empty(entry.shape[0])
+        assert self._loggam is not None
+        _poisson.poisson_entries(self.state, entry, constants, out, self._loggam)
+        return out
+
+    def _take_states(self) -> None:
+        """Copy the generators' states into ``state`` where the generator holds them."""
+        if self._all_live:
+            return
+        from pricegym.envs import _poisson
+
+        for i in np.flatnonzero(~self.live).tolist():
+            g = self.gens[i]
+            assert g is not None, "market used before it was seeded"
+            self.state[i] = _state_row(g)
+        self.live[:] = self._all_live = True
+        if self._loggam is None:
+            self._loggam = _poisson.loggam_table()
 
 
 class _DrawnNormals:
@@ -206,6 +240,24 @@ class _DrawnNormals:
         if tuple(size) != self._normals.shape:
             raise RuntimeError(f"expected a draw of shape {self._normals.shape}, got {size}")
         return self._normals
+
+
+def _state_row(generator: np.random.Generator) -> list[int]:
+    """The ``(state_hi, state_lo, inc_hi, inc_lo)`` of a PCG64 generator."""
+    bits = generator.bit_generator
+    if type(bits) is not np.random.PCG64:
+        raise TypeError(f"expected a PCG64 generator (gymnasium's), got {type(bits).__name__}")
+    s = bits.state["state"]
+    return [s["state"] >> 64, s["state"] & _MASK64, s["inc"] >> 64, s["inc"] & _MASK64]
+
+
+def _set_state(generator: np.random.Generator, row: np.ndarray) -> None:
+    """Put a state row back into its PCG64 generator (the 32-bit buffer is kept)."""
+    bits = generator.bit_generator
+    state = bits.state
+    hi, lo, inc_hi, inc_lo = (int(x) for x in row)
+    state["state"] = {"state": (hi << 64) | lo, "inc": (inc_hi << 64) | inc_lo}
+    bits.state = state
 
 
 def _noise_kind(kernel: DemandKernel, noise: bool) -> str:

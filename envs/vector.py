@@ -339,7 +339,7 @@ class MarketVectorEnv(VectorEnv):
         self._reset_obs = reset_obs.astype(np.float32)
         # ------------------------------------------------------------ demand
         self._noise = _noise_kind(kern, cfg.noise)
-        stream_kind = {"poisson": "uniform", "lognormal": "normal"}.get(self._noise, "direct")
+        stream_kind = {"poisson": "pcg", "lognormal": "normal"}.get(self._noise, "direct")
         transform = None
         if self._noise == "lognormal":
             sigma, shift = float(kern.noise.sigma), 0.5 * kern.noise.sigma**2
@@ -381,6 +381,8 @@ class MarketVectorEnv(VectorEnv):
             self._table_flat = self._table.reshape(-1)
             self._mu_nonneg = bool(np.all(self._table_flat >= 0.0))
             self._n_prices = self._table.shape[1]
+            if self._noise == "poisson":  # the sampler's constants of each table mean, once
+                self._ptrs = self._streams.poisson_constants(self._table_flat)
         elif self.mode == "linear":
             self._setup_linear(kern)
             self._base = self._blocks(self._base_block)
@@ -769,9 +771,17 @@ class MarketVectorEnv(VectorEnv):
         elif self.mode == "kernel" and self._stateful:
             self._state = self.kernel.update(self._state, price, extra, demand)
 
-    def _draw(self, mu: np.ndarray, resetting: np.ndarray | None) -> np.ndarray:
-        """The period's demand of every market that plays (0 for those resetting)."""
+    def _draw(
+        self, mu: np.ndarray, resetting: np.ndarray | None, entry: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The period's demand of every market that plays (0 for those resetting);
+        ``entry``: the table entries of ``mu`` (table mode)."""
         kind = self._noise
+        if kind == "poisson" and entry is not None:
+            if resetting is not None:
+                entry = entry.copy()
+                entry[resetting] = -1
+            return self._streams.poisson_entries(entry, self._ptrs)
         if kind == "poisson":
             # a mean <= 0 draws nothing and gives 0, as rng.poisson(max(mu, 0)) does
             lam = mu
@@ -832,7 +842,7 @@ class MarketVectorEnv(VectorEnv):
             comp_obs = None if self._fixed_comp else self._path_obs[k]
         # 3. expected and drawn demand
         mu, extra = self._expected(k, idx, price, comp)
-        demand = self._draw(mu, resetting)
+        demand = self._draw(mu, resetting, extra if self.mode == "table" else None)
         # 4.-6. sales, money, stock
         b = self.num_envs
         last_period = k == self.horizon - 1

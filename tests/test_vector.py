@@ -22,7 +22,7 @@ from pricegym.demand import ExponentialTruth, LinearTruth
 from pricegym.demand.noise import NoiseModel
 from pricegym.demand.selection import make_model
 from pricegym.demand.synthetic import DemandTruth, generate_history
-from pricegym.envs import _fastpath, _streams
+from pricegym.envs import _fastpath
 from pricegym.envs import vector as vector_module
 from pricegym.envs._streams import _MarketStreams
 from pricegym.envs.market import PricingEnv
@@ -402,7 +402,7 @@ def test_render_ansi_one_line_per_market():
 # ==================================================================== the exact Poisson sampler
 def test_vectorised_poisson_reproduces_numpy_streams():
     b = 64
-    streams = _MarketStreams(b, "uniform")
+    streams = _MarketStreams(b, "pcg")
     seeds = list(range(100, 100 + b))
     streams.seed(list(range(b)), seeds)
     reference = [np.random.default_rng(np.random.SeedSequence(s)) for s in seeds]
@@ -418,25 +418,40 @@ def test_vectorised_poisson_reproduces_numpy_streams():
         assert streams.generator(i).random() == reference[i].random()
 
 
-@pytest.mark.parametrize("chunk", [3, 8])
-def test_poisson_refills_and_tail_fallback_keep_the_streams(monkeypatch, chunk):
-    # Tiny look-ahead buffers: draws run out mid-draw (refill and retry) and some need
-    # more doubles than a whole buffer holds (numpy's generator draws them instead).
-    monkeypatch.setattr(_streams, "UNIFORM_CHUNK", chunk)
+def test_poisson_generator_handoff_and_far_tail_keep_the_streams():
+    # The compiled sampler steps each market's PCG64 state itself: handing a generator
+    # out between draws (as a reset's competitor path does) writes the state back, and
+    # the next draw reads it again; far-tail means (1e6) loop as long as numpy's would.
     b = 16
-    streams = _MarketStreams(b, "uniform")
-    assert streams.chunk == chunk
+    streams = _MarketStreams(b, "pcg")
     seeds = list(range(7, 7 + b))
     streams.seed(list(range(b)), seeds)
     reference = [np.random.default_rng(np.random.SeedSequence(s)) for s in seeds]
     rng = np.random.default_rng(1)
-    for _ in range(60):
+    for step in range(60):
         lam = rng.choice([0.0, 0.5, 3.0, 9.5, 10.0, 40.0, 1e6], b)
         drawn = streams.poisson(lam)
         expected = [g.poisson(x) for g, x in zip(reference, lam.tolist(), strict=True)]
         np.testing.assert_array_equal(drawn, expected)
+        i = step % b
+        assert streams.generator(i).random() == reference[i].random()
     for i in range(b):
         assert streams.generator(i).random() == reference[i].random()
+
+
+def test_poisson_table_entries_equal_the_plain_draws():
+    # poisson_entries with the table's precomputed constants draws what poisson does
+    b = 32
+    table = np.array([0.0, -1.0, 0.3, 7.0, 10.0, 55.0, 900.0])
+    plain, tabled = _MarketStreams(b, "pcg"), _MarketStreams(b, "pcg")
+    for s in (plain, tabled):
+        s.seed(list(range(b)), list(range(b)))
+    constants = tabled.poisson_constants(table)
+    rng = np.random.default_rng(2)
+    for _ in range(50):
+        entry = rng.integers(-1, table.size, b)
+        lam = np.where(entry < 0, 0.0, table[entry])
+        np.testing.assert_array_equal(tabled.poisson_entries(entry, constants), plain.poisson(lam))
 
 
 # ==================================================================== stable-baselines3
