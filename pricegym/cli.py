@@ -342,6 +342,13 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     )
     columns.add_argument("--product", metavar="COL", help="the product / market key of a panel")
     columns.add_argument(
+        "--instrument",
+        metavar="NAME",
+        action="append",
+        help="an instrument for the own price (repeatable): a column, cost (the cost column) or "
+        "hausman (a panel's leave-one-out mean price); fits the family's IV twin",
+    )
+    columns.add_argument(
         "--drop-invalid",
         action="store_true",
         default=None,
@@ -389,6 +396,7 @@ def _load(args: argparse.Namespace) -> SalesHistory:
     """The validated history named by DATA or --dataset, narrowed by --select-product."""
     from pricegym.demand.data import load_history
     from pricegym.demand.datasets import available_datasets, load_dataset
+    from pricegym.demand.iv_cli import instrument_load_options
 
     if (args.data is None) == (args.dataset is None):
         raise ConfigError(
@@ -405,15 +413,18 @@ def _load(args: argparse.Namespace) -> SalesHistory:
                 f"{', '.join(used)}: these options map columns of a DATA file; bundled data "
                 f"sets are already mapped, so drop them with --dataset {args.dataset}."
             )
+        instrument_load_options(args)  # refuses column instruments
         history = load_dataset(args.dataset)
     else:
+        iv = instrument_load_options(args)
         history = load_history(
             args.data,
             date=args.date,
             period=args.period,
             price=args.price or "price",
             units=args.units or "units",
-            cost=args.cost,
+            cost=iv["cost"],
+            instruments=iv["instruments"],
             competitors=tuple(args.competitor or ()),
             promotions=tuple(args.promotion or ()),
             product=args.product,
@@ -479,6 +490,7 @@ def fit_document(
     cost: ``verdict`` interior / lower_edge / upper_edge / no_finite_optimum, ``price``,
     ``message``, ...). Non-finite numbers become ``None``.
     """
+    from pricegym.demand.iv_cli import causal_document
     from pricegym.demand.optimum import optimum_check
 
     if optimum is None:
@@ -514,6 +526,7 @@ def fit_document(
             "saved": None,
             "calendar": _calendar_document(history),
             "seasonality": _seasonality_document(model, history),
+            "causal": causal_document(model),
         }
     )
 
@@ -649,6 +662,7 @@ def _fit_cost(args: argparse.Namespace, history: SalesHistory) -> tuple[float | 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
     """``pricegym fit``: load, fit (or compare), report, optionally save."""
+    from pricegym.demand.iv_cli import AUTO_NOTE, instrumented_families, instruments_of
     from pricegym.demand.optimum import optimum_check
     from pricegym.demand.selection import make_model
     from pricegym.errors import DecisionWarning
@@ -667,6 +681,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             "--no-backtest; choose one family (e.g. --model linear) or drop --no-backtest."
         )
     seasonal = _seasonal_params(args)
+    family, families, iv_params = instrumented_families(family, families, instruments_of(args))
+    seasonal |= iv_params
     comparison = None
     skipped: str | None = None
     with _collect_warnings() as caught:
@@ -696,6 +712,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     )
     if comparison is not None:
         document["notes"] = [*document["notes"], *comparison.notes]
+        document["notes"] += [AUTO_NOTE] if iv_params else []
     if args.out is not None:
         document["saved"] = str(model.save(args.out))
     if comparison is not None:
@@ -789,6 +806,8 @@ def _configure_fit(parser: argparse.ArgumentParser) -> None:
 def _render_fit(console: Console, doc: dict[str, Any]) -> None:
     """The human report of :func:`fit_document` (or of the best model of ``--model auto``)."""
     from rich.table import Table
+
+    from pricegym.demand.iv_cli import render_causal
 
     family = doc.get("best", doc["model"])
     data = doc["data"]
@@ -886,6 +905,7 @@ def _render_fit(console: Console, doc: dict[str, Any]) -> None:
                 f"{k.upper() if k != 'llf' else 'log-lik'} {_num(v, 6)}" for k, v in info.items()
             )
         )
+    render_causal(console, doc.get("causal"))
     for title, items in (("Notes", doc["notes"]), ("Warnings", doc["warnings"])):
         if items:
             console.print(f"{title}:")
