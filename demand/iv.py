@@ -206,39 +206,75 @@ def instrument_matrix(
 
 
 def first_stage(
-    endog: np.ndarray, exog: np.ndarray, z: np.ndarray, labels: Sequence[str]
+    endog: np.ndarray,
+    exog: np.ndarray,
+    z: np.ndarray,
+    labels: Sequence[str],
+    dep: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """First-stage regression of the endogenous price on the exogenous terms and ``z``.
 
-    Returns a JSON-ready dict: ``f`` (classical F of the instruments), ``f_pvalue``,
-    ``robust_f`` (the HC1 Wald F), ``robust_f_pvalue``, ``partial_r2`` (share of the
-    price variance left after the exogenous terms that the instruments explain),
-    ``coef`` (instrument -> coefficient), ``weak`` (``f`` or ``robust_f`` < 10),
-    ``n``, ``k``, and the fitted ``residual`` array (not JSON; popped by callers).
+    The numbers are linearmodels' (``IV2SLS(...).fit().first_stage``), not re-derived:
+    ``f`` and ``f_pvalue`` are its first-stage F of the excluded instruments under the
+    classical covariance (``cov_type="unadjusted", debiased=True``: the residual
+    variance over n − terms, distributed F(k, n − terms));
+    ``robust_f`` the same test under the heteroskedasticity-robust covariance
+    (``cov_type="robust", debiased=True``: HC1), whose Wald chi2(k) linearmodels
+    reports, divided by k (its F form), with linearmodels' chi2 ``robust_f_pvalue``;
+    ``partial_r2`` its partial R² (the share of the price variance left after the
+    exogenous terms that the instruments explain); ``kleibergen_paap_f`` (robust) and
+    ``cragg_donald_f`` its rank statistics; ``coef`` (instrument → first-stage
+    coefficient) and the ``residual`` array (not JSON; popped by callers) come from
+    its first-stage OLS (``first_stage.individual``). Also ``weak`` (``f`` or
+    ``robust_f`` < :data:`WEAK_F`), ``n`` and ``k`` (instruments).
+
+    ``dep`` is the outcome of the structural equation; the first stage does not
+    depend on it (default: the price itself).
+
+    Raises:
+        ModelError: linearmodels (the ``causal`` extra) is not installed.
     """
-    w = np.column_stack([exog, z])
-    full = sm.OLS(endog, w).fit()
-    restricted = sm.OLS(endog, exog).fit()
-    q = z.shape[1]
-    n, k = w.shape
-    rss_f, rss_r = float(np.sum(full.resid**2)), float(np.sum(restricted.resid**2))
-    f = ((rss_r - rss_f) / q) / (rss_f / (n - k))
-    r = np.zeros((q, k))
-    r[:, exog.shape[1] :] = np.eye(q)
-    robust = sm.OLS(endog, w).fit(cov_type="HC1").wald_test(r, use_f=True, scalar=True)
-    robust_f = float(robust.statistic)
+    IV2SLS = _linearmodels_iv()[0]
+    n, q = z.shape
+    names = [f"x{i}" for i in range(exog.shape[1])]
+    ex = pd.DataFrame(exog, columns=names)
+    en = pd.DataFrame({"price": endog})
+    zz = pd.DataFrame(z, columns=[f"z{i}" for i in range(q)])
+    y = pd.Series(endog if dep is None else dep, name="y")
+    classical = IV2SLS(y, ex, en, zz).fit(cov_type="unadjusted", debiased=True).first_stage
+    robust = IV2SLS(y, ex, en, zz).fit(cov_type="robust", debiased=True).first_stage
+    diag, rdiag = classical.diagnostics.loc["price"], robust.diagnostics.loc["price"]
+    ols = classical.individual["price"]
+    # the robust statistic is a Wald chi2(k) (its f.dist says so): its F form is it / k
+    f, robust_f = float(diag["f.stat"]), float(rdiag["f.stat"]) / q
+    coef = ols.params.reindex(zz.columns).to_numpy(dtype=np.float64)
     return {
-        "f": float(f),
-        "f_pvalue": float(stats.f.sf(f, q, n - k)),
+        "f": f,
+        "f_pvalue": float(diag["f.pval"]),
         "robust_f": robust_f,
-        "robust_f_pvalue": float(robust.pvalue),
-        "partial_r2": 1.0 - rss_f / rss_r if rss_r > 0 else float("nan"),
-        "coef": dict(zip(labels, np.asarray(full.params)[exog.shape[1] :].tolist(), strict=True)),
+        "robust_f_pvalue": float(rdiag["f.pval"]),
+        "partial_r2": float(diag["partial.rsquared"]),
+        "kleibergen_paap_f": float(robust.kleibergen_paap_f),
+        "cragg_donald_f": float(classical.cragg_donald_f),
+        "coef": dict(zip(labels, coef.tolist(), strict=True)),
         "weak": bool(min(f, robust_f) < WEAK_F),
         "n": int(n),
         "k": int(q),
-        "residual": np.asarray(full.resid, dtype=np.float64),
+        "residual": np.asarray(ols.resids, dtype=np.float64),
     }
+
+
+def _linearmodels_iv() -> tuple[Any, Any]:
+    """linearmodels' ``IV2SLS`` and ``IVGMM``, or a ModelError naming the extra."""
+    try:
+        from linearmodels.iv import IV2SLS, IVGMM
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ModelError(
+            "the instrumental-variable families use linearmodels (two-stage least squares "
+            "and the first-stage diagnostics), which is not installed. Fix: pip install "
+            "'pricegym[causal]'."
+        ) from exc
+    return IV2SLS, IVGMM
 
 
 # ------------------------------------------------------------------ the families
@@ -278,7 +314,9 @@ class _Instrumented:
         z, labels = instrument_matrix(history, tuple(self.instruments), self.spec_.price_transform)
         return x, z, labels
 
-    def _first_stage(self, x: pd.DataFrame, z: np.ndarray, labels: list[str]) -> np.ndarray:
+    def _first_stage(
+        self, x: pd.DataFrame, z: np.ndarray, labels: list[str], dep: np.ndarray
+    ) -> np.ndarray:
         price = self.spec_.price_name
         exog = x.drop(columns=[price]).to_numpy()
         rank = np.linalg.matrix_rank(np.column_stack([exog, z]))
@@ -289,7 +327,7 @@ class _Instrumented:
                 "effect), so they cannot move the price on their own. Fix: choose an "
                 "instrument that varies within products and periods."
             )
-        fs = first_stage(x[price].to_numpy(), exog, z, labels)
+        fs = first_stage(x[price].to_numpy(), exog, z, labels, dep)
         residual = fs.pop("residual")
         self.first_stage_ = fs
         if fs["weak"]:
@@ -414,17 +452,11 @@ class _TwoStageLeastSquares(_Instrumented):
         self.instruments = instruments
 
     def _fit(self, history: SalesHistory) -> None:
-        try:
-            from linearmodels.iv import IV2SLS, IVGMM
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ModelError(
-                f"{type(self).__name__} fits by two-stage least squares with linearmodels, "
-                "which is not installed. Fix: pip install 'pricegym[causal]'."
-            ) from exc
+        IV2SLS, IVGMM = _linearmodels_iv()
         x, z, labels = self._design(history)
-        self._first_stage(x, z, labels)
-        price = self.spec_.price_name
         y = pd.Series(self._target(history), name="units")  # type: ignore[attr-defined]
+        self._first_stage(x, z, labels, y.to_numpy())
+        price = self.spec_.price_name
         exog, endog = x.drop(columns=[price]), x[[price]]
         zz = pd.DataFrame(z, columns=labels)
         cov = _cov_type(self.cov_type)  # type: ignore[attr-defined]
@@ -596,8 +628,8 @@ class PoissonCFDemand(_Instrumented, PoissonDemand):
         if isinstance(self.n_boot, bool) or not isinstance(self.n_boot, int) or self.n_boot < 0:
             raise ModelError(f"n_boot={self.n_boot!r} must be an integer >= 0 (0: no bootstrap).")
         x, z, labels = self._design(history)
-        residual = self._first_stage(x, z, labels)
         y = self._target(history)
+        residual = self._first_stage(x, z, labels, y)
         xc = x.assign(control=residual)
         self.results_ = self._fit_statsmodels(y, xc)
         params = np.asarray(self.results_.params, dtype=np.float64)

@@ -165,6 +165,11 @@ def causal_lines(doc: dict[str, Any]) -> list[tuple[str, str]]:
             + (f" — WEAK (< {doc['weak_threshold']:g})" if fs.get("weak") else ""),
         ),
         ("partial R² of the instruments", _fmt(fs.get("partial_r2"))),
+        (
+            "rank tests (F form)",
+            f"Kleibergen–Paap {_fmt(fs.get('kleibergen_paap_f'), 4)} (robust); Cragg–Donald "
+            f"{_fmt(fs.get('cragg_donald_f'), 4)}",
+        ),
     ]
     end = doc.get("endogeneity") or {}
     rows.append(
