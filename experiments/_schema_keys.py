@@ -297,6 +297,14 @@ SECTIONS: tuple[SectionDoc, ...] = (
                 "Columns of promotion / feature flags.",
                 "promotions: [on_promo]",
             ),
+            K(
+                "instruments",
+                "list of column names",
+                "[] (market.model.instruments adds its columns)",
+                "Columns of instruments for the own price (finite numbers), validated like the "
+                "others.",
+                "instruments: [wave2, wave3]",
+            ),
             K("product", "column name", "none", "Column of the panel key.", "product: store"),
             K(
                 "drop_invalid",
@@ -374,6 +382,16 @@ SECTIONS: tuple[SectionDoc, ...] = (
                 "{}",
                 "The family's hyper-parameters (see market.model.params).",
                 "params: {alpha: 0.1}",
+            ),
+            K(
+                "instruments",
+                "list of names",
+                "none (ordinary fit)",
+                "Instruments for the own price: data columns, cost (the cost column) or "
+                "hausman (a panel's leave-one-out mean price). The family is fitted as its "
+                "instrumented twin (linear_iv, loglinear_iv, poisson_cf), as pricegym fit "
+                "--instrument does; the columns are loaded with market.data.",
+                "instruments: [cost]",
             ),
             K(
                 "file",

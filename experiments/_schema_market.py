@@ -29,6 +29,7 @@ from pricegym.experiments._schema_common import (
     _unknown,
     _wrap,
 )
+from pricegym.experiments._schema_iv import instrumented_model, load_instrument_columns
 from pricegym.experiments._schema_specs import DataSpec, MarketSpec, ModelSpec
 
 #: ``load_history`` keywords a ``market.data`` section may give for a file.
@@ -259,6 +260,7 @@ def _market_data(sec: _Section, name: Any, base: Path | None) -> MarketSpec:
         )
         for i, item in enumerate(items)
     )
+    data = load_instrument_columns(data, models)
     seen: set[str] = set()
     for i, m in enumerate(models):
         if m.name in seen:
@@ -310,7 +312,7 @@ def _parse_data(raw: Any, base: Path | None) -> DataSpec:
             "column-mapping keys apply to a data file (market.data.path) only",
             "drop it; bundled and synthetic histories are already mapped",
         )
-    for key in ("competitors", "promotions"):
+    for key in ("competitors", "promotions", "instruments"):
         if key in load:
             value = load[key]
             value = [value] if isinstance(value, str) else value
@@ -391,6 +393,13 @@ def _parse_model(raw: Any, path: str, base: Path | None) -> ModelSpec:
             "e.g. model: {family: poisson}",
         )
     if sec.has("file"):
+        if sec.has("instruments"):
+            raise _error(
+                f"{path}.instruments",
+                sec.raw("instruments"),
+                "a saved model was fitted with its own instruments",
+                "drop instruments",
+            )
         if sec.has("params"):
             raise _error(
                 f"{path}.params",
@@ -413,6 +422,7 @@ def _parse_model(raw: Any, path: str, base: Path | None) -> ModelSpec:
             f"use {close[0]!r}" if close else "use one of the families",
         )
     params = sec.mapping("params")
+    family, params = instrumented_model(sec.raw("instruments"), path, family, params)
     accepted = families[family]._param_names()
     for key in params:
         if key not in accepted:
