@@ -10,6 +10,10 @@ periods of the data and scored on the rest. The file does not hold the
 competitor prices, promotions and calendar of its history, so the data are
 needed too: DATA with the same column options as ``pricegym fit``, or nothing
 when the model was fitted on a bundled data set (its source names it).
+
+``--instrument NAME`` (as for ``pricegym fit``) validates each family's
+instrumented twin; both of its stages are refitted on the training periods only,
+so no held-out period informs the first stage.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ def _resolve(args: argparse.Namespace) -> tuple[list[tuple[str, Any]], Any]:
     from pricegym.cli import _check_family, _load, _load_families
     from pricegym.demand.base import DemandModel
     from pricegym.demand.datasets import available_datasets
+    from pricegym.demand.iv_cli import instrumented_families, instruments_of
     from pricegym.demand.selection import DEFAULT_FAMILIES
 
     _load_families()
@@ -105,6 +110,9 @@ def _resolve(args: argparse.Namespace) -> tuple[list[tuple[str, Any]], Any]:
         if not names:
             raise ConfigError(f"--model {text!r} names no family; e.g. --model linear,poisson.")
         names = tuple(_check_family(n, allow_auto=False) for n in names)
+    instruments = instruments_of(args)
+    if instruments:  # each family's instrumented twin ('all': every family that has one)
+        names = instrumented_families("auto", None if text == "all" else names, instruments)[1]
     return [(n, n) for n in names], _load(args)
 
 
@@ -130,10 +138,12 @@ def validation_document(
 def cli_validate(args: argparse.Namespace) -> int:
     """``pricegym validate``: refit on the first periods, simulate the rest, score."""
     from pricegym.cli import _stderr
+    from pricegym.demand.iv_cli import instruments_of
     from pricegym.demand.validation import parse_holdout, validate
 
     holdout = parse_holdout(args.holdout)
     candidates, history = _resolve(args)
+    instruments = list(instruments_of(args))
     results, skipped = [], {}
     many = len(candidates) > 1
     for family, model in candidates:
@@ -141,7 +151,18 @@ def cli_validate(args: argparse.Namespace) -> int:
             try:
                 results.append(
                     validate(
-                        history, model, holdout, n_paths=args.paths, seed=args.seed, quiet=many
+                        history,
+                        model,
+                        holdout,
+                        n_paths=args.paths,
+                        seed=args.seed,
+                        quiet=many,
+                        # a family name refits its IV twin with them; a file has its own
+                        **(
+                            {"instruments": instruments}
+                            if instruments and isinstance(model, str)
+                            else {}
+                        ),
                     )
                 )
             except PricegymError as exc:
