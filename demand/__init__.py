@@ -16,6 +16,7 @@ _EXPORTS = {
     "ArimaxDemand": "pricegym.demand.arimax",
     "ArimaxKernel": "pricegym.demand.statespace",
     "BacktestResult": "pricegym.demand.base",
+    "ChoiceLogit": "pricegym.demand.choice_logit",
     "ConstantElasticity": "pricegym.demand.parametric",
     "DemandKernel": "pricegym.demand.kernels",
     "DemandModel": "pricegym.demand.base",
@@ -59,6 +60,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
         error_metrics,
         model_families,
     )
+    from pricegym.demand.choice_logit import ChoiceLogit
     from pricegym.demand.data import SalesHistory, load_history
     from pricegym.demand.features import FeatureSpec, MarketContext
     from pricegym.demand.kernels import DemandKernel, RegressionKernel
@@ -84,6 +86,7 @@ __all__ = [
     "ArimaxDemand",
     "ArimaxKernel",
     "BacktestResult",
+    "ChoiceLogit",
     "ConstantElasticity",
     "DemandKernel",
     "DemandModel",
