@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
@@ -262,6 +263,12 @@ class ChoiceLogit:
     def _check_fitted(self) -> None:
         if getattr(self, "coef_", None) is None:
             raise NotFittedError("this ChoiceLogit is not fitted yet; call fit(data) first.")
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted model as JSON + .npz (see :mod:`pricegym.demand.multiproduct_io`)."""
+        from pricegym.demand.multiproduct_io import save_multiproduct
+
+        return save_multiproduct(self, path)
 
     def mean_units(self, prices: Any, period: int | np.ndarray = 0) -> np.ndarray:
         """``market_size`` × choice probabilities (B, K) with the attributes at 0.

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
@@ -286,6 +287,7 @@ class LogitShares:
         self.catalogue_ = cat
         self.n_products = cat.n_products
         self.product_names = cat.products
+        self.competitor_names_ = cat.competitor_names
         self.nest_ = _nest_index(self.nests, cat.products)
         s, s0 = market_shares(cat.units, self.market_size, cat.products, cat.t, cat.source)
         self.market_size_ = float(np.mean(np.broadcast_to(self.market_size, cat.t.shape)))
@@ -328,7 +330,7 @@ class LogitShares:
         names = [f"xi[{p}]" for p in self.product_names]
         if self.competitors and comp.shape[-1]:
             cols.append(comp.reshape(n_t * k, -1))
-            names += list(self.catalogue_.competitor_names)
+            names += list(self.competitor_names_)
         if self.trend:
             cols.append(np.repeat(np.asarray(t, dtype=np.float64), k)[:, None])
             names.append("t")
@@ -450,6 +452,12 @@ class LogitShares:
     def _check_fitted(self) -> None:
         if getattr(self, "coef_", None) is None:
             raise NotFittedError("this LogitShares is not fitted yet; call fit(history) first.")
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted model as JSON + .npz (see :mod:`pricegym.demand.multiproduct_io`)."""
+        from pricegym.demand.multiproduct_io import save_multiproduct
+
+        return save_multiproduct(self, path)
 
     def _delta_terms(self, p: np.ndarray, period: Any, competitors: Any) -> np.ndarray:
         """Design rows (B*K, terms) in the order of ``term_names_`` (no within-nest share)."""

@@ -46,6 +46,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -249,6 +250,7 @@ class _DemandSystem:
         self.catalogue_ = cat
         self.n_products = cat.n_products
         self.product_names = cat.products
+        self.competitor_names_ = cat.competitor_names
         self._check_target(cat)
         x, names = self._design(cat.prices, cat.competitors if self.competitors else None, cat.t)
         self.term_names_ = names
@@ -300,7 +302,7 @@ class _DemandSystem:
         if competitors is not None and competitors.shape[-1]:
             comp = self._price_terms(competitors)
             for k, pname in enumerate(self.product_names):
-                for c, cname in enumerate(self.catalogue_.competitor_names):
+                for c, cname in enumerate(self.competitor_names_):
                     cols.append(comp[:, k, c])
                     names.append(f"{cname}[{pname}]")
         if self.trend:
@@ -317,6 +319,12 @@ class _DemandSystem:
             raise NotFittedError(
                 f"this {type(self).__name__} is not fitted yet; call fit(history) first."
             )
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted model as JSON + .npz (see :mod:`pricegym.demand.multiproduct_io`)."""
+        from pricegym.demand.multiproduct_io import save_multiproduct
+
+        return save_multiproduct(self, path)
 
     def mean_units(
         self, prices: Any, period: int | np.ndarray = 0, *, competitors: Any = None
@@ -339,14 +347,14 @@ class _DemandSystem:
         b = p.shape[0]
         t = self.last_t_ + 1.0 + _periods(period, b)
         comp = None
-        if self.competitors and self.catalogue_.competitor_names:
+        if self.competitors and self.competitor_names_:
             ref = self.reference_competitors_
             comp = np.broadcast_to(ref, (b, *ref.shape)) if competitors is None else competitors
             comp = np.asarray(comp, dtype=np.float64)
             if comp.shape != (b, *ref.shape):
                 raise ModelError(
                     f"competitors of shape {comp.shape}: pass (B, K, m) = {(b, *ref.shape)}, "
-                    f"competitor columns {list(self.catalogue_.competitor_names)} per product."
+                    f"competitor columns {list(self.competitor_names_)} per product."
                 )
         x, _ = self._design(p, comp, t)
         return x
