@@ -74,12 +74,12 @@ __all__ = [
 
 def market_shares(
     units: np.ndarray,
-    market_size: float | Sequence[float] | np.ndarray,
+    market_size: float | Sequence[float] | np.ndarray | None,
     products: Sequence[str],
     t: np.ndarray,
     source: str = "<catalogue>",
-) -> tuple[np.ndarray, np.ndarray]:
-    """Inside shares ``units / M`` (T, K) and the outside share (T,), validated.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Inside shares ``units / M`` (T, K), the outside share (T,) and M (T,), validated.
 
     Raises:
         ConfigError: a market size that is missing, not a positive number, or not one
@@ -124,7 +124,7 @@ def market_shares(
             "outside option (not buying) needs a share > 0. Fix: a larger market_size (the "
             "potential buyers, not the buyers), e.g. twice the largest total units."
         )
-    return s, 1.0 - inside
+    return s, 1.0 - inside, m
 
 
 def berry_inversion(shares: np.ndarray, outside: np.ndarray) -> np.ndarray:
@@ -289,8 +289,8 @@ class LogitShares:
         self.product_names = cat.products
         self.competitor_names_ = cat.competitor_names
         self.nest_ = _nest_index(self.nests, cat.products)
-        s, s0 = market_shares(cat.units, self.market_size, cat.products, cat.t, cat.source)
-        self.market_size_ = float(np.mean(np.broadcast_to(self.market_size, cat.t.shape)))
+        s, s0, m = market_shares(cat.units, self.market_size, cat.products, cat.t, cat.source)
+        self.market_size_ = float(np.mean(m))
         y = berry_inversion(s, s0).ravel()
         exog, exog_names = self._exog(cat.competitors, cat.t, cat.n_periods)
         endog, endog_names = self._endog(cat.prices, s)
@@ -375,7 +375,7 @@ class LogitShares:
         kw = {"groups": groups} if cov == "cluster" else {}
         res = sm.OLS(y, x).fit(cov_type=cov, cov_kwds=kw or None)
         self._result_names = names
-        self.first_stage_ = {}
+        self.first_stage_: dict[str, dict[str, Any]] = {}
         return res
 
     def _fit_iv(self, y, exog, exog_names, endog, endog_names, cat, groups) -> Any:
@@ -410,7 +410,7 @@ class LogitShares:
             self.cov_type
         ]
         kw = {"clusters": pd.Series(groups)} if cov == "clustered" else {}
-        res = IV2SLS(
+        res: Any = IV2SLS(
             pd.Series(y, name="delta"),
             pd.DataFrame(exog, columns=exog_names),
             pd.DataFrame(endog, columns=endog_names),
@@ -516,7 +516,7 @@ class LogitShares:
         delta = np.asarray(pred, dtype=np.float64).reshape(p.shape)
         out = np.empty_like(delta)
         sig = self.sigma_
-        for b in range(delta.shape[0]):
+        for b in range(len(delta)):
             if self.nest_ is None:
                 e = np.exp(delta[b])
                 out[b] = e / (1.0 + e.sum())

@@ -191,3 +191,18 @@ def test_bad_share_inputs_name_the_value_the_rule_and_the_fix():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a clean fit warns nothing
         LogitShares(market_size=np.full(30, M)).fit(_history(frame))
+
+
+@pytest.mark.parametrize("instruments", [(), ("cost",)])
+def test_clustered_covariance_by_market(instruments):
+    if instruments:
+        pytest.importorskip("linearmodels")
+    history = _history(_catalogue(n=200, seed=5))
+    fits = {
+        cov: LogitShares(market_size=M, instruments=instruments, cov_type=cov).fit(history)
+        for cov in ("robust", "clustered")
+    }
+    # same point estimates (one regression), different standard errors, both finite
+    np.testing.assert_allclose(fits["robust"].coef_, fits["clustered"].coef_, rtol=1e-12)
+    se = {k: np.sqrt(np.diag(m.coef_cov_)) for k, m in fits.items()}
+    assert np.isfinite(se["clustered"]).all() and not np.allclose(se["robust"], se["clustered"])
