@@ -496,8 +496,27 @@ class LogitShares:
                 the trend only.
             competitors: competitor prices (B, K, m); default their means in the data.
         """
-        delta = self.mean_utility(prices, period, competitors=competitors)
+        if competitors is not None:
+            delta = self.mean_utility(prices, period, competitors=competitors)
+        else:
+            self._check_fitted()
+            p = check_prices(prices, self.n_products, self.product_names)
+            base, trend = self._kernel_constants()
+            delta = base - self.alpha_ * p
+            if trend is not None:
+                delta += _periods(period, p.shape[0])[:, None] * trend
         return self.market_size_ * logit_shares(delta, self.nest_, self.sigma_)
+
+    def _kernel_constants(self) -> tuple[np.ndarray, float | None]:
+        """δ's price-free part (K,) at the reference competitors, period 0; the trend (cached)."""
+        cached = getattr(self, "_kernel_cache", None)
+        if cached is not None and cached[0] is self.coef_:
+            return cached[1]
+        ones = np.ones((1, self.n_products))
+        base = (self._delta_terms(ones, 0, None) @ self.coef_) + self.alpha_
+        trend = float(self.coef_[self.term_names_.index("t")]) if self.trend else None
+        self._kernel_cache = (self.coef_, (base, trend))
+        return base, trend
 
     def library_mean_units(
         self, prices: Any, period: int | np.ndarray = 0, *, competitors: Any = None

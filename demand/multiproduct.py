@@ -339,9 +339,32 @@ class _DemandSystem:
         """
         self._check_fitted()
         p = check_prices(prices, self.n_products, self.product_names)
-        x = self._kernel_design(p, period, competitors)
-        eta = x @ self.coef_.T
+        if competitors is not None:
+            return self._response(self._kernel_design(p, period, competitors) @ self.coef_.T)
+        base, slope, trend = self._kernel_constants()
+        eta = base + self._price_terms(p) @ slope
+        if trend is not None:
+            eta += _periods(period, p.shape[0])[:, None] * trend
         return self._response(eta)
+
+    def _kernel_constants(self) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The kernel's folded coefficients at the reference competitor prices (cached).
+
+        ``base`` (K,): every term but the prices at period 0 after the data; ``slope``
+        (K, K): the price coefficients, transposed for ``prices @ slope``; ``trend``
+        (K,) or None: the per-period change.
+        """
+        cached = getattr(self, "_kernel_cache", None)
+        if cached is not None and cached[0] is self.coef_:
+            return cached[1]
+        k = self.n_products
+        zero = np.zeros((1, k)) if self._scale == "level" else np.ones((1, k))
+        x0 = self._kernel_design(zero, 0, None)  # price terms are 0 at this row
+        base = (x0 @ self.coef_.T)[0]
+        slope = self.coef_[:, 1 : 1 + k].T.copy()
+        trend = self.coef_[:, self.term_names_.index("t")].copy() if self.trend else None
+        self._kernel_cache = (self.coef_, (base, slope, trend))
+        return base, slope, trend
 
     def _kernel_design(self, p: np.ndarray, period: Any, competitors: Any) -> np.ndarray:
         b = p.shape[0]
