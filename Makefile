@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[dev,datasets,ray,onnx,causal,validate]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,datasets,ray,onnx,causal,validate,blp]"
 	touch $(STAMP)
 
 setup: $(STAMP)

@@ -16,20 +16,26 @@ _EXPORTS = {
     "ArimaxDemand": "pricegym.demand.arimax",
     "ArimaxKernel": "pricegym.demand.statespace",
     "BacktestResult": "pricegym.demand.base",
+    "ChoiceLogit": "pricegym.demand.choice_logit",
     "ConstantElasticity": "pricegym.demand.parametric",
     "DemandKernel": "pricegym.demand.kernels",
     "DemandModel": "pricegym.demand.base",
     "Diagnostics": "pricegym.demand.base",
     "Elasticity": "pricegym.demand.base",
+    "ElasticityMatrix": "pricegym.demand.multiproduct",
     "ExponentialTruth": "pricegym.demand.parametric",
     "FeatureSpec": "pricegym.demand.features",
     "LinearDemand": "pricegym.demand.regression",
+    "LinearSystem": "pricegym.demand.multiproduct",
     "LinearTruth": "pricegym.demand.parametric",
     "LogLinearDemand": "pricegym.demand.regression",
+    "LogLogSystem": "pricegym.demand.multiproduct",
+    "LogitShares": "pricegym.demand.logit_shares",
     "LogitTruth": "pricegym.demand.parametric",
     "MLPKernel": "pricegym.demand.mlp",
     "MarketContext": "pricegym.demand.features",
     "ModelComparison": "pricegym.demand.selection",
+    "MultiProductDemand": "pricegym.demand.multiproduct_protocol",
     "NeuralDemand": "pricegym.demand.neural",
     "NoiseModel": "pricegym.demand.noise",
     "OptimumCheck": "pricegym.demand.optimum",
@@ -54,10 +60,14 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
         error_metrics,
         model_families,
     )
+    from pricegym.demand.choice_logit import ChoiceLogit
     from pricegym.demand.data import SalesHistory, load_history
     from pricegym.demand.features import FeatureSpec, MarketContext
     from pricegym.demand.kernels import DemandKernel, RegressionKernel
+    from pricegym.demand.logit_shares import LogitShares
     from pricegym.demand.mlp import MLPKernel
+    from pricegym.demand.multiproduct import ElasticityMatrix, LinearSystem, LogLogSystem
+    from pricegym.demand.multiproduct_protocol import MultiProductDemand
     from pricegym.demand.neural import NeuralDemand
     from pricegym.demand.noise import NoiseModel
     from pricegym.demand.optimum import OptimumCheck, optimum_check
@@ -76,20 +86,26 @@ __all__ = [
     "ArimaxDemand",
     "ArimaxKernel",
     "BacktestResult",
+    "ChoiceLogit",
     "ConstantElasticity",
     "DemandKernel",
     "DemandModel",
     "Diagnostics",
     "Elasticity",
+    "ElasticityMatrix",
     "ExponentialTruth",
     "FeatureSpec",
     "LinearDemand",
+    "LinearSystem",
     "LinearTruth",
     "LogLinearDemand",
+    "LogLogSystem",
+    "LogitShares",
     "LogitTruth",
     "MLPKernel",
     "MarketContext",
     "ModelComparison",
+    "MultiProductDemand",
     "NeuralDemand",
     "NoiseModel",
     "OptimumCheck",

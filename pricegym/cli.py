@@ -667,6 +667,10 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     from pricegym.demand.selection import make_model
     from pricegym.errors import DecisionWarning
 
+    if getattr(args, "catalogue", None):  # multi-product demand system (issue 13)
+        from pricegym.demand.multiproduct_cli import run_fit_catalogue
+
+        return run_fit_catalogue(args, _load(args))
     _load_families()
     family = _check_family(args.model, allow_auto=True)
     families = _parse_families(args.families)
@@ -791,6 +795,9 @@ def _configure_fit(parser: argparse.ArgumentParser) -> None:
         "price; default: the mean of the --cost COL column if mapped, else none (profit = "
         "revenue)",
     )
+    from pricegym.demand.multiproduct_cli import add_catalogue_arguments
+
+    add_catalogue_arguments(parser)
     output = parser.add_argument_group("output")
     output.add_argument(
         "--out", metavar="MODEL.json", help="save the fitted model (MODEL.json + MODEL.npz)"
