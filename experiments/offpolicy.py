@@ -47,7 +47,8 @@ object with ``density(history, prices)``).
 **Intervals** are :func:`scipy.stats.bootstrap` percentile intervals over the rows
 (paired for SNIPW), *conditional on the fitted propensity and demand models* (they
 are not refitted per resample), so they are somewhat too narrow when those are
-estimated.
+estimated; DM's interval holds only the spread over the logged contexts, not the
+demand model's parameter uncertainty.
 
 **Warnings** (:class:`OffPolicyWarning`, also listed in :attr:`OffPolicyResult.warnings`):
 
@@ -58,6 +59,9 @@ estimated.
   :data:`SUPPORT_PROBABILITY` probability on the target's kernel window (grid: on the
   target price): the target policy leaves the data's support, and no reweighting of
   the data can say what it earns there;
+- the mean weight away from 1 (by more than :data:`MEAN_WEIGHT_TOLERANCE` and 3
+  standard errors): the propensity model is wrong;
+- at most :data:`FEW_PRICES` distinct logged prices without ``grid``: pass the grid;
 - DM outside DR's interval: the demand model disagrees with the data at the target's
   prices; believe DR (the data), not DM (the model).
 
@@ -100,8 +104,10 @@ from pricegym.experiments._offpolicy_logging import (
 
 __all__ = [
     "ESTIMATORS",
+    "FEW_PRICES",
     "KERNELS",
     "LOW_SUPPORT_SHARE",
+    "MEAN_WEIGHT_TOLERANCE",
     "MIN_ESS",
     "SUPPORT_PROBABILITY",
     "GridLogging",
@@ -159,6 +165,11 @@ MIN_ESS = 30.0
 SUPPORT_PROBABILITY = 0.01
 #: Share of rows outside the support above which the result warns.
 LOW_SUPPORT_SHARE = 0.1
+#: Departure of the mean importance weight from 1 (its expectation under the true
+#: propensities) that warns, when also beyond 3 standard errors.
+MEAN_WEIGHT_TOLERANCE = 0.1
+#: At most this many distinct logged prices without a grid warns (pass the grid).
+FEW_PRICES = 20
 #: Bootstrap resamples by default.
 DEFAULT_RESAMPLES = 2000
 #: Relative tolerance for a price to count as a grid price (as :func:`grid_codes`).
@@ -300,7 +311,9 @@ class OffPolicyResult:
         propensity: how the propensities were obtained ("known ..." or "estimated ...").
         kernel, bandwidth: the continuous-price kernel and ``h`` (``None`` on a grid).
         grid: the price grid, or ``None``.
-        ess: the weights' effective sample size; ``outside_range``: rows whose target
+        mean_weight: the mean importance weight (1 in expectation under the true
+            propensities, on a grid and for every kernel); ess: the weights' effective
+            sample size; ``outside_range``: rows whose target
             price lies outside the logged price range; ``low_support_share``: share of
             rows with logging probability < :data:`SUPPORT_PROBABILITY` on the target's
             window (NaN when the propensities are given only at the logged prices).
@@ -317,6 +330,7 @@ class OffPolicyResult:
     kernel: str | None
     bandwidth: float | None
     grid: list[float] | None
+    mean_weight: float
     ess: float
     outside_range: int
     low_support_share: float
@@ -351,6 +365,7 @@ class OffPolicyResult:
             "kernel": self.kernel,
             "bandwidth": clean(self.bandwidth),
             "grid": self.grid,
+            "mean_weight": clean(self.mean_weight),
             "ess": clean(self.ess),
             "ess_threshold": MIN_ESS,
             "outside_range": self.outside_range,
@@ -550,6 +565,21 @@ def evaluate_logged(
             )
         support = float(np.mean(window < SUPPORT_PROBABILITY))
     texts = _warnings(table, ess, outside, support, target.size, lo, hi, float(level))
+    mean_w = float(w.mean())
+    se_w = float(w.std(ddof=1) / math.sqrt(w.size))
+    if abs(mean_w - 1.0) > max(MEAN_WEIGHT_TOLERANCE, 3.0 * se_w):
+        texts.append(
+            f"the importance weights average {mean_w:.3g} (standard error {se_w:.2g}), not 1 "
+            "as they do under the true logging policy: the propensities are probably wrong, "
+            "and IPW is off by about that factor (SNIPW rescales it; DR leans on the model)."
+        )
+    distinct = np.unique(logged).size
+    if grid is None and distinct <= FEW_PRICES:
+        texts.append(
+            f"the logged prices take only {distinct} distinct values: the seller priced on a "
+            "grid, which a continuous density and a kernel describe poorly. Fix: pass the "
+            "grid (grid=[...], --grid LIST) for exact weights."
+        )
     for text in texts:
         warnings.warn(text, OffPolicyWarning, stacklevel=2)
     return OffPolicyResult(
@@ -562,6 +592,7 @@ def evaluate_logged(
         kernel=None if grid is not None else kernel,
         bandwidth=h,
         grid=None if grid is None else [float(g) for g in grid],
+        mean_weight=mean_w,
         ess=ess,
         outside_range=outside,
         low_support_share=support,
