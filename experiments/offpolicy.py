@@ -33,7 +33,10 @@ the bandwidth (:data:`KERNELS`: gaussian, epanechnikov, triangular, cosine, as
 grows as ``1/(n h)``. The default ``h`` is Silverman's rule on the logged prices,
 ``0.9 · min(sd, IQR/1.34) · n^(−1/5)`` (:func:`default_bandwidth`); it is stated in the
 result. DR's baseline is ``q̂(x_i, π(x_i))`` and its residual ``r_i − q̂(x_i, a_i)``
-(Kallus & Zhou's form; ``obp``'s ``KernelizedDoublyRobust`` takes one array for both).
+(Kallus & Zhou's form; ``obp``'s ``KernelizedDoublyRobust`` takes one array for both);
+kernel DR estimates ``V_h + E[q̂(π) − q̂_h(π)]`` — ``V`` itself when the model is right
+(the smoothing biases cancel), off by the model's curvature error ``h²/2 · (q'' − q̂'')``
+when it is not (``benchmarks/bench_offpolicy.py`` measures it).
 
 **Propensities.** The seller rarely knows them. By default they are *estimated*
 (:class:`LogNormalLogging`: ``log price | context`` normal with an OLS mean in the
