@@ -63,7 +63,8 @@ demand model's parameter uncertainty.
   target price): the target policy leaves the data's support, and no reweighting of
   the data can say what it earns there;
 - the mean weight away from 1 (by more than :data:`MEAN_WEIGHT_TOLERANCE` and 3
-  standard errors): the propensity model is wrong;
+  standard errors, with at least :data:`MIN_ESS` effective rows; below, it is the
+  support that fails): the propensity model is wrong;
 - at most :data:`FEW_PRICES` distinct logged prices without ``grid``: pass the grid;
 - DM outside DR's interval: the demand model disagrees with the data at the target's
   prices; believe DR (the data), not DM (the model).
@@ -570,7 +571,7 @@ def evaluate_logged(
     texts = _warnings(table, ess, outside, support, target.size, lo, hi, float(level))
     mean_w = float(w.mean())
     se_w = float(w.std(ddof=1) / math.sqrt(w.size))
-    if abs(mean_w - 1.0) > max(MEAN_WEIGHT_TOLERANCE, 3.0 * se_w):
+    if ess >= MIN_ESS and abs(mean_w - 1.0) > max(MEAN_WEIGHT_TOLERANCE, 3.0 * se_w):
         texts.append(
             f"the importance weights average {mean_w:.3g} (standard error {se_w:.2g}), not 1 "
             "as they do under the true logging policy: the propensities are probably wrong, "

@@ -17,7 +17,7 @@ Both are dropped, counted and the reasons said.
 POLICY is one of:
 
 - an exported policy folder (``policy.json`` + ``policy.onnx`` / a DP table, written
-  by ``pricegym export``): its card holds the input constants;
+  by ``pricegym export``), or its ``policy.json``: the card holds the input constants;
 - a saved agent (``.json`` written by ``agent.save``) or an agent kind, with
   ``--market`` naming the market it was trained for (the constants come from that
   market, the agent is bound to it and acts on each period's observation);
@@ -142,6 +142,17 @@ def _card_from_market(agent: Any, market: str) -> tuple[dict[str, Any], Any]:
     return card, price
 
 
+def _is_card(path: Path) -> bool:
+    """Whether ``path`` is an exported policy card (``policy.json``), not a saved agent."""
+    from pricegym.runtime import CARD_FORMAT
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(doc, dict) and doc.get("format") == CARD_FORMAT
+
+
 def _resolve_policy(text: str, market: str | None) -> tuple[str, dict[str, Any] | None, Any]:
     """(description, card or None, price function or a fixed price)."""
     try:
@@ -153,6 +164,8 @@ def _resolve_policy(text: str, market: str | None) -> tuple[str, dict[str, Any] 
             raise ConfigError(f"POLICY {text!r}: a fixed price is > 0.")
         return f"fixed price {value:g}", None, value
     path = Path(text)
+    if path.is_file() and path.suffix == ".json" and _is_card(path):
+        path = path.parent  # an exported policy's card: the folder holds the policy
     if path.is_dir():
         from pricegym.runtime import load_policy
 

@@ -84,3 +84,23 @@ def test_agent_without_market_and_no_market_at_all_are_refused(sales, capsys):
     assert "needs the market it was trained for" in capsys.readouterr().err
     assert main(["evaluate", "fixed_price"]) == 2
     assert "--logged FILE" in capsys.readouterr().err
+
+
+def test_exported_dp_policy_outside_the_logged_prices_says_so(sales, capsys):
+    import gymnasium as gym
+
+    from pricegym.agents.dp import DPAgent
+    from pricegym.experiments.export import export_policy
+
+    folder, path = sales
+    agent = DPAgent()
+    agent.bind(gym.make("pricegym/Monopoly-v0"))
+    out = export_policy(agent, folder / "dp", market="pricegym/Monopoly-v0")
+    doc = _json(capsys, "evaluate", str(out), "--logged", str(path), "--period", "week",
+                "--competitor", "rival", "--grid", "policy", "--unit-cost", "2",
+                "--resamples", "200", "--json")  # fmt: skip
+    # Monopoly-v0's optimum (demand 100 - 10p, cost 2) is 6: above every logged price
+    assert doc["policy"].endswith("(dp_table)")
+    assert doc["outside_range"] == doc["n_rows"] == 599 and doc["ess"] == 0.0
+    assert any("outside the logged price range" in w for w in doc["warnings"])
+    assert not any("weights average" in w for w in doc["warnings"])  # support, not propensity
