@@ -16,6 +16,7 @@ _EXPORTS = {
     "load_experiment": "pricegym.experiments.schema",
     "run_experiment": "pricegym.experiments.runner",
     "evaluate": "pricegym.experiments.evaluate",
+    "evaluate_logged": "pricegym.experiments.offpolicy",
     "build_report": "pricegym.experiments.report",
     "league_table": "pricegym.experiments.stats",
     "paired_difference": "pricegym.experiments.stats",
@@ -25,6 +26,7 @@ _EXPORTS = {
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load lazily
     from pricegym.experiments.evaluate import evaluate
+    from pricegym.experiments.offpolicy import evaluate_logged
     from pricegym.experiments.report import build_report
     from pricegym.experiments.runner import run_experiment
     from pricegym.experiments.schema import ExperimentConfig, load_experiment
@@ -41,6 +43,7 @@ __all__ = [
     "bootstrap_ci",
     "build_report",
     "evaluate",
+    "evaluate_logged",
     "hierarchical_bootstrap_ci",
     "league_table",
     "load_experiment",

@@ -439,9 +439,9 @@ def configure_evaluate_parser(parser: Any) -> None:
     )
     parser.add_argument(
         "--market",
-        required=True,
         metavar="CONFIG_OR_NAME",
-        help="a registered env id, a bundled experiment name or an experiment YAML (its market)",
+        help="a registered env id, a bundled experiment name or an experiment YAML (its market; "
+        "required unless --logged)",
     )
     parser.add_argument(
         "--episodes", type=int, default=10, metavar="N", help="episodes (default 10)"
@@ -468,3 +468,6 @@ def configure_evaluate_parser(parser: Any) -> None:
         "bandits play their greedy price",
     )
     parser.add_argument("--out", metavar="CSV", help="write the episode table to this CSV file")
+    from pricegym.experiments.offpolicy_cli import configure_logged_arguments
+
+    configure_logged_arguments(parser)

@@ -29,6 +29,9 @@ Commands
     their % of the DP optimum where it is defined). A new bandit (an agent kind that
     learns online) is trained for ``--train-episodes`` (default 20) first, then plays
     its greedy price unless ``--learn-online``.
+``pricegym evaluate POLICY --logged SALES.csv [--market M] [--grid LIST] [--json]``
+    Off-policy estimates (DM, IPW, SNIPW, DR) of the policy's value on the seller's
+    logged sales (:mod:`pricegym.experiments.offpolicy_cli`).
 ``pricegym validate MODEL.json [DATA] | DATA --model F [--holdout 20%] [--json]``
     Score a fitted market on held-out history (:mod:`pricegym.demand.validation_cli`).
 ``pricegym report RUN_DIR``
@@ -1214,6 +1217,16 @@ def _configure_evaluate(parser: argparse.ArgumentParser) -> None:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from pricegym.experiments.evaluate import cli_evaluate
+
+    if getattr(args, "logged", None):
+        from pricegym.experiments.offpolicy_cli import run_logged_evaluation
+
+        return run_logged_evaluation(args)
+    if args.market is None:
+        raise ConfigError(
+            "evaluate needs a market: --market CONFIG_OR_NAME to simulate, or --logged FILE "
+            "to estimate the policy's value from the seller's logged sales."
+        )
 
     return cli_evaluate(args)
 

@@ -168,6 +168,15 @@ def _check_evaluate(out: str, folder: Path) -> None:
     assert profit > 0.8 * optimum, f"{profit} per episode, optimum {optimum}"
 
 
+def _check_evaluate_logged(out: str, folder: Path) -> None:
+    # sales.csv is a correctly specified log-log market: the model (DM) and the data
+    # (DR, with estimated propensities) agree within 10% at a price inside the data
+    dm = _number(r"│\s+dm │\s+([\d.]+)", out)
+    dr = _number(r"│\s+dr │\s+([\d.]+)", out)
+    assert abs(dm - dr) < 0.1 * dm, out
+    assert "Propensities: estimated from the data" in out
+
+
 def _check_export(out: str, folder: Path) -> None:
     card = json.loads((folder / "policy/policy.json").read_text())
     assert (folder / "policy/policy.onnx").stat().st_size > 0
@@ -205,6 +214,7 @@ CHECKS = {
     "run markdown --backend ray": _check_run("runs/markdown"),
     "report runs/mine": _check_report,
     "evaluate ucb1": _check_evaluate,
+    "evaluate 9.5 --logged sales.csv": _check_evaluate_logged,
     "export runs/quickstart --agent ppo": _check_export,
     "export runs/quickstart --agent dp_optimum": _check_export_dp,
     "export runs/avocado": _check_export_market,
