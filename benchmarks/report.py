@@ -257,6 +257,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "gvr_rl": _script_formatter("gvr_rl"),
     "cross_model": _script_formatter("cross_model"),
     "scaling": _script_formatter("scaling"),
+    "afp": _script_formatter("afp"),
 }
 
 
