@@ -258,6 +258,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "cross_model": _script_formatter("cross_model"),
     "scaling": _script_formatter("scaling"),
     "causal": _script_formatter("causal"),
+    "afp": _script_formatter("afp"),
 }
 
 
