@@ -210,7 +210,7 @@ def first_stage(
     exog: np.ndarray,
     z: np.ndarray,
     labels: Sequence[str],
-    dep: np.ndarray | None = None,
+    dep: np.ndarray,
 ) -> dict[str, Any]:
     """First-stage regression of the endogenous price on the exogenous terms and ``z``.
 
@@ -228,8 +228,11 @@ def first_stage(
     its first-stage OLS (``first_stage.individual``). Also ``weak`` (``f`` or
     ``robust_f`` < :data:`WEAK_F`), ``n`` and ``k`` (instruments).
 
-    ``dep`` is the outcome of the structural equation; the first stage does not
-    depend on it (default: the price itself).
+    ``dep`` is the outcome of the structural equation. The first stage does not depend
+    on it, but linearmodels fits the structural 2SLS and OLS beside it (for Shea's
+    partial R²), so it must not be the price itself: OLS of the price on the price has
+    R² = 1 and linearmodels divides by 1 − R² (ZeroDivisionError where the SIMD
+    arithmetic makes that exactly 0).
 
     Raises:
         ModelError: linearmodels (the ``causal`` extra) is not installed.
@@ -240,7 +243,7 @@ def first_stage(
     ex = pd.DataFrame(exog, columns=names)
     en = pd.DataFrame({"price": endog})
     zz = pd.DataFrame(z, columns=[f"z{i}" for i in range(q)])
-    y = pd.Series(endog if dep is None else dep, name="y")
+    y = pd.Series(np.asarray(dep, dtype=np.float64), name="y")
     classical = IV2SLS(y, ex, en, zz).fit(cov_type="unadjusted", debiased=True).first_stage
     robust = IV2SLS(y, ex, en, zz).fit(cov_type="robust", debiased=True).first_stage
     diag, rdiag = classical.diagnostics.loc["price"], robust.diagnostics.loc["price"]

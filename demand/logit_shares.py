@@ -395,7 +395,7 @@ class LogitShares:
         self._check_rank(np.column_stack([exog, z]), [*exog_names, *labels])
         self.first_stage_ = {}
         for i, name in enumerate(endog_names):
-            fs = first_stage(endog[:, i], exog, z, labels)
+            fs = first_stage(endog[:, i], exog, z, labels, np.asarray(y, dtype=np.float64))
             fs.pop("residual")
             self.first_stage_[name] = fs
             if fs["weak"]:
