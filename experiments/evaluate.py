@@ -759,7 +759,7 @@ def train_online(
     Raises:
         ConfigError: ``agent`` does not learn online (see :func:`learns_online`).
     """
-    from pricegym.experiments._runner_compute import _train_oligopoly, _train_single
+    from pricegym.experiments.runner._compute import _train_oligopoly, _train_single
 
     if not learns_online(agent):
         how = (

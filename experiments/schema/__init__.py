@@ -32,7 +32,7 @@ Q-learning with one seller, ...) are refused by name.
 
 Every key, with its type, default and allowed values, is listed in
 ``docs/experiment-schema.md``, generated from the declared keys
-(:mod:`._schema_keys`) by :mod:`pricegym.experiments.schema_doc`.
+(:mod:`._keys`) by :mod:`pricegym.experiments.schema_doc`.
 
 ``agents[i].train`` is the training budget: ``episodes`` (online learners play that
 many episodes with ``update``), ``timesteps`` (agents with a ``train`` method, such
@@ -56,11 +56,11 @@ markets of the others).
 
 The code is split by job into private modules; import everything from here
 (every public name, and the helpers other modules use, are re-exported):
-:mod:`._schema_common` (modes, benchmarks, the error format, the typed section
-reader), :mod:`._schema_specs` (the frozen spec dataclasses),
-:mod:`._schema_market` (the ``market`` section), :mod:`._schema_sections`
+:mod:`._common` (modes, benchmarks, the error format, the typed section
+reader), :mod:`._specs` (the frozen spec dataclasses),
+:mod:`._market` (the ``market`` section), :mod:`._sections`
 (``agents``, ``tournament``, ``evaluation``, ``output``) and
-:mod:`._schema_checks` (impossible combinations across sections). This module
+:mod:`._checks` (impossible combinations across sections). This module
 holds :class:`ExperimentConfig` and :func:`load_experiment`.
 """
 
@@ -76,9 +76,9 @@ from pathlib import Path
 from typing import Any
 
 from pricegym.errors import ConfigError
-from pricegym.experiments import _schema_keys
-from pricegym.experiments._schema_checks import _check_combinations
-from pricegym.experiments._schema_common import (
+from pricegym.experiments.schema import _keys
+from pricegym.experiments.schema._checks import _check_combinations
+from pricegym.experiments.schema._common import (
     BENCHMARKS,
     MODES,
     TRAIN_KEYS,  # noqa: F401  (re-exported)
@@ -87,15 +87,15 @@ from pricegym.experiments._schema_common import (
     _load_agent_kinds,
     _Section,
 )
-from pricegym.experiments._schema_market import _parse_market, parse_market
-from pricegym.experiments._schema_sections import (
+from pricegym.experiments.schema._market import _parse_market, parse_market
+from pricegym.experiments.schema._sections import (
     _parse_agents,
     _parse_evaluation,
     _parse_modes,
     _parse_output,
     _parse_rivals,
 )
-from pricegym.experiments._schema_specs import (
+from pricegym.experiments.schema._specs import (
     AgentSpec,
     DataSpec,
     EvaluationSpec,
@@ -235,7 +235,7 @@ def load_experiment(
     )
 
 
-_TOP = _schema_keys.keys("")
+_TOP = _keys.keys("")
 
 
 def _parse(data: Any, base: Path | None, where: str, default_name: str) -> ExperimentConfig:
@@ -262,7 +262,7 @@ def _parse(data: Any, base: Path | None, where: str, default_name: str) -> Exper
     tournament_raw = _Section(
         top.raw("tournament"),
         "tournament",
-        _schema_keys.keys("tournament"),
+        _keys.keys("tournament"),
         "who plays whom",
     )
     modes = _parse_modes(tournament_raw)

@@ -4,8 +4,8 @@
 ``market`` section; :class:`AgentSpec` an entry of ``agents`` (or of
 ``tournament.rivals``); :class:`EvaluationSpec`, :class:`TournamentSpec` and
 :class:`OutputSpec` the sections of those names. Each ``to_dict`` gives the
-resolved section. The parsers that build them live in :mod:`._schema_market`
-and :mod:`._schema_sections`; :class:`~pricegym.experiments.schema.ExperimentConfig`,
+resolved section. The parsers that build them live in :mod:`._market`
+and :mod:`._sections`; :class:`~pricegym.experiments.schema.ExperimentConfig`,
 which holds them all, and the YAML documentation are in
 :mod:`pricegym.experiments.schema`, which re-exports every class here.
 """

@@ -63,16 +63,16 @@ there).
 The work is split by job into private modules; every name (public or private) is
 re-exported here, so import from this module, not from them::
 
-    _runner_cells    Cell, plan_cells, RunContext, cell_agent, eval_seeds (the plan,
+    _cells            Cell, plan_cells, RunContext, cell_agent, eval_seeds (the plan,
                      and what a cell is built from)
-    _runner_compute  run_cell and the train / evaluate / round-robin cells, the
+    _compute          run_cell and the train / evaluate / round-robin cells, the
                      training hooks above
-    _runner_exec     where cells run: the spawn process pool, Ray, progress bars,
+    _exec             where cells run: the spawn process pool, Ray, progress bars,
                      one BLAS/torch thread per cell
-    _runner_files    the run directory's files: read_cell, atomic JSON / CSV /
+    _files            the run directory's files: read_cell, atomic JSON / CSV /
                      Parquet writes, resolved.json and inputs.json checks, run.log
-    _runner_fit      the fit stage: demand models, benchmarks, agent checks
-    _runner_results  the report stage's tables (episodes, summary, head_to_head,
+    _fit              the fit stage: demand models, benchmarks, agent checks
+    _results          the report stage's tables (episodes, summary, head_to_head,
                      cross_model) and RunResult
 
 This module puts them together (:func:`run_experiment`) and holds the ``pricegym
@@ -92,7 +92,7 @@ from pathlib import Path
 from typing import Any
 
 from pricegym.errors import ConfigError
-from pricegym.experiments._runner_cells import (
+from pricegym.experiments.runner._cells import (
     STAGES,
     Cell,
     RunContext,
@@ -101,54 +101,54 @@ from pricegym.experiments._runner_cells import (
     needs_training,
     plan_cells,
 )
-from pricegym.experiments._runner_cells import _model_path as _model_path
-from pricegym.experiments._runner_compute import _DEFAULT_CONVERGENCE as _DEFAULT_CONVERGENCE
-from pricegym.experiments._runner_compute import _call_train as _call_train
-from pricegym.experiments._runner_compute import _check_same_layout as _check_same_layout
-from pricegym.experiments._runner_compute import _episodes_for as _episodes_for
-from pricegym.experiments._runner_compute import _eval_cell as _eval_cell
-from pricegym.experiments._runner_compute import _exploring as _exploring
-from pricegym.experiments._runner_compute import _horizon as _horizon
-from pricegym.experiments._runner_compute import _qlearning_selfplay as _qlearning_selfplay
-from pricegym.experiments._runner_compute import _round_robin_cell as _round_robin_cell
-from pricegym.experiments._runner_compute import _rows as _rows
-from pricegym.experiments._runner_compute import _same_hyperparameters as _same_hyperparameters
-from pricegym.experiments._runner_compute import _save as _save
-from pricegym.experiments._runner_compute import _train_cell as _train_cell
-from pricegym.experiments._runner_compute import _train_oligopoly as _train_oligopoly
-from pricegym.experiments._runner_compute import _train_single as _train_single
-from pricegym.experiments._runner_compute import run_cell
-from pricegym.experiments._runner_exec import _connect_ray as _connect_ray
-from pricegym.experiments._runner_exec import _execute as _execute
-from pricegym.experiments._runner_exec import _execute_pool as _execute_pool
-from pricegym.experiments._runner_exec import _execute_ray as _execute_ray
-from pricegym.experiments._runner_exec import _import_ray as _import_ray
-from pricegym.experiments._runner_exec import _limit_threads as _limit_threads
-from pricegym.experiments._runner_exec import _Pool as _Pool
-from pricegym.experiments._runner_exec import _progress as _progress
-from pricegym.experiments._runner_exec import _torch_threads as _torch_threads
-from pricegym.experiments._runner_exec import _worker_init as _worker_init
-from pricegym.experiments._runner_files import _MARKER as _MARKER
-from pricegym.experiments._runner_files import _PACKAGES as _PACKAGES
-from pricegym.experiments._runner_files import _atomic_csv as _atomic_csv
-from pricegym.experiments._runner_files import _atomic_parquet as _atomic_parquet
-from pricegym.experiments._runner_files import _comparable as _comparable
-from pricegym.experiments._runner_files import _has as _has
-from pricegym.experiments._runner_files import _input_digests as _input_digests
-from pricegym.experiments._runner_files import _prepare_dir as _prepare_dir
-from pricegym.experiments._runner_files import _run_log as _run_log
-from pricegym.experiments._runner_files import _strict as _strict
-from pricegym.experiments._runner_files import _versions as _versions
-from pricegym.experiments._runner_files import _write_json as _write_json
-from pricegym.experiments._runner_files import read_cell
-from pricegym.experiments._runner_fit import _check_agents_fit as _check_agents_fit
-from pricegym.experiments._runner_fit import _check_benchmarks as _check_benchmarks
-from pricegym.experiments._runner_fit import _check_rivals_possible as _check_rivals_possible
-from pricegym.experiments._runner_fit import _fit as _fit
-from pricegym.experiments._runner_fit import _fresh as _fresh
-from pricegym.experiments._runner_results import EPISODE_COLUMNS as EPISODE_COLUMNS
-from pricegym.experiments._runner_results import RunResult
-from pricegym.experiments._runner_results import _report as _report
+from pricegym.experiments.runner._cells import _model_path as _model_path
+from pricegym.experiments.runner._compute import _DEFAULT_CONVERGENCE as _DEFAULT_CONVERGENCE
+from pricegym.experiments.runner._compute import _call_train as _call_train
+from pricegym.experiments.runner._compute import _check_same_layout as _check_same_layout
+from pricegym.experiments.runner._compute import _episodes_for as _episodes_for
+from pricegym.experiments.runner._compute import _eval_cell as _eval_cell
+from pricegym.experiments.runner._compute import _exploring as _exploring
+from pricegym.experiments.runner._compute import _horizon as _horizon
+from pricegym.experiments.runner._compute import _qlearning_selfplay as _qlearning_selfplay
+from pricegym.experiments.runner._compute import _round_robin_cell as _round_robin_cell
+from pricegym.experiments.runner._compute import _rows as _rows
+from pricegym.experiments.runner._compute import _same_hyperparameters as _same_hyperparameters
+from pricegym.experiments.runner._compute import _save as _save
+from pricegym.experiments.runner._compute import _train_cell as _train_cell
+from pricegym.experiments.runner._compute import _train_oligopoly as _train_oligopoly
+from pricegym.experiments.runner._compute import _train_single as _train_single
+from pricegym.experiments.runner._compute import run_cell
+from pricegym.experiments.runner._exec import _connect_ray as _connect_ray
+from pricegym.experiments.runner._exec import _execute as _execute
+from pricegym.experiments.runner._exec import _execute_pool as _execute_pool
+from pricegym.experiments.runner._exec import _execute_ray as _execute_ray
+from pricegym.experiments.runner._exec import _import_ray as _import_ray
+from pricegym.experiments.runner._exec import _limit_threads as _limit_threads
+from pricegym.experiments.runner._exec import _Pool as _Pool
+from pricegym.experiments.runner._exec import _progress as _progress
+from pricegym.experiments.runner._exec import _torch_threads as _torch_threads
+from pricegym.experiments.runner._exec import _worker_init as _worker_init
+from pricegym.experiments.runner._files import _MARKER as _MARKER
+from pricegym.experiments.runner._files import _PACKAGES as _PACKAGES
+from pricegym.experiments.runner._files import _atomic_csv as _atomic_csv
+from pricegym.experiments.runner._files import _atomic_parquet as _atomic_parquet
+from pricegym.experiments.runner._files import _comparable as _comparable
+from pricegym.experiments.runner._files import _has as _has
+from pricegym.experiments.runner._files import _input_digests as _input_digests
+from pricegym.experiments.runner._files import _prepare_dir as _prepare_dir
+from pricegym.experiments.runner._files import _run_log as _run_log
+from pricegym.experiments.runner._files import _strict as _strict
+from pricegym.experiments.runner._files import _versions as _versions
+from pricegym.experiments.runner._files import _write_json as _write_json
+from pricegym.experiments.runner._files import read_cell
+from pricegym.experiments.runner._fit import _check_agents_fit as _check_agents_fit
+from pricegym.experiments.runner._fit import _check_benchmarks as _check_benchmarks
+from pricegym.experiments.runner._fit import _check_rivals_possible as _check_rivals_possible
+from pricegym.experiments.runner._fit import _fit as _fit
+from pricegym.experiments.runner._fit import _fresh as _fresh
+from pricegym.experiments.runner._results import EPISODE_COLUMNS as EPISODE_COLUMNS
+from pricegym.experiments.runner._results import RunResult
+from pricegym.experiments.runner._results import _report as _report
 
 # `NAME as NAME` above: re-exported beside __all__ (what tests, the report and the
 # benchmarks import from this module, private helpers included)
@@ -410,7 +410,7 @@ def _print_summary(result: RunResult) -> None:
     for _, r in s.iterrows():
         table.add_row(*(Text(fn(r)) for _, fn in columns))
     console.print(table)
-    from pricegym.experiments._runner_results import decision_notes
+    from pricegym.experiments.runner._results import decision_notes
 
     for note in decision_notes(result.benchmarks, s):
         console.print(Text(f"Note: {note}"))

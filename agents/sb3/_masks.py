@@ -19,7 +19,7 @@ import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
 
-from pricegym.agents._sb3_hyperparams import _unknown
+from pricegym.agents.sb3._hyperparams import _unknown
 from pricegym.errors import ConfigError
 
 #: Relative tolerance of price comparisons in masks (observations are float32).

@@ -7,7 +7,7 @@ by stage, in a deterministic order. :class:`RunContext` builds what a cell needs
 from the config and the run directory (demand kernels, envs, fresh or trained
 agents), and :func:`cell_agent` / :func:`eval_seeds` give the agent and the seeds
 an evaluation cell plays with; the report replays cells with the same three.
-The cell computations themselves are in :mod:`pricegym.experiments._runner_compute`.
+The cell computations themselves are in :mod:`pricegym.experiments.runner._compute`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pricegym.errors import ConfigError
-from pricegym.experiments._runner_files import read_cell
+from pricegym.experiments.runner._files import read_cell
 
 if TYPE_CHECKING:
     from pricegym.experiments.schema import AgentSpec, ExperimentConfig

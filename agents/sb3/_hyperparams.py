@@ -31,7 +31,7 @@ from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckA
 from stable_baselines3.common.utils import LinearSchedule
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 
-from pricegym.agents._sb3_envs import _SpacesEnv
+from pricegym.agents.sb3._envs import _SpacesEnv
 from pricegym.errors import ConfigError
 
 #: Algorithm name → SB3 class.

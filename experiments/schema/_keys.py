@@ -3,7 +3,7 @@
 Each fixed section of an experiment (``market``, ``market.data``, ``agents[]``,
 ``evaluation``, ...) is a :class:`SectionDoc` listing its :class:`KeyDoc` entries:
 name, type, default, allowed values, meaning and one example. The parsers of
-:mod:`._schema_market` and :mod:`._schema_sections` take the keys they accept
+:mod:`._market` and :mod:`._sections` take the keys they accept
 from :func:`keys` (so a key cannot be accepted without being declared here), the
 did-you-mean of an unknown key looks here for the section that does hold it
 (:func:`sections_with`), and :mod:`pricegym.experiments.schema_doc` renders the
@@ -70,7 +70,7 @@ class SectionDoc:
 
 # -------------------------------------------------------------------- registries (lazy)
 def _kinds() -> list[str]:
-    from pricegym.experiments._schema_common import _load_agent_kinds
+    from pricegym.experiments.schema._common import _load_agent_kinds
 
     _load_agent_kinds()
     from pricegym.agents.base import agent_kinds
@@ -79,7 +79,7 @@ def _kinds() -> list[str]:
 
 
 def _families() -> list[str]:
-    from pricegym.experiments._schema_common import _load_families
+    from pricegym.experiments.schema._common import _load_families
 
     _load_families()
     from pricegym.demand.base import model_families
@@ -96,7 +96,7 @@ def _datasets() -> list[str]:
 def _env_ids() -> list[str]:
     import gymnasium
 
-    from pricegym.experiments._schema_common import _load_registrations
+    from pricegym.experiments.schema._common import _load_registrations
 
     _load_registrations()
     return sorted(str(k) for k in gymnasium.registry if str(k).startswith("pricegym/"))

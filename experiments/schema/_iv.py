@@ -16,8 +16,8 @@ import dataclasses
 from typing import Any
 
 from pricegym.errors import ConfigError
-from pricegym.experiments._schema_common import _error
-from pricegym.experiments._schema_specs import DataSpec, ModelSpec
+from pricegym.experiments.schema._common import _error
+from pricegym.experiments.schema._specs import DataSpec, ModelSpec
 
 __all__ = ["instrumented_model", "load_instrument_columns"]
 

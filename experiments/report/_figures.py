@@ -3,9 +3,9 @@ profit, learning curves, and the fitted demand models.
 
 Split out of :mod:`pricegym.experiments.report`, whose :func:`render_report` calls the
 ``_fig_*`` functions here in page order; each draws into an
-:class:`~pricegym.experiments._report_output._Output`, or records there why a figure
-is not drawn. The policy maps are in ``_report_maps`` and the tournament heat maps in
-``_report_tournament``. Matplotlib, numpy, pandas and the markets are imported inside
+:class:`~pricegym.experiments.report._output._Output`, or records there why a figure
+is not drawn. The policy maps are in ``_maps`` and the tournament heat maps in
+``_tournament``. Matplotlib, numpy, pandas and the markets are imported inside
 the functions, so importing this module stays cheap.
 """
 
@@ -17,15 +17,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pricegym.errors import PricegymError
-from pricegym.experiments._report_output import (
+from pricegym.experiments.report._output import (
     WIDTH,
     _agent_order,
     _colours,
     _new_figure,
     _Output,
 )
-from pricegym.experiments._report_replay import _replay_differences, _Replays
-from pricegym.experiments._report_run import RunData, _finite, league_bars, learning_curves
+from pricegym.experiments.report._replay import _replay_differences, _Replays
+from pricegym.experiments.report._run import RunData, _finite, league_bars, learning_curves
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pricegym.errors import ConfigError
-from pricegym.experiments._runner_cells import STAGES
-from pricegym.experiments._runner_files import (
+from pricegym.experiments.runner._cells import STAGES
+from pricegym.experiments.runner._files import (
     _atomic_csv,
     _atomic_parquet,
     _has,
@@ -28,7 +28,7 @@ from pricegym.experiments._runner_files import (
 if TYPE_CHECKING:
     import pandas as pd
 
-    from pricegym.experiments._runner_cells import Cell
+    from pricegym.experiments.runner._cells import Cell
     from pricegym.experiments.schema import ExperimentConfig
 
 

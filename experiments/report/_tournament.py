@@ -4,8 +4,8 @@ cross-model matrix.
 Split out of :mod:`pricegym.experiments.report`, whose :func:`render_report` calls
 :func:`_fig_tournament`. The heat maps are drawn from ``head_to_head.csv``, the
 vs_rules rows of ``summary.csv`` and ``cross_model.csv`` (the matrices come from
-:func:`~pricegym.experiments._report_run.head_to_head_matrix` and
-:func:`~pricegym.experiments._report_run.cross_model_matrix`). Matplotlib and numpy
+:func:`~pricegym.experiments.report._run.head_to_head_matrix` and
+:func:`~pricegym.experiments.report._run.cross_model_matrix`). Matplotlib and numpy
 are imported inside the functions, so importing this module stays cheap.
 """
 
@@ -15,8 +15,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from pricegym.experiments._report_output import WIDTH, _new_figure, _num, _Output
-from pricegym.experiments._report_run import (
+from pricegym.experiments.report._output import WIDTH, _new_figure, _num, _Output
+from pricegym.experiments.report._run import (
     RunData,
     _finite,
     cross_model_matrix,

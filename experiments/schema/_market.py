@@ -1,7 +1,7 @@
 """The ``market`` section of an experiment: one source (env, data, demand, oligopoly).
 
 :func:`parse_market` (re-exported by :mod:`pricegym.experiments.schema`) turns a
-``market`` mapping into a validated :class:`~._schema_specs.MarketSpec`: a
+``market`` mapping into a validated :class:`~._specs.MarketSpec`: a
 registered environment id with its ``gymnasium.make`` options, a sales history
 (bundled data set, file or synthetic) with one or more demand models, a
 parametric demand truth, or an :class:`~pricegym.envs.oligopoly.OligopolyEnv`.
@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from pricegym.errors import ConfigError, PricegymError
-from pricegym.experiments import _schema_keys
-from pricegym.experiments._schema_common import (
+from pricegym.experiments.schema import _keys
+from pricegym.experiments.schema._common import (
     _error,
     _file,
     _label,
@@ -29,19 +29,19 @@ from pricegym.experiments._schema_common import (
     _unknown,
     _wrap,
 )
-from pricegym.experiments._schema_iv import instrumented_model, load_instrument_columns
-from pricegym.experiments._schema_specs import DataSpec, MarketSpec, ModelSpec
+from pricegym.experiments.schema._iv import instrumented_model, load_instrument_columns
+from pricegym.experiments.schema._specs import DataSpec, MarketSpec, ModelSpec
 
 #: ``load_history`` keywords a ``market.data`` section may give for a file.
 _LOAD_KEYS: tuple[str, ...] = tuple(
     k
-    for k in _schema_keys.keys("market.data")
+    for k in _keys.keys("market.data")
     if k not in ("dataset", "path", "synthetic", "select_product")
 )
 
 
 # -------------------------------------------------------------------- market
-_MARKET_KEYS = _schema_keys.keys("market")
+_MARKET_KEYS = _keys.keys("market")
 _SOURCES = ("env", "data", "model_path", "demand", "oligopoly")
 
 
@@ -294,7 +294,7 @@ def _market_data(sec: _Section, name: Any, base: Path | None) -> MarketSpec:
 
 
 def _parse_data(raw: Any, base: Path | None) -> DataSpec:
-    sec = _Section(raw, "market.data", _schema_keys.keys("market.data"), "the sales history")
+    sec = _Section(raw, "market.data", _keys.keys("market.data"), "the sales history")
     given = [k for k in ("dataset", "path", "synthetic") if sec.has(k)]
     if len(given) != 1:
         raise _error(
@@ -384,7 +384,7 @@ def _parse_model(raw: Any, path: str, base: Path | None) -> ModelSpec:
     from pricegym.demand.base import model_families
 
     _load_families()
-    sec = _Section(raw, path, _schema_keys.keys("market.model"), "a demand model")
+    sec = _Section(raw, path, _keys.keys("market.model"), "a demand model")
     if sec.has("family") == sec.has("file"):
         raise _error(
             path,

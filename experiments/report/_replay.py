@@ -21,7 +21,7 @@ from pricegym.errors import ConfigError, PricegymError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from pricegym.experiments._report_run import RunData
+    from pricegym.experiments.report._run import RunData
     from pricegym.experiments.runner import Cell
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pricegym.errors import ConfigError, PricegymError
-from pricegym.experiments._runner_cells import _model_path
-from pricegym.experiments._runner_exec import _progress, _torch_threads
-from pricegym.experiments._runner_files import _write_json
+from pricegym.experiments.runner._cells import _model_path
+from pricegym.experiments.runner._exec import _progress, _torch_threads
+from pricegym.experiments.runner._files import _write_json
 
 if TYPE_CHECKING:
     from pricegym.experiments.schema import AgentSpec, ExperimentConfig

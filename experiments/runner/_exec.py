@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pricegym.errors import ConfigError
-from pricegym.experiments._runner_files import _write_json, read_cell
+from pricegym.experiments.runner._files import _write_json, read_cell
 
 if TYPE_CHECKING:
-    from pricegym.experiments._runner_cells import Cell
+    from pricegym.experiments.runner._cells import Cell
 
 _log = logging.getLogger("pricegym.experiments")
 

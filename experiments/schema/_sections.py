@@ -2,8 +2,8 @@
 
 Each parser checks its own section (kinds, constructor parameters, training budget,
 saved policies, tournament modes and rivals, seeds and benchmarks, Parquet
-output) and returns the spec of :mod:`._schema_specs`. Checks that need two
-sections at once are in :mod:`._schema_checks`.
+output) and returns the spec of :mod:`._specs`. Checks that need two
+sections at once are in :mod:`._checks`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pricegym.errors import PricegymError
-from pricegym.experiments import _schema_keys
-from pricegym.experiments._schema_common import (
+from pricegym.experiments.schema import _keys
+from pricegym.experiments.schema._common import (
     BENCHMARKS,
     MODES,
     TRAIN_KEYS,
@@ -28,7 +28,7 @@ from pricegym.experiments._schema_common import (
     _unknown,
     _wrap,
 )
-from pricegym.experiments._schema_specs import (
+from pricegym.experiments.schema._specs import (
     AgentSpec,
     EvaluationSpec,
     MarketSpec,
@@ -36,13 +36,13 @@ from pricegym.experiments._schema_specs import (
 )
 
 # -------------------------------------------------------------------- agents
-_AGENT_KEYS = _schema_keys.keys("agents[]")
+_AGENT_KEYS = _keys.keys("agents[]")
 
 
 def _parse_agent(raw: Any, path: str, base: Path | None, *, rival: bool = False) -> AgentSpec:
     from pricegym.agents.base import agent_kinds
 
-    keys = _schema_keys.keys("tournament.rivals[]") if rival else _AGENT_KEYS
+    keys = _keys.keys("tournament.rivals[]") if rival else _AGENT_KEYS
     sec = _Section(raw, path, keys, "an agent: name, kind, params")
     kinds = agent_kinds()
     kind = sec.raw("kind")
@@ -192,7 +192,7 @@ def _parse_evaluation(raw: Any, market: MarketSpec) -> EvaluationSpec:
     sec = _Section(
         raw,
         "evaluation",
-        _schema_keys.keys("evaluation"),
+        _keys.keys("evaluation"),
         "episodes, seeds, benchmarks",
     )
     episodes = sec.get_int("episodes", 10, minimum=1, example=10)
@@ -281,7 +281,7 @@ def _parse_evaluation(raw: Any, market: MarketSpec) -> EvaluationSpec:
 
 
 def _parse_output(raw: Any) -> OutputSpec:
-    sec = _Section(raw, "output", _schema_keys.keys("output"), "where results go")
+    sec = _Section(raw, "output", _keys.keys("output"), "where results go")
     parquet = sec.raw("parquet", "auto")
     if parquet == "auto":
         parquet = None

@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from pricegym.errors import ConfigError, PricegymError
-from pricegym.experiments import _schema_keys
+from pricegym.experiments.schema import _keys
 
 #: Tournament modes, in the order the runner plays them.
 MODES: tuple[str, ...] = ("solo", "vs_rules", "round_robin", "cross_model")
 #: Benchmarks a report can quote: single-seller (dp, best_fixed) and oligopoly (nash, monopoly).
 BENCHMARKS: tuple[str, ...] = ("dp", "best_fixed", "nash", "monopoly")
-#: Keys of ``agents[i].train`` (declared in :mod:`._schema_keys`).
-TRAIN_KEYS: tuple[str, ...] = _schema_keys.keys("agents[].train")
+#: Keys of ``agents[i].train`` (declared in :mod:`._keys`).
+TRAIN_KEYS: tuple[str, ...] = _keys.keys("agents[].train")
 
 #: Modules whose import registers agent kinds (those that exist are imported).
 _AGENT_MODULES: tuple[str, ...] = (
@@ -53,11 +53,11 @@ def _unknown(path: str, key: Any, known: Iterable[str]) -> ConfigError:
     """An unknown key: where it belongs if another section takes it, else a did-you-mean."""
     known = sorted(known)
     where = f"{path}.{key}" if path else str(key)
-    homes = _schema_keys.sections_with(str(key), besides=_schema_keys.normalize(path))
+    homes = _keys.sections_with(str(key), besides=_keys.normalize(path))
     if 1 <= len(homes) <= 3:  # a key of another section (not a lookalike to rename to)
         spots = " or ".join(f"{h}.{key}" if h else str(key) for h in homes)
         return ConfigError(
-            f"{where}: unknown key {key!r} in {_schema_keys.describe(path)}; it is a key of "
+            f"{where}: unknown key {key!r} in {_keys.describe(path)}; it is a key of "
             f"{spots}. Known keys here: {known}. Fix: move it to {spots}."
         )
     close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)

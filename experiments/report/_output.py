@@ -1,8 +1,8 @@
 """Where a report's figures go, and the drawing helpers every figure module shares.
 
 Split out of :mod:`pricegym.experiments.report` (which re-exports the public names).
-:class:`_Output` is the sink the figure modules (``_report_figures``,
-``_report_maps``, ``_report_tournament``) draw into: it saves each PNG atomically
+:class:`_Output` is the sink the figure modules (``_figures``,
+``_maps``, ``_tournament``) draw into: it saves each PNG atomically
 under ``figures/`` and collects the :class:`ReportFigure` drawn, the
 :class:`SkippedFigure` not drawn with the reason, and notes. Beside it: a
 constrained-layout Agg figure of a given pixel size (no pyplot, no global backend),
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pricegym.experiments._report_run import RunData, _finite
+from pricegym.experiments.report._run import RunData, _finite
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

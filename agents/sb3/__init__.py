@@ -80,10 +80,10 @@ Modules
 -------
 This module holds :class:`SB3Agent`; its machinery lives in private modules beside
 it, and every name they define is re-exported here:
-:mod:`~pricegym.agents._sb3_hyperparams` (the YAML, its validation, SB3's constructor
-arguments and model), :mod:`~pricegym.agents._sb3_masks` (the mask rules and
-:class:`ActionMaskVecEnv`), :mod:`~pricegym.agents._sb3_envs` (:func:`make_vec_env`
-and the ``VecNormalize`` helpers) and :mod:`~pricegym.agents._sb3_callbacks`
+:mod:`~pricegym.agents.sb3._hyperparams` (the YAML, its validation, SB3's constructor
+arguments and model), :mod:`~pricegym.agents.sb3._masks` (the mask rules and
+:class:`ActionMaskVecEnv`), :mod:`~pricegym.agents.sb3._envs` (:func:`make_vec_env`
+and the ``VecNormalize`` helpers) and :mod:`~pricegym.agents.sb3._callbacks`
 (checkpoints, best-agent saving, torch settings).
 
 Example
@@ -123,14 +123,16 @@ from stable_baselines3.common.vec_env import (
     VecNormalize,
 )
 
+from pricegym.agents.base import PricingAgent
+
 # The _sb3_* modules hold what this module used to define; every such name, public or
 # private, stays importable from here (a noqa marks blocks with names unused below).
-from pricegym.agents._sb3_callbacks import (
+from pricegym.agents.sb3._callbacks import (
     _AgentCheckpoint,
     _SaveBest,
     _torch_settings,
 )
-from pricegym.agents._sb3_envs import (
+from pricegym.agents.sb3._envs import (
     _copy_stats,
     _env_id,
     _inference_normalizer,
@@ -139,7 +141,7 @@ from pricegym.agents._sb3_envs import (
     _SpacesEnv,
     make_vec_env,
 )
-from pricegym.agents._sb3_hyperparams import (  # noqa: F401
+from pricegym.agents.sb3._hyperparams import (  # noqa: F401
     _CONTINUOUS_ONLY,
     _DISCRETE_ONLY,
     _INT_KEYS,
@@ -166,7 +168,7 @@ from pricegym.agents._sb3_hyperparams import (  # noqa: F401
     hyperparams_path,
     load_hyperparams,
 )
-from pricegym.agents._sb3_masks import (  # noqa: F401
+from pricegym.agents.sb3._masks import (  # noqa: F401
     _PRICE_RTOL,
     ACTION_MASKS,
     ActionMaskVecEnv,
@@ -176,7 +178,6 @@ from pricegym.agents._sb3_masks import (  # noqa: F401
     _mask_spec,
     _need,
 )
-from pricegym.agents.base import PricingAgent
 from pricegym.demand.io import atomic_write_bytes
 from pricegym.errors import ConfigError, ModelFileError, NotFittedError
 

@@ -5,7 +5,7 @@ and :func:`oligopoly_policy_map`). A single seller's policy is asked for its pri
 period remaining × stock (or × the competitor's last price), with the DP optimum's
 exact table beside the others; an oligopoly seller's per own × rival's last price.
 The agents are those the evaluation used (the first replicate seed's saved policies,
-rebuilt as in ``_report_replay``). Matplotlib, numpy and the markets are imported
+rebuilt as in ``_replay``). Matplotlib, numpy and the markets are imported
 inside the functions, so importing this module stays cheap.
 """
 
@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pricegym.errors import ConfigError, PricegymError
-from pricegym.experiments._report_output import WIDTH, _new_figure, _Output
-from pricegym.experiments._report_replay import _Replays, _round_robin_agents
-from pricegym.experiments._report_run import RunData
+from pricegym.experiments.report._output import WIDTH, _new_figure, _Output
+from pricegym.experiments.report._replay import _Replays, _round_robin_agents
+from pricegym.experiments.report._run import RunData
 
 if TYPE_CHECKING:
     import numpy as np

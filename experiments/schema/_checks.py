@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from pricegym.experiments._schema_common import _error
-from pricegym.experiments._schema_specs import AgentSpec, MarketSpec
+from pricegym.experiments.schema._common import _error
+from pricegym.experiments.schema._specs import AgentSpec, MarketSpec
 
 if TYPE_CHECKING:  # annotations only: schema.py imports this module
     from pricegym.experiments.schema import ExperimentConfig

@@ -21,14 +21,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pricegym.errors import ConfigError
-from pricegym.experiments._runner_cells import (
+from pricegym.experiments.runner._cells import (
     Cell,
     RunContext,
     cell_agent,
     eval_seeds,
     needs_training,
 )
-from pricegym.experiments._runner_exec import _torch_threads
+from pricegym.experiments.runner._exec import _torch_threads
 
 if TYPE_CHECKING:
     from pricegym.experiments.schema import AgentSpec

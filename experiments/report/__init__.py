@@ -42,17 +42,17 @@ Rebuilding a report from the same run directory gives the same ``index.html``.
 The work is split by job into private modules; every public name (and the constants)
 is re-exported here, so import from this module, not from them::
 
-    _report_run         RunData, load_run and the tables the figures are drawn from
+    _run                 RunData, load_run and the tables the figures are drawn from
                         (league_bars, head_to_head_matrix, cross_model_matrix,
                         learning_curves)
-    _report_replay      replay_cell: exact replays of the evaluation episodes with the
+    _replay              replay_cell: exact replays of the evaluation episodes with the
                         saved policies, checked against episodes.csv
-    _report_output      where figures go (ReportFigure, SkippedFigure, the PNG writer)
+    _output              where figures go (ReportFigure, SkippedFigure, the PNG writer)
                         and the drawing helpers the figure modules share
-    _report_figures     league table, price paths, cumulative profit, learning curves,
+    _figures             league table, price paths, cumulative profit, learning curves,
                         demand-model fits
-    _report_maps        policy maps (policy_map, oligopoly_policy_map)
-    _report_tournament  head-to-head, vs-rules and cross-model heat maps
+    _maps                policy maps (policy_map, oligopoly_policy_map)
+    _tournament          head-to-head, vs-rules and cross-model heat maps
 
 This module puts them together: :func:`render_report` draws every figure and writes
 ``index.html`` and ``report.json``; :func:`build_report` and the ``pricegym report``
@@ -74,22 +74,22 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from pricegym.experiments._report_figures import MAX_LINES as MAX_LINES
-from pricegym.experiments._report_figures import MAX_PANELS as MAX_PANELS
-from pricegym.experiments._report_figures import (
+from pricegym.experiments.report._figures import MAX_LINES as MAX_LINES
+from pricegym.experiments.report._figures import MAX_PANELS as MAX_PANELS
+from pricegym.experiments.report._figures import (
     _fig_demand,
     _fig_league,
     _fig_learning,
     _fig_markets,
 )
-from pricegym.experiments._report_maps import MAX_STOCK_LEVELS as MAX_STOCK_LEVELS
-from pricegym.experiments._report_maps import _fig_policies, oligopoly_policy_map, policy_map
-from pricegym.experiments._report_output import DPI, ReportFigure, SkippedFigure, _num, _Output
-from pricegym.experiments._report_output import WIDTH as WIDTH
-from pricegym.experiments._report_replay import MAX_REPLAY_EPISODES as MAX_REPLAY_EPISODES
-from pricegym.experiments._report_replay import REPLAY_RTOL as REPLAY_RTOL
-from pricegym.experiments._report_replay import _Replays, replay_cell
-from pricegym.experiments._report_run import (
+from pricegym.experiments.report._maps import MAX_STOCK_LEVELS as MAX_STOCK_LEVELS
+from pricegym.experiments.report._maps import _fig_policies, oligopoly_policy_map, policy_map
+from pricegym.experiments.report._output import DPI, ReportFigure, SkippedFigure, _num, _Output
+from pricegym.experiments.report._output import WIDTH as WIDTH
+from pricegym.experiments.report._replay import MAX_REPLAY_EPISODES as MAX_REPLAY_EPISODES
+from pricegym.experiments.report._replay import REPLAY_RTOL as REPLAY_RTOL
+from pricegym.experiments.report._replay import _Replays, replay_cell
+from pricegym.experiments.report._run import (
     RunData,
     _finite,
     cross_model_matrix,
@@ -98,8 +98,8 @@ from pricegym.experiments._report_run import (
     learning_curves,
     load_run,
 )
-from pricegym.experiments._report_tournament import _fig_tournament
-from pricegym.experiments._runner_results import decision_notes
+from pricegym.experiments.report._tournament import _fig_tournament
+from pricegym.experiments.runner._results import decision_notes
 
 # `NAME as NAME` above: re-exported beside __all__ (the limits and WIDTH stay reachable here)
 __all__ = [
