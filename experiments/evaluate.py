@@ -210,8 +210,8 @@ def _load_registrations() -> None:
     import importlib
     import importlib.util
 
-    if importlib.util.find_spec("pricegym.envs.registration") is not None:
-        importlib.import_module("pricegym.envs.registration")
+    if importlib.util.find_spec("pricegym.registration") is not None:
+        importlib.import_module("pricegym.registration")
 
 
 def single_benchmarks(env: Any) -> dict[str, Any]:

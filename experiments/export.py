@@ -678,7 +678,7 @@ def export_run_policy(
     # The runner's context rebuilds markets exactly as training did; it is internal to
     # pricegym.experiments, so this module is its one other user.
     from pricegym.agents.base import PricingAgent, agent_kinds
-    from pricegym.experiments.runner import RunContext, needs_training, plan_cells
+    from pricegym.experiments.rundir import RunContext, needs_training, plan_cells
     from pricegym.experiments.schema import load_experiment
 
     run = Path(run_dir)

@@ -201,7 +201,7 @@ def test_run_with_yaml_cost_charges_it_and_has_no_decision_notes(tmp_path):
     import warnings
 
     from pricegym.errors import DecisionWarning
-    from pricegym.experiments.runner._results import decision_notes
+    from pricegym.experiments.rundir import decision_notes
 
     with warnings.catch_warnings():
         warnings.simplefilter("error", DecisionWarning)
@@ -219,7 +219,7 @@ def test_run_with_yaml_cost_charges_it_and_has_no_decision_notes(tmp_path):
 
 
 def test_every_agent_at_the_grid_edge_is_said():
-    from pricegym.experiments.runner._results import decision_notes, grid_edge
+    from pricegym.experiments.rundir import decision_notes, grid_edge
 
     assert grid_edge(5.0, 1.0, 5.0) == "top"
     assert grid_edge(4.97, 1.0, 5.0) == "top"  # within 1% of the range

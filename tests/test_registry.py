@@ -19,9 +19,9 @@ import pricegym
 from pricegym.demand.selection import make_model
 from pricegym.demand.synthetic import DemandTruth, generate_history
 from pricegym.envs.market import PricingEnv
-from pricegym.envs.registration import ENV_IDS, register_envs
 from pricegym.envs.vector import MarketVectorEnv
 from pricegym.errors import ConfigError, DecisionWarning, ModelFileError
+from pricegym.registration import ENV_IDS, register_envs
 
 PRICEGYM_IDS = sorted(k for k in gym.registry if k.startswith("pricegym/"))
 
@@ -48,7 +48,7 @@ def test_import_registers_every_id_idempotently():
     importlib.reload(pricegym)
     assert {k: gym.registry[k] for k in PRICEGYM_IDS} == specs
     for spec in specs.values():
-        assert spec.vector_entry_point == "pricegym.envs.registration:make_market_vector_env"
+        assert spec.vector_entry_point == "pricegym.registration:make_market_vector_env"
 
 
 def test_import_pricegym_stays_light():

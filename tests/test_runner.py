@@ -468,7 +468,8 @@ def test_changed_data_file_is_not_silently_reused(tmp_path):
 def test_cross_model_refuses_markets_with_other_price_grids():
     from pricegym.demand.parametric import ExponentialTruth
     from pricegym.envs.market import PricingEnv
-    from pricegym.experiments.runner import Cell, _check_same_layout
+    from pricegym.experiments.rundir import Cell
+    from pricegym.experiments.runner._compute import _check_same_layout
 
     truth = ExponentialTruth(a=50.0, alpha=0.5)
     home = PricingEnv(truth, {"n_prices": 4, "horizon": 5, "prices": [1.0, 2.0, 3.0, 4.0]})

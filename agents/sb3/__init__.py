@@ -124,9 +124,6 @@ from stable_baselines3.common.vec_env import (
 )
 
 from pricegym.agents.base import PricingAgent
-
-# The _sb3_* modules hold what this module used to define; every such name, public or
-# private, stays importable from here (a noqa marks blocks with names unused below).
 from pricegym.agents.sb3._callbacks import (
     _AgentCheckpoint,
     _SaveBest,
@@ -141,42 +138,25 @@ from pricegym.agents.sb3._envs import (
     _SpacesEnv,
     make_vec_env,
 )
-from pricegym.agents.sb3._hyperparams import (  # noqa: F401
+from pricegym.agents.sb3._hyperparams import (
     _CONTINUOUS_ONLY,
     _DISCRETE_ONLY,
-    _INT_KEYS,
-    _NOISES,
-    _NORMALIZE_KEYS,
-    _NUMBER,
-    _OFF_POLICY,
-    _RESERVED,
-    _SCHEDULE,
-    _SCHEDULE_KEYS,
     ACTIVATIONS,
     ALGORITHMS,
     TRAINING_KEYS,
-    _algo_kwargs,
-    _algo_params,
     _build,
     _check_algo,
     _gamma,
     _normalize_settings,
-    _policy_params,
-    _schedule,
-    _unknown,
     _validate,
     hyperparams_path,
     load_hyperparams,
 )
-from pricegym.agents.sb3._masks import (  # noqa: F401
-    _PRICE_RTOL,
+from pricegym.agents.sb3._masks import (
     ACTION_MASKS,
     ActionMaskVecEnv,
     MaskContext,
-    _mask_markdown,
-    _mask_price_range,
     _mask_spec,
-    _need,
 )
 from pricegym.demand.io import atomic_write_bytes
 from pricegym.errors import ConfigError, ModelFileError, NotFittedError

@@ -39,18 +39,20 @@ demand-model fit    the fitted models in ``models/`` (:func:`pricegym.demand.plo
 A figure without data in a run is not drawn; the page says why in one line.
 Rebuilding a report from the same run directory gives the same ``index.html``.
 
-The work is split by job into private modules; every public name (and the constants)
-is re-exported here, so import from this module, not from them::
+The work is split by job into private modules; the public names are re-exported here
+(``__all__``); the limits (``MAX_LINES``, ``WIDTH``, ...) stay in their own module.
+It reads the run directory through :mod:`pricegym.experiments.rundir` and never imports
+the runner::
 
     _run                 RunData, load_run and the tables the figures are drawn from
-                        (league_bars, head_to_head_matrix, cross_model_matrix,
-                        learning_curves)
+                         (league_bars, head_to_head_matrix, cross_model_matrix,
+                         learning_curves)
     _replay              replay_cell: exact replays of the evaluation episodes with the
-                        saved policies, checked against episodes.csv
+                         saved policies, checked against episodes.csv
     _output              where figures go (ReportFigure, SkippedFigure, the PNG writer)
-                        and the drawing helpers the figure modules share
+                         and the drawing helpers the figure modules share
     _figures             league table, price paths, cumulative profit, learning curves,
-                        demand-model fits
+                         demand-model fits
     _maps                policy maps (policy_map, oligopoly_policy_map)
     _tournament          head-to-head, vs-rules and cross-model heat maps
 
@@ -74,20 +76,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from pricegym.experiments.report._figures import MAX_LINES as MAX_LINES
-from pricegym.experiments.report._figures import MAX_PANELS as MAX_PANELS
 from pricegym.experiments.report._figures import (
     _fig_demand,
     _fig_league,
     _fig_learning,
     _fig_markets,
 )
-from pricegym.experiments.report._maps import MAX_STOCK_LEVELS as MAX_STOCK_LEVELS
 from pricegym.experiments.report._maps import _fig_policies, oligopoly_policy_map, policy_map
 from pricegym.experiments.report._output import DPI, ReportFigure, SkippedFigure, _num, _Output
-from pricegym.experiments.report._output import WIDTH as WIDTH
-from pricegym.experiments.report._replay import MAX_REPLAY_EPISODES as MAX_REPLAY_EPISODES
-from pricegym.experiments.report._replay import REPLAY_RTOL as REPLAY_RTOL
 from pricegym.experiments.report._replay import _Replays, replay_cell
 from pricegym.experiments.report._run import (
     RunData,
@@ -99,9 +95,8 @@ from pricegym.experiments.report._run import (
     load_run,
 )
 from pricegym.experiments.report._tournament import _fig_tournament
-from pricegym.experiments.runner._results import decision_notes
+from pricegym.experiments.rundir import decision_notes
 
-# `NAME as NAME` above: re-exported beside __all__ (the limits and WIDTH stay reachable here)
 __all__ = [
     "DPI",
     "SECTIONS",

@@ -30,7 +30,7 @@ from pricegym.experiments.report._run import RunData, _finite, league_bars, lear
 if TYPE_CHECKING:
     import pandas as pd
 
-    from pricegym.experiments.runner import Cell
+    from pricegym.experiments.rundir import Cell
 
 
 #: Panels of one oligopoly price-path figure and lines of one cumulative-profit plot.

@@ -23,7 +23,7 @@ from pricegym.experiments.report._run import RunData
 if TYPE_CHECKING:
     import numpy as np
 
-    from pricegym.experiments.runner import Cell
+    from pricegym.experiments.rundir import Cell
 
 
 #: Stock levels on the policy map's inventory axis (at most).
@@ -181,7 +181,7 @@ def _map_axis(view: Any) -> tuple[str | None, list[float] | None]:
 
 def _single_maps(run: RunData, out: _Output, replays: _Replays) -> None:
     from pricegym.agents.dp import DPAgent
-    from pricegym.experiments.runner import Cell, cell_agent, eval_seeds
+    from pricegym.experiments.rundir import Cell, cell_agent, eval_seeds
 
     section = "policies"
     config, ctx, seed = replays.config, replays.ctx, replays.seed
@@ -309,7 +309,7 @@ def _oligopoly_maps(run: RunData, out: _Output, replays: _Replays) -> None:
     import numpy as np
 
     from pricegym.experiments.evaluate import bind_to_seat
-    from pricegym.experiments.runner import cell_agent, eval_seeds
+    from pricegym.experiments.rundir import cell_agent, eval_seeds
 
     section = "policies"
     ctx, seed = replays.ctx, replays.seed

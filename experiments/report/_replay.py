@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from pricegym.experiments.report._run import RunData
-    from pricegym.experiments.runner import Cell
+    from pricegym.experiments.rundir import Cell
 
 
 #: Evaluation episodes of the first replicate seed replayed per cell (at most).
@@ -36,7 +36,7 @@ class _Replays:
     """Replays of the evaluation cells of the first replicate seed, computed once each."""
 
     def __init__(self, run: RunData) -> None:
-        from pricegym.experiments.runner import RunContext
+        from pricegym.experiments.rundir import RunContext
 
         assert run.config is not None
         self.run, self.config = run, run.config
@@ -46,7 +46,7 @@ class _Replays:
 
     def cells(self) -> list[Cell]:
         """Every solo / vs_rules / round-robin cell of the first seed, in plan order."""
-        from pricegym.experiments.runner import plan_cells
+        from pricegym.experiments.rundir import plan_cells
 
         plan = plan_cells(self.config)
         return [
@@ -97,7 +97,7 @@ def replay_cell(
     """
     import pandas as pd
 
-    from pricegym.experiments.runner import RunContext
+    from pricegym.experiments.rundir import RunContext
 
     if run.config is None:
         raise ConfigError(
@@ -138,7 +138,7 @@ _REPLAY_COLUMNS = (
 
 def _replay_single(ctx: Any, cell: Cell, n: int) -> list[dict[str, Any]]:
     from pricegym.experiments.evaluate import frozen_play
-    from pricegym.experiments.runner import cell_agent, eval_seeds
+    from pricegym.experiments.rundir import cell_agent, eval_seeds
 
     spec = ctx.config.agent(cell.agents[0])
     env = ctx.env(cell.market, cell.rival)
@@ -201,7 +201,7 @@ def _replay_single_loop(
 
 def _replay_oligopoly(ctx: Any, cell: Cell, n: int) -> list[dict[str, Any]]:
     from pricegym.experiments.evaluate import derive_seeds, frozen_play
-    from pricegym.experiments.runner import cell_agent, eval_seeds
+    from pricegym.experiments.rundir import cell_agent, eval_seeds
 
     config = ctx.config
     env = ctx.env(cell.market)
@@ -297,7 +297,7 @@ def _round_robin_agents(ctx: Any, cell: Cell, env: Any) -> list[Any]:
     """The agents a round-robin cell evaluated: saved policies of learners, fresh rules."""
     from pricegym.agents.base import PricingAgent, agent_kinds
     from pricegym.experiments.evaluate import bind_to_seat
-    from pricegym.experiments.runner import needs_training, read_cell
+    from pricegym.experiments.rundir import needs_training, read_cell
 
     agent_kinds()  # every kind registered before loading
     result = read_cell(cell.path(ctx.run_dir)) or {}

@@ -60,20 +60,21 @@ file system (cells read fitted models and trained policies from it). The Ray pat
 could not be exercised on the machine this was written on (Ray is not installed
 there).
 
-The work is split by job into private modules; every name (public or private) is
-re-exported here, so import from this module, not from them::
+The work is split by job into private modules; the public names are re-exported here
+(``__all__``), and tests import private helpers from their own module. What a run
+directory holds — :class:`Cell`, :func:`plan_cells`, :class:`RunContext`,
+``read_cell``, ``cell_agent``, ``eval_seeds``, ``decision_notes`` — is in
+:mod:`pricegym.experiments.rundir`, which the report imports too::
 
-    _cells            Cell, plan_cells, RunContext, cell_agent, eval_seeds (the plan,
-                     and what a cell is built from)
     _compute          run_cell and the train / evaluate / round-robin cells, the
-                     training hooks above
+                      training hooks above
     _exec             where cells run: the spawn process pool, Ray, progress bars,
-                     one BLAS/torch thread per cell
-    _files            the run directory's files: read_cell, atomic JSON / CSV /
-                     Parquet writes, resolved.json and inputs.json checks, run.log
+                      one BLAS/torch thread per cell
+    _files            the run directory's files: atomic JSON / CSV /
+                      Parquet writes, resolved.json and inputs.json checks, run.log
     _fit              the fit stage: demand models, benchmarks, agent checks
     _results          the report stage's tables (episodes, summary, head_to_head,
-                     cross_model) and RunResult
+                      cross_model) and RunResult
 
 This module puts them together (:func:`run_experiment`) and holds the ``pricegym
 run`` and ``pricegym evaluate`` command-line arguments.
@@ -92,79 +93,28 @@ from pathlib import Path
 from typing import Any
 
 from pricegym.errors import ConfigError
-from pricegym.experiments.runner._cells import (
-    STAGES,
-    Cell,
-    RunContext,
-    cell_agent,
-    eval_seeds,
-    needs_training,
-    plan_cells,
-)
-from pricegym.experiments.runner._cells import _model_path as _model_path
-from pricegym.experiments.runner._compute import _DEFAULT_CONVERGENCE as _DEFAULT_CONVERGENCE
-from pricegym.experiments.runner._compute import _call_train as _call_train
-from pricegym.experiments.runner._compute import _check_same_layout as _check_same_layout
-from pricegym.experiments.runner._compute import _episodes_for as _episodes_for
-from pricegym.experiments.runner._compute import _eval_cell as _eval_cell
-from pricegym.experiments.runner._compute import _exploring as _exploring
-from pricegym.experiments.runner._compute import _horizon as _horizon
-from pricegym.experiments.runner._compute import _qlearning_selfplay as _qlearning_selfplay
-from pricegym.experiments.runner._compute import _round_robin_cell as _round_robin_cell
-from pricegym.experiments.runner._compute import _rows as _rows
-from pricegym.experiments.runner._compute import _same_hyperparameters as _same_hyperparameters
-from pricegym.experiments.runner._compute import _save as _save
-from pricegym.experiments.runner._compute import _train_cell as _train_cell
-from pricegym.experiments.runner._compute import _train_oligopoly as _train_oligopoly
-from pricegym.experiments.runner._compute import _train_single as _train_single
+from pricegym.experiments.rundir import STAGES, Cell, RunContext, plan_cells
 from pricegym.experiments.runner._compute import run_cell
-from pricegym.experiments.runner._exec import _connect_ray as _connect_ray
-from pricegym.experiments.runner._exec import _execute as _execute
-from pricegym.experiments.runner._exec import _execute_pool as _execute_pool
-from pricegym.experiments.runner._exec import _execute_ray as _execute_ray
-from pricegym.experiments.runner._exec import _import_ray as _import_ray
-from pricegym.experiments.runner._exec import _limit_threads as _limit_threads
-from pricegym.experiments.runner._exec import _Pool as _Pool
-from pricegym.experiments.runner._exec import _progress as _progress
-from pricegym.experiments.runner._exec import _torch_threads as _torch_threads
-from pricegym.experiments.runner._exec import _worker_init as _worker_init
-from pricegym.experiments.runner._files import _MARKER as _MARKER
-from pricegym.experiments.runner._files import _PACKAGES as _PACKAGES
-from pricegym.experiments.runner._files import _atomic_csv as _atomic_csv
-from pricegym.experiments.runner._files import _atomic_parquet as _atomic_parquet
-from pricegym.experiments.runner._files import _comparable as _comparable
-from pricegym.experiments.runner._files import _has as _has
-from pricegym.experiments.runner._files import _input_digests as _input_digests
-from pricegym.experiments.runner._files import _prepare_dir as _prepare_dir
-from pricegym.experiments.runner._files import _run_log as _run_log
-from pricegym.experiments.runner._files import _strict as _strict
-from pricegym.experiments.runner._files import _versions as _versions
-from pricegym.experiments.runner._files import _write_json as _write_json
-from pricegym.experiments.runner._files import read_cell
-from pricegym.experiments.runner._fit import _check_agents_fit as _check_agents_fit
-from pricegym.experiments.runner._fit import _check_benchmarks as _check_benchmarks
-from pricegym.experiments.runner._fit import _check_rivals_possible as _check_rivals_possible
-from pricegym.experiments.runner._fit import _fit as _fit
-from pricegym.experiments.runner._fit import _fresh as _fresh
-from pricegym.experiments.runner._results import EPISODE_COLUMNS as EPISODE_COLUMNS
-from pricegym.experiments.runner._results import RunResult
-from pricegym.experiments.runner._results import _report as _report
+from pricegym.experiments.runner._exec import _connect_ray, _execute, _import_ray, _Pool
+from pricegym.experiments.runner._files import (
+    _input_digests,
+    _prepare_dir,
+    _run_log,
+    _versions,
+    _write_json,
+)
+from pricegym.experiments.runner._fit import _fit
+from pricegym.experiments.runner._results import EPISODE_COLUMNS, RunResult, _report
 
-# `NAME as NAME` above: re-exported beside __all__ (what tests, the report and the
-# benchmarks import from this module, private helpers included)
 __all__ = [
-    "STAGES",
+    "EPISODE_COLUMNS",
     "Cell",
     "RunContext",
     "RunResult",
-    "cell_agent",
     "cli_run",
     "configure_evaluate_parser",
     "configure_run_parser",
-    "eval_seeds",
-    "needs_training",
     "plan_cells",
-    "read_cell",
     "run_cell",
     "run_experiment",
 ]
@@ -410,7 +360,7 @@ def _print_summary(result: RunResult) -> None:
     for _, r in s.iterrows():
         table.add_row(*(Text(fn(r)) for _, fn in columns))
     console.print(table)
-    from pricegym.experiments.runner._results import decision_notes
+    from pricegym.experiments.rundir import decision_notes
 
     for note in decision_notes(result.benchmarks, s):
         console.print(Text(f"Note: {note}"))

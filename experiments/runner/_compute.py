@@ -1,7 +1,7 @@
 """Computing one cell: :func:`run_cell` and the train / evaluate / round-robin cells.
 
-Split out of :mod:`pricegym.experiments.runner`, which re-exports every name here
-(import them from there). :func:`run_cell` is a pure function of (resolved config,
+A private module of :mod:`pricegym.experiments.runner` (which re-exports its public
+names). :func:`run_cell` is a pure function of (resolved config,
 cell key, run directory) and a top-level function of this module, so a spawn
 process pool and Ray import it by reference. The training hooks it calls
 (``train``, online ``update``, ``explore``, ``from_market``, Q-learning self-play
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pricegym.errors import ConfigError
-from pricegym.experiments.runner._cells import (
+from pricegym.experiments.rundir import (
     Cell,
     RunContext,
     cell_agent,

@@ -1,7 +1,7 @@
 """Where cells run: in the driver, in a spawn-safe process pool or as Ray tasks.
 
-Split out of :mod:`pricegym.experiments.runner`, which re-exports every name here
-(import them from there). :func:`_execute` runs the unfinished cells of one stage
+A private module of :mod:`pricegym.experiments.runner` (which re-exports its public
+names). :func:`_execute` runs the unfinished cells of one stage
 with the cell function it is given (the runner passes
 :func:`~pricegym.experiments.runner.run_cell`, looked up in the runner module at
 call time), writes each result as it arrives and shows a progress bar; the pool's
@@ -20,10 +20,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pricegym.errors import ConfigError
-from pricegym.experiments.runner._files import _write_json, read_cell
+from pricegym.experiments.rundir import read_cell
+from pricegym.experiments.runner._files import _write_json
 
 if TYPE_CHECKING:
-    from pricegym.experiments.runner._cells import Cell
+    from pricegym.experiments.rundir import Cell
 
 _log = logging.getLogger("pricegym.experiments")
 

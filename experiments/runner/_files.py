@@ -1,7 +1,7 @@
 """The run directory's files: cell results, the run's record, atomic writes and the run log.
 
-Split out of :mod:`pricegym.experiments.runner`, which re-exports every name here
-(import them from there). Every file a run writes goes through an atomic write
+A private module of :mod:`pricegym.experiments.runner` (which re-exports its public
+names). Every file a run writes goes through an atomic write
 (temp file + rename): a finished cell's JSON (:func:`read_cell` reads it back, and
 a missing or torn file means "recompute"), ``resolved.json`` / ``inputs.json`` (a
 rerun checks them before reusing any cell), ``versions.json``, the episode and
@@ -47,16 +47,6 @@ _PACKAGES = (
     "ray",
 )
 _MARKER = "resolved.json"
-
-
-def read_cell(path: Path) -> dict[str, Any] | None:
-    """A finished cell's result file, or None when it is missing or unreadable (recompute)."""
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None  # a torn or foreign file: recompute the cell
 
 
 def _write_json(path: Path, document: Any) -> None:

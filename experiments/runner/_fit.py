@@ -1,7 +1,7 @@
 """The fit stage: fitted demand models, benchmarks, and the checks before any cell runs.
 
-Split out of :mod:`pricegym.experiments.runner`, which re-exports every name here
-(import them from there). :func:`_fit` fits and saves each base market's demand
+A private module of :mod:`pricegym.experiments.runner` (which re-exports its public
+names). :func:`_fit` fits and saves each base market's demand
 model (once; a rerun reuses ``models/``), computes its benchmarks (DP optimum and
 best fixed price, or Nash and monopoly) into ``benchmarks.json``, and binds a
 fresh copy of every agent and rival to each market, so that a config that cannot
@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pricegym.errors import ConfigError, PricegymError
-from pricegym.experiments.runner._cells import _model_path
+from pricegym.experiments.rundir import _model_path
 from pricegym.experiments.runner._exec import _progress, _torch_threads
 from pricegym.experiments.runner._files import _write_json
 

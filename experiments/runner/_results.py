@@ -1,7 +1,7 @@
 """The report stage: the episode table, the league tables and :class:`RunResult`.
 
-Split out of :mod:`pricegym.experiments.runner`, which re-exports every name here
-(import them from there). :func:`_report` reads every finished cell file and
+A private module of :mod:`pricegym.experiments.runner` (which re-exports its public
+names). :func:`_report` reads every finished cell file and
 writes ``seeds.json``, ``episodes.csv`` (and ``.parquet``), ``summary.csv`` and,
 where they apply, ``head_to_head.csv`` (round robin) and ``cross_model.csv``,
 with :func:`pricegym.experiments.stats.league_table`. Pandas is imported inside
@@ -16,19 +16,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pricegym.errors import ConfigError
-from pricegym.experiments.runner._cells import STAGES
+from pricegym.experiments.rundir import STAGES, _price_ranges, grid_edge, read_cell
 from pricegym.experiments.runner._files import (
     _atomic_csv,
     _atomic_parquet,
     _has,
     _write_json,
-    read_cell,
 )
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from pricegym.experiments.runner._cells import Cell
+    from pricegym.experiments.rundir import Cell
     from pricegym.experiments.schema import ExperimentConfig
 
 
@@ -72,75 +71,6 @@ class RunResult:
     benchmarks: dict[str, Any]
     computed: dict[str, int] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
-
-
-#: An agent's average price within this fraction of the price range of p_min or p_max
-#: is "at the grid edge" (``grid_edge`` column of summary.csv).
-GRID_EDGE_TOL = 0.01
-
-
-def grid_edge(avg_price: Any, p_min: float, p_max: float) -> str:
-    """``"top"`` / ``"bottom"`` when an average price sits at the edge of [p_min, p_max]
-    (within :data:`GRID_EDGE_TOL` of the range), else ``""``."""
-    try:
-        price = float(avg_price)
-    except (TypeError, ValueError):
-        return ""
-    tol = GRID_EDGE_TOL * (p_max - p_min)
-    if price >= p_max - tol:
-        return "top"
-    if price <= p_min + tol:
-        return "bottom"
-    return ""
-
-
-def _price_ranges(benchmarks: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
-    """Market → (p_min, p_max) of the single-seller markets that recorded their optimum check."""
-    out = {}
-    for market, bench in benchmarks.items():
-        check = bench.get("optimum") if isinstance(bench, Mapping) else None
-        if check:
-            out[market] = (float(check["p_min"]), float(check["p_max"]))
-    return out
-
-
-def decision_notes(benchmarks: Mapping[str, Any], summary: pd.DataFrame | None = None) -> list[str]:
-    """Lines that say where a run's results cannot support a decision.
-
-    Per single-seller market of ``benchmarks`` (``benchmarks.json``): ``cost: not
-    given — profit = revenue`` when the experiment gave no unit cost (or 0), the
-    optimum check's message when the profit-maximising price sits at an edge of the
-    price grid or does not exist, and — with the league table ``summary`` — a line
-    when every agent's average price sits at the same grid edge.
-    """
-    notes: list[str] = []
-    for market, bench in benchmarks.items():
-        if not isinstance(bench, Mapping):
-            continue
-        cost = bench.get("cost")
-        if cost is not None and not cost.get("given"):
-            notes.append(
-                f"market {market}: cost: not given — profit = revenue (the market's unit cost "
-                "defaults to 0). Give it with market.options.cost in the experiment YAML."
-            )
-        elif cost is not None and float(cost.get("value") or 0.0) == 0.0:
-            notes.append(f"market {market}: cost: 0 (given) — profit = revenue.")
-        check = bench.get("optimum")
-        if check and check.get("at_edge"):
-            notes.append(f"market {market}: {check['message']}")
-        if summary is not None and "grid_edge" in summary.columns:
-            rows = summary[summary["market"] == market]
-            edges = {str(e) if isinstance(e, str) else "" for e in rows["grid_edge"]}
-            if len(rows) and len(edges) == 1 and edges != {""}:
-                edge = edges.pop()
-                price = check["p_max"] if edge == "top" else check["p_min"]
-                notes.append(
-                    f"market {market}: every agent's average price sits at the {edge} of the "
-                    f"price grid ({price:.4g}): the ranking says only that the "
-                    f"{'highest' if edge == 'top' else 'lowest'} price allowed wins, not what "
-                    "the right price is."
-                )
-    return notes
 
 
 def _exact_values(episodes: pd.DataFrame, optimum: Mapping[str, float]) -> dict[Any, float]:

@@ -81,7 +81,6 @@ from pricegym.experiments.schema._checks import _check_combinations
 from pricegym.experiments.schema._common import (
     BENCHMARKS,
     MODES,
-    TRAIN_KEYS,  # noqa: F401  (re-exported)
     _error,
     _label,
     _load_agent_kinds,

@@ -188,7 +188,7 @@ def _load_agent_kinds() -> None:
 def _load_registrations() -> None:
     import importlib
 
-    for module in ("pricegym.envs.registration",):
+    for module in ("pricegym.registration",):
         if importlib.util.find_spec(module) is not None:
             importlib.import_module(module)
 

@@ -24,7 +24,11 @@ Fitted-v0     the saved model at ``model_path=``      10 prices over the model's
                                                       52 periods
 ============  ======================================  ======================================
 
-(ids are prefixed ``pricegym/``.) The Duopoly rival is
+(ids are prefixed ``pricegym/``.) This module is the composition root of the
+registered markets: it sits at the package root, above :mod:`pricegym.envs` and
+:mod:`pricegym.agents`, because the Duopoly preset's rival is an agent, and the
+markets never import agents (``tests/test_layout.py`` enforces the layer order).
+The Duopoly rival is
 :class:`~pricegym.agents.rules.Myopic` with the market's own demand: each period
 it charges the grid price maximising its expected profit given the seller's last
 price (a one-period best response, so two such sellers end at the Bertrand–Nash

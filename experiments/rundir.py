@@ -1,13 +1,19 @@
-"""The cells of an experiment: their keys, the plan, and what a cell is built from.
+"""The run directory's model: what its cells are, how they are planned and read back.
 
-Split out of :mod:`pricegym.experiments.runner`, which re-exports every name here
-(import them from there). A :class:`Cell` is one agent (or a round-robin pair) ×
-one market × one replicate seed; :func:`plan_cells` lists every cell of a config
-by stage, in a deterministic order. :class:`RunContext` builds what a cell needs
-from the config and the run directory (demand kernels, envs, fresh or trained
-agents), and :func:`cell_agent` / :func:`eval_seeds` give the agent and the seeds
-an evaluation cell plays with; the report replays cells with the same three.
-The cell computations themselves are in :mod:`pricegym.experiments.runner._compute`.
+The one module both sides of a run import — the runner (:mod:`pricegym.experiments.runner`,
+which computes cells and writes them) and the report
+(:mod:`pricegym.experiments.report`, which reads them and replays evaluation
+episodes) — so neither imports the other to learn what a run directory holds.
+
+A :class:`Cell` is one agent (or a round-robin pair) × one market × one replicate
+seed; :func:`plan_cells` lists every cell of a config by stage, in a deterministic
+order; :func:`read_cell` reads a finished cell's file back. :class:`RunContext`
+builds what a cell needs from the config and the run directory (demand kernels,
+envs, fresh or trained agents), and :func:`cell_agent` / :func:`eval_seeds` give
+the agent and the seeds an evaluation cell plays with; the report replays cells
+with the same three. :func:`decision_notes` says where a run's results
+(``benchmarks.json``, the league table) cannot support a decision. The cell
+computations themselves are in :mod:`pricegym.experiments.runner._compute`.
 """
 
 from __future__ import annotations
@@ -20,9 +26,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pricegym.errors import ConfigError
-from pricegym.experiments.runner._files import read_cell
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from pricegym.experiments.schema import AgentSpec, ExperimentConfig
 
 
@@ -262,3 +269,82 @@ def eval_seeds(ctx: RunContext, cell: Cell) -> tuple[list[int], list[int]]:
         derive_seeds(entropy, ("env", cell.arena, cell.seed), n),
         derive_seeds(entropy, ("agent", cell.arena, cell.seed), n),
     )
+
+
+def read_cell(path: Path) -> dict[str, Any] | None:
+    """A finished cell's result file, or None when it is missing or unreadable (recompute)."""
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None  # a torn or foreign file: recompute the cell
+
+
+#: An agent's average price within this fraction of the price range of p_min or p_max
+#: is "at the grid edge" (``grid_edge`` column of summary.csv).
+GRID_EDGE_TOL = 0.01
+
+
+def grid_edge(avg_price: Any, p_min: float, p_max: float) -> str:
+    """``"top"`` / ``"bottom"`` when an average price sits at the edge of [p_min, p_max]
+    (within :data:`GRID_EDGE_TOL` of the range), else ``""``."""
+    try:
+        price = float(avg_price)
+    except (TypeError, ValueError):
+        return ""
+    tol = GRID_EDGE_TOL * (p_max - p_min)
+    if price >= p_max - tol:
+        return "top"
+    if price <= p_min + tol:
+        return "bottom"
+    return ""
+
+
+def _price_ranges(benchmarks: Mapping[str, Any]) -> dict[str, tuple[float, float]]:
+    """Market → (p_min, p_max) of the single-seller markets that recorded their optimum check."""
+    out = {}
+    for market, bench in benchmarks.items():
+        check = bench.get("optimum") if isinstance(bench, Mapping) else None
+        if check:
+            out[market] = (float(check["p_min"]), float(check["p_max"]))
+    return out
+
+
+def decision_notes(benchmarks: Mapping[str, Any], summary: pd.DataFrame | None = None) -> list[str]:
+    """Lines that say where a run's results cannot support a decision.
+
+    Per single-seller market of ``benchmarks`` (``benchmarks.json``): ``cost: not
+    given — profit = revenue`` when the experiment gave no unit cost (or 0), the
+    optimum check's message when the profit-maximising price sits at an edge of the
+    price grid or does not exist, and — with the league table ``summary`` — a line
+    when every agent's average price sits at the same grid edge.
+    """
+    notes: list[str] = []
+    for market, bench in benchmarks.items():
+        if not isinstance(bench, Mapping):
+            continue
+        cost = bench.get("cost")
+        if cost is not None and not cost.get("given"):
+            notes.append(
+                f"market {market}: cost: not given — profit = revenue (the market's unit cost "
+                "defaults to 0). Give it with market.options.cost in the experiment YAML."
+            )
+        elif cost is not None and float(cost.get("value") or 0.0) == 0.0:
+            notes.append(f"market {market}: cost: 0 (given) — profit = revenue.")
+        check = bench.get("optimum")
+        if check and check.get("at_edge"):
+            notes.append(f"market {market}: {check['message']}")
+        if summary is not None and "grid_edge" in summary.columns:
+            rows = summary[summary["market"] == market]
+            edges = {str(e) if isinstance(e, str) else "" for e in rows["grid_edge"]}
+            if len(rows) and len(edges) == 1 and edges != {""}:
+                edge = edges.pop()
+                price = check["p_max"] if edge == "top" else check["p_min"]
+                notes.append(
+                    f"market {market}: every agent's average price sits at the {edge} of the "
+                    f"price grid ({price:.4g}): the ranking says only that the "
+                    f"{'highest' if edge == 'top' else 'lowest'} price allowed wins, not what "
+                    "the right price is."
+                )
+    return notes
