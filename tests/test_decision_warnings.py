@@ -177,8 +177,8 @@ def _run(config: dict, run_dir: Path):
 
 
 def test_run_without_cost_on_inelastic_demand_says_so_in_results_and_league_table(tmp_path, capsys):
+    from pricegym.cli.run import _print_summary
     from pricegym.errors import DecisionWarning
-    from pricegym.experiments.runner import _print_summary
 
     with pytest.warns(DecisionWarning, match="no finite optimum"):
         result = _run(_experiment(-0.6, {}), tmp_path / "run")

@@ -267,7 +267,7 @@ def test_cli_export_from_run_dir(tmp_path, capsys):
     import argparse
 
     from pricegym.agents.base import PricingAgent
-    from pricegym.experiments.export import cli_export, configure_export_parser
+    from pricegym.cli.export import cli_export, configure_export_parser
     from pricegym.experiments.runner import run_experiment
 
     run_dir = tmp_path / "run"

@@ -16,13 +16,12 @@ import pytest
 from matplotlib.image import imread
 
 from pricegym.agents.dp import solve_dp
+from pricegym.cli.report import cli_report, configure_report_parser
 from pricegym.demand import ExponentialTruth
 from pricegym.errors import ConfigError
 from pricegym.experiments import report
 from pricegym.experiments.report import (
     build_report,
-    cli_report,
-    configure_report_parser,
     cross_model_matrix,
     head_to_head_matrix,
     league_bars,

@@ -14,14 +14,13 @@ import pytest
 import yaml
 
 from pricegym.agents.dp import fixed_price_values, solve_dp
+from pricegym.cli.run import cli_run, configure_run_parser
 from pricegym.demand import ExponentialTruth
 from pricegym.envs.oligopoly import logit_monopoly_prices, logit_nash_prices
 from pricegym.errors import ConfigError
 from pricegym.experiments import runner
 from pricegym.experiments.runner import (
     EPISODE_COLUMNS,
-    cli_run,
-    configure_run_parser,
     plan_cells,
     run_experiment,
 )

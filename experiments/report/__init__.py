@@ -67,7 +67,6 @@ parser) stays cheap.
 
 from __future__ import annotations
 
-import argparse
 import html
 import json
 import math
@@ -105,8 +104,6 @@ __all__ = [
     "RunData",
     "SkippedFigure",
     "build_report",
-    "cli_report",
-    "configure_report_parser",
     "cross_model_matrix",
     "head_to_head_matrix",
     "league_bars",
@@ -484,33 +481,3 @@ def build_report(run_dir: str | Path) -> Path:
     by ``pricegym report RUN_DIR``; see :func:`render_report`.
     """
     return render_report(run_dir).index
-
-
-# ==================================================================== CLI
-def configure_report_parser(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``pricegym report RUN_DIR``."""
-    parser.add_argument(
-        "run_dir",
-        metavar="RUN_DIR",
-        help="a run directory written by `pricegym run` (e.g. runs/quickstart)",
-    )
-
-
-def cli_report(args: argparse.Namespace) -> int:
-    """``pricegym report RUN_DIR``: rebuild the figures and index.html from the saved results.
-
-    Prints where the page is, the figures drawn and the ones skipped with the
-    reason; returns 0. A directory that is not a finished run raises
-    :class:`~pricegym.errors.ConfigError` (exit code 2 from the CLI).
-    """
-    import sys
-
-    report = render_report(args.run_dir)
-    lines = [f"report: {report.index}", f"{len(report.figures)} figure(s):"]
-    lines += [f"  {f.file}  {f.title}" for f in report.figures]
-    if report.skipped:
-        lines.append(f"{len(report.skipped)} not drawn:")
-        lines += [f"  {s.title}: {s.reason}" for s in report.skipped]
-    lines += [f"note: {n}" for n in report.notes]
-    sys.stdout.write("\n".join(lines) + "\n")
-    return 0

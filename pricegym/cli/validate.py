@@ -23,6 +23,19 @@ import json
 import sys
 from typing import Any
 
+from pricegym.cli._common import (
+    _add_data_arguments,
+    _add_row,
+    _check_family,
+    _clean,
+    _load,
+    _load_families,
+    _num,
+    _pct,
+    _positive_int,
+    _stderr,
+    _stdout,
+)
 from pricegym.errors import ConfigError, PricegymError
 
 __all__ = ["cli_validate", "configure_validate_parser", "validation_document"]
@@ -33,7 +46,6 @@ _BARS = "▁▂▃▄▅▆▇█"
 
 def configure_validate_parser(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``pricegym validate``."""
-    from pricegym.cli import _add_data_arguments, _positive_int
     from pricegym.demand.validation import DEFAULT_PATHS
 
     parser.add_argument(
@@ -69,10 +81,9 @@ def configure_validate_parser(parser: argparse.ArgumentParser) -> None:
 
 def _resolve(args: argparse.Namespace) -> tuple[list[tuple[str, Any]], Any]:
     """[(family, model-or-family-name)] and the history to validate on."""
-    from pricegym.cli import _check_family, _load, _load_families
+    from pricegym.cli._causal import instrumented_families, instruments_of
     from pricegym.demand.base import DemandModel
     from pricegym.demand.datasets import available_datasets
-    from pricegym.demand.iv_cli import instrumented_families, instruments_of
     from pricegym.demand.selection import DEFAULT_FAMILIES
 
     _load_families()
@@ -120,7 +131,6 @@ def validation_document(
     results: list[Any], skipped: dict[str, str], history: Any, args: argparse.Namespace
 ) -> dict[str, Any]:
     """What ``validate --json`` prints: settings, one result per family, skipped families."""
-    from pricegym.cli import _clean
 
     return _clean(
         {
@@ -137,8 +147,7 @@ def validation_document(
 
 def cli_validate(args: argparse.Namespace) -> int:
     """``pricegym validate``: refit on the first periods, simulate the rest, score."""
-    from pricegym.cli import _stderr
-    from pricegym.demand.iv_cli import instruments_of
+    from pricegym.cli._causal import instruments_of
     from pricegym.demand.validation import parse_holdout, validate
 
     holdout = parse_holdout(args.holdout)
@@ -190,8 +199,6 @@ def _sparkline(counts: list[int]) -> str:
 
 def _render(document: dict[str, Any]) -> None:
     from rich.table import Table
-
-    from pricegym.cli import _add_row, _num, _pct, _stdout
 
     console = _stdout()
     first = document["results"][0]

@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from pricegym.cli._common import _load_families
 from pricegym.errors import ConfigError, PricegymError
 
 __all__ = ["configure_logged_arguments", "logged_target_prices", "run_logged_evaluation"]
@@ -120,8 +121,8 @@ def configure_logged_arguments(parser: argparse.ArgumentParser) -> None:
 # ==================================================================== policies
 def _card_from_market(agent: Any, market: str) -> tuple[dict[str, Any], Any]:
     """(a card-like {inputs, observation} of ``market``'s env, the agent's price function)."""
+    from pricegym.cli.evaluate import _cli_market
     from pricegym.envs.config import MarketConfig
-    from pricegym.experiments.evaluate import _cli_market
     from pricegym.seller_inputs import inputs_block
 
     env, _, _, _ = _cli_market(market, [])
@@ -177,7 +178,7 @@ def _resolve_policy(text: str, market: str | None) -> tuple[str, dict[str, Any] 
             "was trained for, whose observation it reads. Fix: add --market CONFIG_OR_NAME, or "
             "pass an exported policy folder (`pricegym export`), or a fixed price."
         )
-    from pricegym.experiments.evaluate import _policy
+    from pricegym.cli.evaluate import _policy
 
     agent = _policy(text)
     card, price = _card_from_market(agent, market)
@@ -280,7 +281,6 @@ def run_logged_evaluation(args: argparse.Namespace) -> int:
         target, why = logged_target_prices(card, price, history, args.assume_stock)
     reward_model = None
     if args.reward_model:
-        from pricegym.cli import _load_families
         from pricegym.demand.base import DemandModel
 
         _load_families()

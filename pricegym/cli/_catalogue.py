@@ -20,12 +20,12 @@ import argparse
 import json
 import sys
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from pricegym.demand.data import SalesHistory
 from pricegym.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pricegym.demand.data import SalesHistory
 
 __all__ = ["CATALOGUE_FAMILIES", "add_catalogue_arguments", "fit_catalogue", "run_fit_catalogue"]
 
@@ -141,6 +141,8 @@ def _matrix_lines(em: Any) -> list[str]:
 
 def run_fit_catalogue(args: argparse.Namespace, history: SalesHistory) -> int:
     """Fit, print (or ``--json``) and optionally save; returns the exit code 0."""
+    import numpy as np
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = fit_catalogue(args, history)
