@@ -56,9 +56,9 @@ estimate (refused above ``train.max_python_seconds``) against the others.
 Ray (``backend="ray"``): the same :func:`run_cell` runs as a Ray task
 (``ray.init(address=...)``); it needs the optional extra ``pip install
 "pricegym[ray]"`` and, on a multi-machine cluster, a run directory on a shared
-file system (cells read fitted models and trained policies from it). The Ray path
-could not be exercised on the machine this was written on (Ray is not installed
-there).
+file system (cells read fitted models and trained policies from it).
+``tests/test_runner.py`` runs it on a local Ray instance and checks it gives the
+process pool's numbers; a two-node cluster has not been run yet.
 
 The work is split by job into private modules; the public names are re-exported here
 (``__all__``), and tests import private helpers from their own module. What a run
