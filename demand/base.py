@@ -28,6 +28,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
+from pricegym._json import jsonable
 from pricegym.demand.calendar import TradingCalendar
 from pricegym.demand.data import SalesHistory
 from pricegym.demand.features import MarketContext
@@ -617,7 +618,7 @@ class DemandModel(ABC):
         arrays = dict(arrays)
         for col in ("t", "price", "units", "fitted"):
             arrays[f"data_{col}"] = self.data_points_[col].to_numpy(dtype=np.float64)
-        params = {k: _jsonable(v) for k, v in self.get_params().items()}
+        params = {k: jsonable(v) for k, v in self.get_params().items()}
         document = {
             "family": self.family,
             "params": params,
@@ -699,11 +700,3 @@ def _saved_calendar(fitted: dict[str, Any]) -> TradingCalendar | None:
             source="every day (model file saved before trading calendars)",
         )
     return None
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value

@@ -60,6 +60,7 @@ from typing import Any
 
 import numpy as np
 
+from pricegym._json import jsonable
 from pricegym.demand.io import atomic_write_bytes
 from pricegym.errors import ConfigError, ModelFileError, PricegymError
 from pricegym.runtime import CARD_FORMAT, CARD_VERSION
@@ -162,20 +163,10 @@ def _market_facts(agent: Any, market: Any) -> dict[str, Any]:
 
         with contextlib.suppress(TypeError):
             market_doc["config"] = json.loads(
-                json.dumps(dataclasses.asdict(config), default=_jsonable)
+                json.dumps(jsonable(dataclasses.asdict(config), fallback=str))
             )
     facts["market"] = market_doc
     return facts
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (tuple, set)):
-        return list(value)
-    return str(value)
 
 
 def _action_doc(codec: Any) -> tuple[dict[str, Any], list[float]]:
@@ -346,15 +337,15 @@ def _card(kind: str, agent: Any, facts: dict[str, Any], **extra: Any) -> dict[st
         "format": CARD_FORMAT,
         "version": CARD_VERSION,
         "kind": kind,
-        "agent": {"kind": agent.kind, "name": agent.name, "params": _plain(agent.params)},
+        "agent": {
+            "kind": agent.kind,
+            "name": agent.name,
+            "params": jsonable(agent.params, fallback=str),
+        },
         "market": facts["market"],
         **extra,
         "versions": _versions(),
     }
-
-
-def _plain(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=_jsonable))
 
 
 def _json_text(doc: Mapping[str, Any]) -> str:
@@ -435,7 +426,7 @@ def _export_documents(
     action_doc, bounds = _action_doc(facts["codec"])
     extra: dict[str, Any] = {
         "inputs": _inputs_doc(facts["env"], season_end),
-        "scores": _plain(dict(scores)) if scores is not None else None,
+        "scores": jsonable(dict(scores), fallback=str) if scores is not None else None,
     }
     blob: bytes | None = None
     if kind == "sb3":
@@ -517,7 +508,7 @@ def _export_documents(
             observation=_observation_doc(names, low, high, None),
             action=action_doc,
             price_bounds=bounds,
-            state=_plain(state),
+            state=jsonable(state, fallback=str),
             arrays=learned,
             **extra,
         )

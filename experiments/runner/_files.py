@@ -15,13 +15,13 @@ import contextlib
 import hashlib
 import json
 import logging
-import math
 import shutil
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pricegym._json import jsonable
 from pricegym.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -53,21 +53,9 @@ def _write_json(path: Path, document: Any) -> None:
     from pricegym.demand.io import atomic_write_bytes
 
     atomic_write_bytes(
-        path, (json.dumps(_strict(document), indent=1, allow_nan=False) + "\n").encode()
+        path,
+        (json.dumps(jsonable(document, strict=True), indent=1, allow_nan=False) + "\n").encode(),
     )
-
-
-def _strict(value: Any) -> Any:
-    """JSON-ready: NaN/inf → None, numpy scalars → Python, tuples → lists."""
-    if isinstance(value, dict):
-        return {str(k): _strict(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_strict(v) for v in value]
-    if hasattr(value, "item") and not isinstance(value, str | bytes):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _versions() -> dict[str, str | None]:

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from pricegym._json import jsonable
 from pricegym.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -155,29 +156,9 @@ def _parse_families(text: str | None) -> tuple[str, ...] | None:
     return tuple(_check_family(n, allow_auto=False) for n in names)
 
 
-def _clean(value: Any) -> Any:
-    """A strict-JSON-ready copy: numpy scalars → Python, NaN/inf/NA → None, tuples → lists."""
-    import numpy as np
-    import pandas as pd
-
-    if isinstance(value, dict):
-        return {str(k): _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [_clean(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return value
-
-
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows of ``frame`` as strict-JSON-ready dicts."""
-    return [_clean(row) for row in frame.to_dict(orient="records")]
+    return [jsonable(row, strict=True) for row in frame.to_dict(orient="records")]
 
 
 def _num(value: Any, digits: int = 4) -> str:

@@ -8,9 +8,9 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
+from pricegym._json import jsonable
 from pricegym.cli._common import (
     DEFAULT_SPLITS,
-    _clean,
     _collect_warnings,
     _load_families,
     _parse_families,
@@ -75,7 +75,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             "verdict": verdict,
             "warnings": caught,
         }
-        sys.stdout.write(json.dumps(_clean(document), indent=2, allow_nan=False) + "\n")
+        sys.stdout.write(
+            json.dumps(jsonable(document, strict=True), indent=2, allow_nan=False) + "\n"
+        )
         return 0
     console = _stdout()
     if fallback is not None:

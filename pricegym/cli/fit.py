@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from pricegym._json import jsonable
 from pricegym.cli._common import (
     _TIE_MARGIN,
     DEFAULT_MODEL,
@@ -19,7 +20,6 @@ from pricegym.cli._common import (
     _add_data_arguments,
     _add_row,
     _check_family,
-    _clean,
     _collect_warnings,
     _interval,
     _load,
@@ -101,7 +101,7 @@ def fit_document(
         None if bt is None else {**bt.metrics, "n_splits": bt.n_splits, "test_size": bt.test_size}
     )
     notes = list(history.notes) + ([backtest_skipped] if backtest_skipped else [])
-    return _clean(
+    return jsonable(
         {
             "model": model.family,
             "hyperparameters": model.get_params(),
@@ -127,7 +127,8 @@ def fit_document(
             "calendar": _calendar_document(history),
             "seasonality": _seasonality_document(model, history),
             "causal": causal_document(model),
-        }
+        },
+        strict=True,
     )
 
 

@@ -23,11 +23,11 @@ import json
 import sys
 from typing import Any
 
+from pricegym._json import jsonable
 from pricegym.cli._common import (
     _add_data_arguments,
     _add_row,
     _check_family,
-    _clean,
     _load,
     _load_families,
     _num,
@@ -131,8 +131,7 @@ def validation_document(
     results: list[Any], skipped: dict[str, str], history: Any, args: argparse.Namespace
 ) -> dict[str, Any]:
     """What ``validate --json`` prints: settings, one result per family, skipped families."""
-
-    return _clean(
+    return jsonable(
         {
             "source": history.source,
             "holdout": args.holdout,
@@ -141,7 +140,8 @@ def validation_document(
             "results": [r.to_dict() for r in results],
             "skipped": skipped,
             "notes": list(history.notes),
-        }
+        },
+        strict=True,
     )
 
 
