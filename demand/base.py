@@ -222,6 +222,10 @@ class DemandModel(ABC):
     #: results object is not saved); unset on a model fitted in this process.
     _saved_params_table: pd.DataFrame
     _saved_information: dict[str, Any]
+    #: The seller's unit cost stored with the model (``pricegym fit --unit-cost C
+    #: --out``, or set before :meth:`save`): ``{"value": C, "source": text}`` or None.
+    #: A market built from the saved file charges it unless its options give a cost.
+    unit_cost_: dict[str, Any] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -611,7 +615,7 @@ class DemandModel(ABC):
 
         Both files are written atomically. No pickle is used; the results object of
         the fitting library is not saved (its numbers are: parameters, covariance,
-        diagnostics).
+        diagnostics). A :attr:`unit_cost_` set on the model is saved with it.
         """
         self._check_fitted()
         state, arrays = self._get_state()
@@ -640,6 +644,11 @@ class DemandModel(ABC):
             },
             "state": state,
         }
+        if self.unit_cost_ is not None:  # only then: files without a cost stay as they were
+            document["fitted"]["unit_cost"] = {
+                "value": float(self.unit_cost_["value"]),
+                "source": str(self.unit_cost_["source"]),
+            }
         return write_model_files(path, document, arrays)
 
     @staticmethod
@@ -676,6 +685,7 @@ class DemandModel(ABC):
             model.backtest_ = None if bt is None else BacktestResult.from_dict(bt)
             model._saved_params_table = pd.DataFrame(fitted["params_table"])
             model._saved_information = fitted["information"]
+            model.unit_cost_ = fitted.get("unit_cost")  # older files: none
             model.data_points_ = pd.DataFrame(
                 {c: arrays.pop(f"data_{c}") for c in ("t", "price", "units", "fitted")}
             )

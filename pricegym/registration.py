@@ -21,7 +21,8 @@ Duopoly-v0    logit of Calvano et al. (2020):         15 prices spanning the Nas
               100 customers per period, Poisson;      unit cost 1, 100 periods; the rival is
               the rival's price is column ``rival``   a myopic best responder
 Fitted-v0     the saved model at ``model_path=``      10 prices over the model's support,
-                                                      52 periods
+                                                      52 periods; the unit cost saved with
+                                                      the model (fit --unit-cost), else 0
 ============  ======================================  ======================================
 
 (ids are prefixed ``pricegym/``.) This module is the composition root of the
@@ -285,7 +286,10 @@ def market_setup(
             raise ConfigError("demand=... changes a parametric preset; a fitted model has none.")
         from pricegym.demand.base import DemandModel
 
-        kernel: DemandKernel = DemandModel.load(model_path).kernel()
+        model = DemandModel.load(model_path)
+        kernel: DemandKernel = model.kernel()
+        if "cost" not in market and model.unit_cost_ is not None:
+            settings["cost"] = float(model.unit_cost_["value"])  # saved with the model
     else:
         if model_path is not None:
             raise ConfigError(

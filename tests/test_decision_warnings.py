@@ -234,3 +234,42 @@ def test_every_agent_at_the_grid_edge_is_said():
     summary = pd.DataFrame({"market": ["shop", "shop"], "grid_edge": ["top", "top"]})
     [note] = decision_notes(bench, summary)
     assert "every agent's average price sits at the top of the price grid (5)" in note
+
+
+def test_unit_cost_given_to_fit_travels_with_the_saved_model(tmp_path, capsys):
+    """``fit --unit-cost C --out`` stores C; a YAML market and Fitted-v0 built from the
+    file charge it (profit != revenue, no 'cost: not given' note); options.cost wins."""
+    import gymnasium as gym
+
+    import pricegym  # noqa: F401  (registers the ids)
+    from pricegym.demand.base import DemandModel
+    from pricegym.experiments.schema import load_experiment
+
+    model_path = tmp_path / "m.json"
+    code = cli.main(
+        [
+            "fit",
+            "--dataset",
+            "avocado",
+            "--no-backtest",
+            "--unit-cost",
+            "0.4",
+            "--out",
+            str(model_path),
+        ]
+    )
+    assert code == 0
+    capsys.readouterr()
+    saved = DemandModel.load(model_path).unit_cost_
+    assert saved == {"value": 0.4, "source": "pricegym fit (--unit-cost)"}
+    base = {"name": "c", "agents": [{"name": "f", "kind": "fixed_price", "params": {"price": 1.1}}]}
+    spec = load_experiment({**base, "market": {"model_path": str(model_path)}}).market
+    assert spec.options["cost"] == 0.4
+    given = {"model_path": str(model_path), "options": {"cost": 0.1}}
+    assert load_experiment({**base, "market": given}).market.options["cost"] == 0.1
+    env = gym.make("pricegym/Fitted-v0", model_path=str(model_path))
+    assert env.unwrapped.config.cost == 0.4
+    assert (
+        gym.make("pricegym/Fitted-v0", model_path=str(model_path), cost=0.2).unwrapped.config.cost
+        == 0.2
+    )

@@ -85,7 +85,16 @@ def test_makefile_typing_tree_mirrors_pyproject_package_dir():
 #: ``pricegym.registration`` is the composition root of the gymnasium ids (it builds
 #: the Duopoly preset's rival agent), so it sits above envs and agents.
 LAYERS = [
-    ("core", ("pricegym.errors", "pricegym._lazy", "pricegym._json", "pricegym.runtime", "pricegym.seller_inputs")),
+    (
+        "core",
+        (
+            "pricegym.errors",
+            "pricegym._lazy",
+            "pricegym._json",
+            "pricegym.runtime",
+            "pricegym.seller_inputs",
+        ),
+    ),
     ("demand", ("pricegym.demand",)),
     ("envs", ("pricegym.envs",)),
     ("agents", ("pricegym.agents",)),

@@ -162,7 +162,8 @@ def _market_model_path(sec: _Section, name: Any, base: Path | None) -> MarketSpe
 
     file = _saved_model(sec.raw("model_path"), "market.model_path", base)
     try:
-        kernel = DemandModel.load(file).kernel()
+        model = DemandModel.load(file)
+        kernel = model.kernel()
     except PricegymError as exc:
         raise _error(
             "market.model_path",
@@ -171,6 +172,10 @@ def _market_model_path(sec: _Section, name: Any, base: Path | None) -> MarketSpe
             "point it at a file written by DemandModel.save (or pricegym fit --out model.json)",
         ) from None
     options, cfg = _options_for(sec, kernel)
+    if "cost" not in options and model.unit_cost_ is not None:
+        # the unit cost saved with the model (pricegym fit --unit-cost C --out): the
+        # market charges it, and the resolved config says so; market.options.cost wins
+        options = {**options, "cost": float(model.unit_cost_["value"])}
     label = _label(name or Path(file).stem, "market.name")
     return MarketSpec(
         label,

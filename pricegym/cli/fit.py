@@ -319,6 +319,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         document["notes"] = [*document["notes"], *comparison.notes]
         document["notes"] += [AUTO_NOTE] if iv_params else []
     if args.out is not None:
+        if cost is not None:  # markets built from the file charge it (unless told a cost)
+            model.unit_cost_ = {"value": cost, "source": f"pricegym fit ({cost_source})"}
         document["saved"] = str(model.save(args.out))
     if comparison is not None:
         document = {
