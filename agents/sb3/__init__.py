@@ -108,6 +108,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import torch
 from gymnasium import spaces
+from sb3_contrib import MaskablePPO
 from sb3_contrib.common.maskable.callbacks import MaskableEvalCallback
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import (
@@ -116,6 +117,7 @@ from stable_baselines3.common.callbacks import (
     EvalCallback,
 )
 from stable_baselines3.common.logger import HumanOutputFormat, Logger, configure
+from stable_baselines3.common.running_mean_std import RunningMeanStd
 from stable_baselines3.common.vec_env import (
     DummyVecEnv,
     VecEnv,
@@ -505,6 +507,8 @@ class SB3Agent(PricingAgent):
         obs = np.asarray(observation, dtype=np.float32)
         single = obs.ndim == 1
         batch = obs[None, :] if single else obs
+        # _check_spaces admits a 1-D Box only, and the model was built on the checked spaces.
+        assert isinstance(model.observation_space, spaces.Box)
         dim = model.observation_space.shape[0]
         if batch.ndim != 2 or batch.shape[1] != dim:
             raise ConfigError(
@@ -513,6 +517,7 @@ class SB3Agent(PricingAgent):
             )
         norm = self.normalizer_.normalize_obs(batch) if self.normalizer_ is not None else batch
         if self._mask is not None:
+            assert isinstance(model, MaskablePPO)  # __init__: a mask rule iff maskable_ppo
             action, _ = model.predict(norm, deterministic=True, action_masks=self._masks(batch))
         else:
             action, _ = model.predict(norm, deterministic=True)
@@ -548,13 +553,22 @@ class SB3Agent(PricingAgent):
         for key, tensor in model.policy.state_dict().items():
             arrays[f"policy/{key}"] = tensor.detach().cpu().numpy()
         obs_space = model.observation_space
+        assert isinstance(obs_space, spaces.Box)  # _check_spaces admits a 1-D Box only
         arrays["obs_low"], arrays["obs_high"] = obs_space.low, obs_space.high
         act_space = model.action_space
+        act_doc: dict[str, Any]
         if isinstance(act_space, spaces.Box):
             arrays["act_low"], arrays["act_high"] = act_space.low, act_space.high
+            act_doc = {"kind": "box", "shape": list(act_space.shape)}
+        else:
+            assert isinstance(act_space, spaces.Discrete)  # _check_spaces: Discrete or Box
+            act_doc = {"kind": "discrete", "n": int(act_space.n)}
         norm_doc = None
         norm = self._train_env if isinstance(self._train_env, VecNormalize) else self.normalizer_
         if norm is not None:
+            # SB3 infers obs_rms as a dict (its first assignment, for Dict observation
+            # spaces); on our Box observations it is one RunningMeanStd.
+            assert isinstance(norm.obs_rms, RunningMeanStd)
             norm_doc = {
                 "norm_obs": bool(norm.norm_obs),
                 "norm_reward": bool(norm.norm_reward),
@@ -573,11 +587,7 @@ class SB3Agent(PricingAgent):
             "n_envs": int(model.n_envs),
             "num_timesteps": int(model.num_timesteps),
             "observation_space": {"shape": list(obs_space.shape), "dtype": str(obs_space.dtype)},
-            "action_space": (
-                {"kind": "discrete", "n": int(act_space.n)}
-                if isinstance(act_space, spaces.Discrete)
-                else {"kind": "box", "shape": list(act_space.shape)}
-            ),
+            "action_space": act_doc,
             "vec_normalize": norm_doc,
             "mask_context": self._mask_ctx.to_dict() if self._mask_ctx is not None else None,
             "sb3_zip_sha256": getattr(self, "_zip_sha256", None),
@@ -647,7 +657,9 @@ class SB3Agent(PricingAgent):
                 gamma=norm["gamma"],
                 epsilon=norm["epsilon"],
             )
-            vn.obs_rms = _rms(arrays["obs_mean"], arrays["obs_var"], norm["obs_count"])
+            # Ignored: SB3's VecNormalize infers obs_rms as the dict of its
+            # Dict-space branch and ignores this same assignment in its own __init__.
+            vn.obs_rms = _rms(arrays["obs_mean"], arrays["obs_var"], norm["obs_count"])  # type: ignore[assignment]
             vn.ret_rms = _rms(arrays["ret_mean"], arrays["ret_var"], norm["ret_count"])
             self.normalizer_ = vn
         ctx = state.get("mask_context")

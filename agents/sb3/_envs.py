@@ -72,6 +72,11 @@ def make_vec_env(
                 vectorization_mode="vector_entry_point",
                 autoreset_mode=AutoresetMode.SAME_STEP,
             )
+            if not isinstance(vec, MarketVectorEnv):  # SB3VecEnv adapts pricegym's only
+                raise ConfigError(
+                    f"env id {env!r}: its vector entry point builds a {type(vec).__name__}, "
+                    "not a MarketVectorEnv; use vectorize='dummy'."
+                )
             venv = SB3VecEnv(vec)
         elif vectorize == "batched":
             raise ConfigError(

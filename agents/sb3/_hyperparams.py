@@ -288,6 +288,8 @@ def _algo_kwargs(algo: str, hp: Mapping[str, Any], action_space: spaces.Space) -
         kwargs["policy_kwargs"] = pk
     noise = hp.get("action_noise")
     if noise is not None:
+        # SB3Agent._check_spaces admits only Box and Discrete, whose shape is set.
+        assert action_space.shape is not None
         dim = int(np.prod(action_space.shape))
         cls = _NOISES[noise["kind"]]
         kwargs["action_noise"] = cls(np.zeros(dim), float(noise["sigma"]) * np.ones(dim))

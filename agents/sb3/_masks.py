@@ -17,7 +17,11 @@ from typing import Any
 
 import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
-from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices, VecEnvStepReturn
+from stable_baselines3.common.vec_env.base_vec_env import (
+    VecEnvIndices,
+    VecEnvObs,
+    VecEnvStepReturn,
+)
 
 from pricegym.agents.sb3._hyperparams import _unknown
 from pricegym.errors import ConfigError
@@ -150,7 +154,7 @@ class ActionMaskVecEnv(VecEnvWrapper):
         self._mask_fn = mask_fn
         self._obs: np.ndarray | None = None
 
-    def reset(self) -> np.ndarray:
+    def reset(self) -> VecEnvObs:
         obs = self.venv.reset()
         self._obs = np.asarray(obs)
         return obs
