@@ -149,7 +149,8 @@ class _BlockPath(DemandPath):
     def set_competitors(self, path: np.ndarray) -> None:
         self._comp = path
         self._blocks: dict[int, list[Any]] = {}
-        self._start, self._end, self._rows = 0, 0, []
+        self._rows: list[Any] = []
+        self._start, self._end = 0, 0
 
     def _load(self, k: int) -> None:
         b = k // BLOCK
@@ -476,8 +477,8 @@ def _fast_class(kernel: DemandKernel, grid: np.ndarray | None) -> type[DemandPat
         return TablePath
     plain_regression = (
         isinstance(kernel, RegressionKernel)
-        and cls.expected is RegressionKernel.expected
-        and cls.linear_predictor is RegressionKernel.linear_predictor
+        and type(kernel).expected is RegressionKernel.expected
+        and type(kernel).linear_predictor is RegressionKernel.linear_predictor
     )
     if stateless and plain_regression:
         return LinearPath

@@ -558,7 +558,10 @@ class OligopolyEnv(ParallelEnv):
         )
         self.xi = _number("xi", xi, "xi widens the [p^N, p^M] range; use e.g. 0.1", 0.0)
         self.noise = bool(noise)
-        self.action_type = _choice("action", action, ("discrete", "continuous"))
+        kind = _choice("action", action, ("discrete", "continuous"))
+        self.action_type: Literal["discrete", "continuous"] = (
+            "discrete" if kind == "discrete" else "continuous"
+        )
         self.moves = _choice(
             "moves", moves, ("simultaneous", "sequential"), " Alternating moves are 'sequential'."
         )
