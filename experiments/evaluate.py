@@ -551,8 +551,9 @@ def _play_oligopoly_loop(
             visits[infos[seats[0]]["regime"]] += 1
             for i, a in enumerate(seats):
                 info = infos[a]
-                if updates[i] is not None:
-                    updates[i](obs[a], actions[a], rewards[a], nxt[a], terms[a], info)
+                update = updates[i]
+                if update is not None:
+                    update(obs[a], actions[a], rewards[a], nxt[a], terms[a], info)
                 q = float(info["quantity"])
                 totals[i] += (rewards[a], info["price"] * q, q, info["price"])
             steps += 1
@@ -564,7 +565,8 @@ def _play_oligopoly_loop(
         weights = visits / steps
         nash, monopoly = weights @ env.regime_nash_profits, weights @ env.regime_monopoly_profits
         for i in range(n):
-            row = _row(*totals[i, :3], totals[i, 3], 0.0, steps, math.inf)
+            profit, revenue, units, prices = totals[i]
+            row = _row(profit, revenue, units, prices, 0.0, steps, math.inf)
             row["delta"] = float(profit_gain(totals[i, 0] / steps, nash[i], monopoly[i]))
             out[i].append(row)
     return out

@@ -122,6 +122,7 @@ def _versions() -> dict[str, str | None]:
 def _market_facts(agent: Any, market: Any) -> dict[str, Any]:
     """Observation names, price mapping and market id from ``market`` or the bound agent."""
     env = None
+    env_id: str | None
     if isinstance(market, str):
         import gymnasium as gym
 
@@ -147,13 +148,14 @@ def _market_facts(agent: Any, market: Any) -> dict[str, Any]:
         base = getattr(env, "unwrapped", env)
         config = getattr(base, "config", None)
     else:
-        codec = getattr(agent, "codec", None)
-        if codec is None:
+        bound = getattr(agent, "codec", None)
+        if bound is None:
             raise ConfigError(
                 f"agent {getattr(agent, 'name', agent)!r} is not bound to a market and no "
                 "market= was given; pass market='pricegym/Markdown-v0' (the id, with its "
                 "settings, it was trained in) or the env itself."
             )
+        codec = bound
         names = tuple(sorted(agent.obs_index, key=agent.obs_index.get))
         env_id, config = None, None
     facts: dict[str, Any] = {"codec": codec, "names": names, "env": env}
@@ -225,6 +227,13 @@ def _sb3_module(agent: Any, codec: Any) -> Any:
         )
 
     class Exported(torch.nn.Module):
+        # buffers (register_buffer), declared: Module.__getattr__ is typed Tensor | Module
+        mean: torch.Tensor
+        std: torch.Tensor
+        grid: torch.Tensor
+        act_low: torch.Tensor
+        act_high: torch.Tensor
+
         def __init__(self) -> None:
             super().__init__()
             self.policy = policy
@@ -293,7 +302,9 @@ def _onnx_bytes(module: Any, dim: int, opset: int) -> bytes:
         torch.onnx.export(
             module,
             (torch.zeros(2, dim, dtype=torch.float32),),
-            buf,
+            # Ignored: torch types f as a path, but the TorchScript exporter
+            # (dynamo=False) writes to a file object too (tests/test_export.py).
+            buf,  # type: ignore[arg-type]
             dynamo=False,
             opset_version=opset,
             input_names=["observation"],

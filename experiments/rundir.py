@@ -340,6 +340,7 @@ def decision_notes(benchmarks: Mapping[str, Any], summary: pd.DataFrame | None =
             edges = {str(e) if isinstance(e, str) else "" for e in rows["grid_edge"]}
             if len(rows) and len(edges) == 1 and edges != {""}:
                 edge = edges.pop()
+                assert check  # grid_edge is set only for markets with a check (_price_ranges)
                 price = check["p_max"] if edge == "top" else check["p_min"]
                 notes.append(
                     f"market {market}: every agent's average price sits at the {edge} of the "

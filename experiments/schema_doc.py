@@ -234,7 +234,7 @@ def _signature_rows(
     """Rows of ``func``'s parameters (``only`` those, when given: what the validator takes)."""
     skip = {"self", "name", *skip}
     keep = None if only is None else set(only)
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for pname, p in inspect.signature(func).parameters.items():
         if pname in skip or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
@@ -338,7 +338,7 @@ _OPTION_EXAMPLES = {
 
 def _dataclass_rows(cls: type, section: str, examples: Mapping[str, str]) -> list[tuple[str, ...]]:
     docs = docstring_args(cls.__doc__)
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for f in dataclasses.fields(cls):
         if f.default is not dataclasses.MISSING:
             default = yaml_default(f.default)

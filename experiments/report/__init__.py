@@ -67,6 +67,7 @@ parser) stays cheap.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import math
@@ -190,9 +191,10 @@ def _league_html(run: RunData) -> str:
     for (mode, market), block in s.groupby(["mode", "market"], sort=False):
         records = block.to_dict("records")
         shown = list(cols)
+        fmt: str | None
         for key, title, (lo, hi), fmt in optional:
             if key in block.columns and block[key].notna().any():
-                shown.append((title, lambda r, k=key, lo=lo, hi=hi, f=fmt: _ci(r, k, lo, hi, f)))
+                shown.append((title, functools.partial(_ci, key=key, low=lo, high=hi, fmt=fmt)))
         if "exact" in block.columns and block["exact"].notna().any():
             shown.append(
                 (
@@ -213,7 +215,7 @@ def _league_html(run: RunData) -> str:
             ("lost_sales", "lost sales", None),
         ):
             if key in block.columns and block[key].notna().any():
-                shown.append((title, lambda r, k=key, f=fmt: _num(r.get(k), f)))
+                shown.append((title, _column(key, fmt)))
         if "grid_edge" in block.columns and block["grid_edge"].map(_edge_text).any():
             shown.append(("at grid edge", lambda r: _edge_text(r.get("grid_edge"))))
         shown.append(
@@ -231,6 +233,11 @@ def _league_html(run: RunData) -> str:
         if note:
             out.append(f'<p class="note">{html.escape(note)}</p>')
     return "\n".join(out)
+
+
+def _column(key: str, fmt: str | None) -> Callable[[Mapping[str, Any]], str]:
+    """A league-table cell: row ``key`` as :func:`_num` writes it with ``fmt``."""
+    return lambda r: _num(r.get(key), fmt)
 
 
 def _edge_text(value: Any) -> str:

@@ -105,7 +105,9 @@ def policy_map(
     return out
 
 
-def oligopoly_policy_map(agent: Any, prices: Sequence[float], *, seed: int = 0) -> np.ndarray:
+def oligopoly_policy_map(
+    agent: Any, prices: Sequence[float] | np.ndarray, *, seed: int = 0
+) -> np.ndarray:
     """The price ``agent`` (bound to a seat of an OligopolyEnv) sets after a round in
     which it charged ``prices[i]`` and every rival ``prices[j]``.
 
@@ -325,6 +327,7 @@ def _oligopoly_maps(run: RunData, out: _Output, replays: _Replays) -> None:
     # market -> (label, prices (own × rival), price grid, the agent's market view) per agent
     by_market: dict[str, list[tuple[str, np.ndarray, np.ndarray, Any]]] = {}
     for name, cell in chosen.items():
+        against: str | None
         try:
             env = ctx.env(cell.market)
             if cell.mode == "round_robin":

@@ -265,8 +265,9 @@ def _replay_oligopoly_loop(
             nxt, rewards, terms, truncs, infos = env.step(actions)
             prices = [float(infos[a]["price"]) for a in seats]
             for i, a in enumerate(seats):
-                if updates[i] is not None:
-                    updates[i](obs[a], actions[a], rewards[a], nxt[a], terms[a], infos[a])
+                update = updates[i]
+                if update is not None:
+                    update(obs[a], actions[a], rewards[a], nxt[a], terms[a], infos[a])
                 totals[i] += float(rewards[a])
                 rows.append(
                     {

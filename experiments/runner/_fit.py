@@ -125,8 +125,10 @@ def _check_agents_fit(config: ExperimentConfig, env: Any, base: str) -> None:
         try:
             if spec.policy is not None:
                 agent = PricingAgent.load(spec.policy)
-            elif oligopoly and callable(getattr(agent_kinds()[spec.kind], "from_market", None)):
-                agent = agent_kinds()[spec.kind].from_market(env, seat=0, **spec.params)
+            elif oligopoly and callable(
+                from_market := getattr(agent_kinds()[spec.kind], "from_market", None)
+            ):
+                agent = from_market(env, seat=0, **spec.params)
             else:
                 agent = _fresh(spec)
             if oligopoly:

@@ -14,7 +14,7 @@ import difflib
 import inspect
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pricegym.errors import ConfigError, PricegymError
 from pricegym.experiments.schema import _keys
@@ -212,7 +212,9 @@ def _market_env(sec: _Section, name: Any, base: Path | None) -> MarketSpec:
         from gymnasium import spaces
 
         base = env.unwrapped
-        action = "discrete" if isinstance(env.action_space, spaces.Discrete) else "continuous"
+        action: Literal["discrete", "continuous"] = (
+            "discrete" if isinstance(env.action_space, spaces.Discrete) else "continuous"
+        )
         n_comp = len(getattr(getattr(base, "competitors", None), "names", ()) or ())
         inventory = getattr(getattr(base, "config", None), "inventory", None)
         horizon = getattr(base, "horizon", None)
@@ -331,10 +333,10 @@ def _parse_data(raw: Any, base: Path | None) -> DataSpec:
             load[key] = list(value)
     _check_calendar(load, base)
     product = sec.get_str("select_product")
-    if sec.has("dataset"):
+    dataset = sec.get_str("dataset")
+    if dataset is not None:
         from pricegym.demand.datasets import dataset_info
 
-        dataset = sec.get_str("dataset")
         try:
             dataset_info(dataset)
         except ConfigError as exc:
