@@ -97,7 +97,7 @@ class Command:
 
     name: str
     help: str
-    configure: Callable[[argparse.ArgumentParser], None]
+    configure: Callable[[argparse.ArgumentParser], object]  # what it returns is not used
     run: Callable[[argparse.Namespace], int] | None = None
     children: tuple[Command, ...] = ()
     description: str = ""

@@ -152,7 +152,7 @@ def cli_evaluate(args: Any) -> int:
             "play an untrained network. Fix: train it with `pricegym run` (agents[i].train: "
             "{timesteps: N}) and pass the saved policy (.json under the run's policies/)."
         )
-    rivals = [_policy(kind) for kind in (args.rival or [])]
+    rivals: Sequence[Any] = [_policy(kind) for kind in (args.rival or [])]
     market, rivals, label, bench = _cli_market(args.market, rivals)
     learn = bool(args.learn_online)
     table = evaluate(

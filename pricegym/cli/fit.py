@@ -493,11 +493,13 @@ def _render_fit(console: Console, doc: dict[str, Any]) -> None:
         )
     opt = doc.get("optimum") or {}
     if opt:
-        where = {
+        places = {
             "interior": "inside the data's price range",
             "lower_edge": "AT THE LOWER EDGE of the data's price range (see Warnings)",
             "upper_edge": "AT THE UPPER EDGE of the data's price range (see Warnings)",
-        }.get(opt.get("verdict"))
+        }
+        verdict = opt.get("verdict")
+        where = places.get(verdict) if isinstance(verdict, str) else None
         head = "Profit-maximising price (one period, unlimited stock): "
         if where is None:  # no finite optimum
             text = "none — profit keeps rising with the price (see Warnings)"

@@ -123,7 +123,9 @@ def _resolve(args: argparse.Namespace) -> tuple[list[tuple[str, Any]], Any]:
         names = tuple(_check_family(n, allow_auto=False) for n in names)
     instruments = instruments_of(args)
     if instruments:  # each family's instrumented twin ('all': every family that has one)
-        names = instrumented_families("auto", None if text == "all" else names, instruments)[1]
+        twins = instrumented_families("auto", None if text == "all" else names, instruments)[1]
+        assert twins is not None  # "auto" with instruments: the families' twins
+        names = twins
     return [(n, n) for n in names], _load(args)
 
 
@@ -156,6 +158,10 @@ def cli_validate(args: argparse.Namespace) -> int:
     results, skipped = [], {}
     many = len(candidates) > 1
     for family, model in candidates:
+        # a family name refits its IV twin with them; a file has its own
+        iv_params: dict[str, Any] = (
+            {"instruments": instruments} if instruments and isinstance(model, str) else {}
+        )
         with _stderr().status(f"Validating the {family} market on {history.source} ..."):
             try:
                 results.append(
@@ -166,12 +172,7 @@ def cli_validate(args: argparse.Namespace) -> int:
                         n_paths=args.paths,
                         seed=args.seed,
                         quiet=many,
-                        # a family name refits its IV twin with them; a file has its own
-                        **(
-                            {"instruments": instruments}
-                            if instruments and isinstance(model, str)
-                            else {}
-                        ),
+                        **iv_params,
                     )
                 )
             except PricegymError as exc:
