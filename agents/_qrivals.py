@@ -441,7 +441,9 @@ def train_against(
         actions = np.zeros((n, modes, n_states), dtype=np.int64)
         moves = np.zeros((n, modes, n_states), dtype=np.int64)
         for j in others:
-            a, mv = automata[j]  # type: ignore[misc]
+            automaton = automata[j]
+            assert automaton is not None  # reason is '' only when every rival compiled
+            a, mv = automaton
             actions[j, : a.shape[0]], moves[j, : a.shape[0]] = a, mv
         greedy = q.argmax(axis=1).astype(np.int64)
         best = q.max(axis=1)

@@ -296,7 +296,8 @@ class PricingAgent(ABC):
         if "name" not in target._param_names():
             agent.name = doc.get("name")
         agent._set_state(doc.get("state", {}), arrays)
-        return agent  # type: ignore[return-value]
+        assert isinstance(agent, cls)  # target is cls or a subclass (checked above)
+        return agent
 
 
 def _pricegym_version() -> str:

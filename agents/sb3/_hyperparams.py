@@ -268,7 +268,9 @@ def _validate(algo: str, hp: Mapping[str, Any], where: str) -> dict[str, Any]:
 
 def _schedule(value: Any) -> Any:
     if isinstance(value, str):
-        start = float(_SCHEDULE.match(value)["value"])  # type: ignore[index]
+        match = _SCHEDULE.match(value)
+        assert match is not None  # _validate refuses other strings
+        start = float(match["value"])
         return LinearSchedule(start, 0.0, 1.0)
     return value
 
