@@ -229,9 +229,10 @@ class TruthPath(DemandPath):
     from the truth's own ``demand`` on a float (no context to build)."""
 
     mode = "parametric"
+    kernel: LinearTruth | ExponentialTruth | ConstantElasticity  # fast_path_for's _TRUTHS
 
     def expected(self, k: int, i: int, price: float, comp: np.ndarray) -> float:
-        return float(self.kernel.demand(price))  # type: ignore[attr-defined]
+        return float(self.kernel.demand(price))
 
     def observe(self, demand: float) -> None:
         return None
@@ -249,6 +250,7 @@ class ArimaxPath(_BlockPath):
     """
 
     mode = "arimax"
+    kernel: ArimaxKernel  # the kernel fast_path_for chose this path for
 
     def __init__(self, kernel: Any, *args: Any) -> None:
         spec = kernel.spec
@@ -275,7 +277,7 @@ class ArimaxPath(_BlockPath):
         super().__init__(kernel, *args)
 
     def reset(self) -> None:
-        state = self.kernel.state  # type: ignore[attr-defined]
+        state = self.kernel.state
         storage = self._storage
         self._a: Any = (
             float(state[0])
@@ -353,6 +355,8 @@ class NeuralPath(_BlockPath):
     the grid prices is precomputed; a continuous price evaluates it on floats.
     """
 
+    kernel: MLPKernel  # the kernel fast_path_for chose this path for
+
     mode = "neural"
 
     def __init__(self, kernel: Any, *args: Any) -> None:
@@ -413,7 +417,7 @@ class NeuralPath(_BlockPath):
         self._buffers()
 
     def reset(self) -> None:
-        lags = self.kernel.initial_lags  # type: ignore[attr-defined]
+        lags = self.kernel.initial_lags
         self._lags = lags[self.kernel.default_product].tolist()
 
     def _m(self, price: float) -> float:

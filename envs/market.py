@@ -511,7 +511,9 @@ class PricingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
             salvage = self._salvage * inv if last_period else 0.0
             every = self._replenish_every
             if every is not None and not last_period and (k + 1) % every == 0:
-                replenished = max(0.0, self._replenish_to - inv)  # type: ignore[operator]
+                # a stocked market: replenish_to defaults to the (given) inventory
+                assert self._replenish_to is not None
+                replenished = max(0.0, self._replenish_to - inv)
                 inv += replenished
             self._inventory = inv_out = inv
         revenue = price * sales

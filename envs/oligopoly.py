@@ -664,7 +664,7 @@ class OligopolyEnv(ParallelEnv):
             implied["kernel"] = int(kernel.n_sellers)
         for name, value in (("quality", quality), ("cost", cost)):
             if value is not None and np.ndim(value) == 1:
-                implied[name] = len(value)  # type: ignore[arg-type]
+                implied[name] = int(np.shape(value)[0])
         if n_sellers is not None:
             implied = {
                 "n_sellers": _integer(
