@@ -314,7 +314,8 @@ def _eval_cell(ctx: RunContext, cell: Cell) -> dict[str, Any]:
     else:
         agent = cell_agent(ctx, spec, cell)
         if cell.mode == "cross_model":
-            home = ctx.env(cell.trained_in)  # type: ignore[arg-type]
+            assert cell.trained_in is not None  # every cross_model cell names it
+            home = ctx.env(cell.trained_in)
             agent.bind(home)
             _check_same_layout(home, env, spec.name, cell)
         else:
