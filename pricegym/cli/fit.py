@@ -36,7 +36,7 @@ from pricegym.cli._common import (
 from pricegym.errors import ConfigError, PricegymError
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, JustifyMethod
 
     from pricegym.demand.base import DemandModel
     from pricegym.demand.data import SalesHistory
@@ -439,13 +439,14 @@ def _render_fit(console: Console, doc: dict[str, Any]) -> None:
             f"sin_k/cos_k: Fourier terms of period {_num(season['period'])} "
             f"{season['unit']} (harmonic k = 1..{season['fourier']})"
         )
-    for name, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("term", "left"),
         ("estimate", "right"),
         ("std. error", "right"),
         ("95% CI", "right"),
-    ):
-        params.add_column(name, justify=justify)  # type: ignore[arg-type]
+    )
+    for name, justify in columns:
+        params.add_column(name, justify=justify)
     for row in doc["params_table"]:
         _add_row(
             params,
@@ -558,7 +559,7 @@ def _render_league(console: Console, comparison: ModelComparison, *, title: str)
     from rich.table import Table
 
     table = Table(title=title, title_justify="left")
-    for name, justify in (
+    columns: tuple[tuple[str, JustifyMethod], ...] = (
         ("rank", "right"),
         ("model", "left"),
         ("backtest WAPE", "right"),
@@ -567,8 +568,9 @@ def _render_league(console: Console, comparison: ModelComparison, *, title: str)
         ("elasticity [95% CI]", "right"),
         ("AIC", "right"),
         ("status", "left"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    )
+    for name, justify in columns:
+        table.add_column(name, justify=justify)
     reasons = []
     for row in _league_document(comparison):
         ok = row["status"] == "ok"
