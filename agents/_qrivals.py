@@ -268,7 +268,7 @@ def _python_periods(
     m = q.shape[1]
     n = len(rivals)
     t, state, quiet = int(status[0]), int(status[1]), int(status[2])
-    names = [None if j == seat else _name(r) for j, r in enumerate(rivals)]
+    names = ["" if j == seat else _name(r) for j, r in enumerate(rivals)]  # seat's: unread
     while t < stop and quiet < patience:
         eps = math.exp(-beta * t)
         profile = 0
@@ -280,7 +280,7 @@ def _python_periods(
                 a = min(int(u * (m / eps)), m - 1) if u < eps else before
                 mine = a
             else:
-                a = _index(rivals[j].act(observations[j][state]), m, names[j])  # type: ignore[arg-type]
+                a = _index(rivals[j].act(observations[j][state]), m, names[j])
             profile = profile * m + a
         nxt = (state % tail) * n_prof + profile
         target = q[state, mine] * keep
