@@ -214,8 +214,6 @@ class DemandModel(ABC):
     #: Whether :meth:`min_rows` counts all rows of a panel (pooled estimation with
     #: product effects) rather than the rows of each product.
     pooled: ClassVar[bool] = False
-    #: Keywords :meth:`library_expected_units` passes on to :meth:`_library_units`.
-    _library_options: ClassVar[tuple[str, ...]] = ()
 
     # Declared for the type checkers (set by fit, or by load). The regression
     # families and ARIMAX set ``coef_`` / ``coef_cov_`` (the estimator's β and its
@@ -469,6 +467,9 @@ class DemandModel(ABC):
         return self._library_units(res, p, ctx, kern, **options)
 
     # Hooks of the two prediction paths (the template above owns the checks).
+    #: Keywords :meth:`library_expected_units` passes on to :meth:`_library_units`.
+    _library_options: ClassVar[tuple[str, ...]] = ()
+
     def _initial_state(self, kern: DemandKernel, n: int, ctx: MarketContext) -> KernelState:
         """State each of ``n`` markets starts from: the end of the fitted history."""
         return kern.initial_state(n)
