@@ -48,6 +48,8 @@ from scipy import stats
 
 from pricegym.demand.base import Elasticity
 from pricegym.demand.data import SalesHistory
+from pricegym.demand.features import MarketContext
+from pricegym.demand.kernels import DemandKernel
 from pricegym.demand.regression import LinearDemand, LogLinearDemand, PoissonDemand
 from pricegym.errors import ConfigError, DataValidationError, ModelError, PricegymWarning
 
@@ -508,30 +510,17 @@ class _TwoStageLeastSquares(_Instrumented):
     def _residuals(self) -> np.ndarray:
         return np.asarray(self.results_.resids, dtype=np.float64)
 
-    def library_expected_units(
-        self,
-        prices: np.ndarray | Sequence[float] | float,
-        *,
-        t: float | np.ndarray | None = None,
-        competitors: np.ndarray | None = None,
-        promotions: np.ndarray | None = None,
-        product: str | int | np.ndarray | None = None,
+    def _library_units(
+        self, res: Any, prices: np.ndarray, ctx: MarketContext, kern: DemandKernel, **options: Any
     ) -> np.ndarray:
         """linearmodels' own prediction (``results_.predict``) at the given prices."""
-        res = self._require_results()
-        p = self._prices(prices)
-        kern = self.kernel()
-        ctx = self._context(p.size, t, competitors, promotions, product, kern)
-        x = pd.DataFrame(self.spec_.build_context(p, ctx), columns=self.spec_.names)
+        x = self._design_frame(prices, ctx)
         price = self.spec_.price_name
         pred = res.predict(exog=x.drop(columns=[price]), endog=x[[price]])
         return self._from_library_scale(np.asarray(pred, dtype=np.float64).ravel())
 
-    def params_table(self) -> pd.DataFrame:
+    def _params_from(self, res: Any) -> pd.DataFrame:
         """Coefficients with linearmodels' standard errors and 95% CIs."""
-        res = getattr(self, "results_", None)
-        if res is None:
-            return self._saved_params_table
         ci = res.conf_int(level=0.95).reindex(self.spec_.names)
         return pd.DataFrame(
             {
@@ -543,7 +532,7 @@ class _TwoStageLeastSquares(_Instrumented):
             }
         )
 
-    def information(self) -> dict[str, float]:
+    def _information_from(self, res: Any) -> dict[str, float]:
         """None: 2SLS has no likelihood, so no AIC/BIC (compare on the backtest)."""
         return {}
 
@@ -698,29 +687,16 @@ class PoissonCFDemand(_Instrumented, PoissonDemand):
             out.append(np.asarray(fit.params, dtype=np.float64))
         return np.asarray(out).reshape(-1, xs.shape[1] + 1)
 
-    def library_expected_units(
-        self,
-        prices: np.ndarray | Sequence[float] | float,
-        *,
-        t: float | np.ndarray | None = None,
-        competitors: np.ndarray | None = None,
-        promotions: np.ndarray | None = None,
-        product: str | int | np.ndarray | None = None,
+    def _library_units(
+        self, res: Any, prices: np.ndarray, ctx: MarketContext, kern: DemandKernel, **options: Any
     ) -> np.ndarray:
         """statsmodels' GLM prediction with the control at zero, times ``scale_``."""
-        res = self._require_results()
-        p = self._prices(prices)
-        kern = self.kernel()
-        ctx = self._context(p.size, t, competitors, promotions, product, kern)
-        x = pd.DataFrame(self.spec_.build_context(p, ctx), columns=self.spec_.names)
+        x = self._design_frame(prices, ctx)
         pred = np.asarray(res.predict(x.assign(control=0.0)), dtype=np.float64)
         return self.scale_ * pred
 
-    def params_table(self) -> pd.DataFrame:
+    def _params_from(self, res: Any) -> pd.DataFrame:
         """Structural coefficients with bootstrap SEs and percentile 95% CIs."""
-        res = getattr(self, "results_", None)
-        if res is None:
-            return self._saved_params_table
         k = len(self.spec_.names)
         draws = self.boot_coef_
         if len(draws) > 1:
