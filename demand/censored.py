@@ -72,6 +72,10 @@ __all__ = [
     "TobitDemand",
 ]
 
+#: Below this NB2 dispersion the censored negative binomial is fitted as censored Poisson
+#: (the maximum lies on the bound alpha = 0; see CensoredNegBinDemand).
+_ALPHA_BOUND = 1e-4
+
 #: Registered names of the families in this module.
 CENSORED_FAMILY_NAMES: tuple[str, ...] = ("censored_poisson", "censored_negbin", "tobit")
 
@@ -279,46 +283,65 @@ class _CensoredDemand(_RegressionDemand):
                 "not identified. Fix: a longer history, fewer terms (competitors=False, "
                 "seasonality=0), or check the stock / stock-out columns."
             )
+        model, res, caught = self._maximise(y, x, censored, history.source)
+        if not self.converged_:
+            texts = "; ".join(sorted({str(w.message) for w in caught}))[:300]
+            warnings.warn(
+                f"{type(self).__name__}: the maximum-likelihood optimiser did not converge in "
+                f"{self.maxiter} iterations{f' ({texts})' if texts else ''}; the estimates "
+                "may be off. Fix: raise maxiter, or drop terms.",
+                PricegymWarning,
+                stacklevel=4,
+            )
+        params = np.asarray(res.params, dtype=np.float64)
+        k = x.shape[1]
+        self.results_ = res
+        self.params_ = params
+        self.params_cov_ = np.asarray(res.cov_params(), dtype=np.float64)
+        self.coef_ = params[:k].copy()
+        self.coef_cov_ = self.params_cov_[:k, :k].copy()
+        self.df_resid_ = float(y.size - params.size)
+        self.n_censored_ = int(censored.sum())
+        self._set_extra(params[k:])
+        self.scale_ = float(model.mean_factor(params))
+
+    def _maximise(
+        self, y: np.ndarray, x: pd.DataFrame, censored: np.ndarray, source: str
+    ) -> tuple[Any, Any, list[Any]]:
+        """The family's likelihood maximised from :meth:`_start` (see :meth:`_run`)."""
         model = self._likelihood(y, x, censored)
-        start = self._start(y, x, censored)
+        return self._run(model, self._start(y, x, censored), self.method, source)
+
+    def _run(
+        self, model: Any, start: np.ndarray, method: str, source: str
+    ) -> tuple[Any, Any, list[Any]]:
+        """``(model, statsmodels results, warnings caught)``; sets ``converged_``.
+
+        Raises:
+            ModelError: the Hessian at the estimate cannot be inverted.
+        """
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             res = model.fit(
                 start_params=start,
-                method=self.method,
+                method=method,
                 maxiter=int(self.maxiter),
                 disp=0,
                 cov_type=self.cov_type,
             )
-        converged = bool(res.mle_retvals.get("converged", True))
-        params = np.asarray(res.params, dtype=np.float64)
-        cov = np.asarray(res.cov_params(), dtype=np.float64)
+        self.converged_ = bool(res.mle_retvals.get("converged", True))
+        try:
+            cov = np.asarray(res.cov_params(), dtype=np.float64)
+        except ValueError:  # statsmodels could not invert the Hessian
+            cov = np.full((res.params.size, res.params.size), np.nan)
         if not (np.all(np.isfinite(cov)) and np.all(np.diag(cov) > 0)):
             raise ModelError(
-                f"{history.source}: the {self.title} likelihood's Hessian is singular at the "
-                f"estimate (parameters {np.round(params, 4).tolist()}): the data do not "
-                "identify every term; drop terms (competitors=False, seasonality=0)."
+                f"{source}: the {self.title} likelihood's Hessian is singular at the "
+                f"estimate (parameters {np.round(np.asarray(res.params), 4).tolist()}): the "
+                "data do not identify every term; drop terms (competitors=False, "
+                "seasonality=0)."
             )
-        if not converged:
-            texts = "; ".join(sorted({str(w.message) for w in caught}))[:300]
-            warnings.warn(
-                f"{type(self).__name__}: the maximum-likelihood optimiser ({self.method}) did "
-                f"not converge in {self.maxiter} iterations{f' ({texts})' if texts else ''}; "
-                "the estimates may be off. Fix: raise maxiter, or drop terms.",
-                PricegymWarning,
-                stacklevel=4,
-            )
-        k = x.shape[1]
-        self.results_ = res
-        self.params_ = params
-        self.params_cov_ = cov
-        self.coef_ = params[:k].copy()
-        self.coef_cov_ = cov[:k, :k].copy()
-        self.df_resid_ = float(y.size - params.size)
-        self.n_censored_ = int(censored.sum())
-        self.converged_ = converged
-        self._set_extra(params[k:])
-        self.scale_ = float(model.mean_factor(params))
+        return model, res, list(caught)
 
     def _likelihood(self, y: np.ndarray, x: pd.DataFrame, censored: np.ndarray) -> Any:
         raise NotImplementedError
@@ -349,7 +372,7 @@ class _CensoredDemand(_RegressionDemand):
         ci = np.asarray(res.conf_int(alpha=0.05))
         return pd.DataFrame(
             {
-                "term": [*self.spec_.names, *self.extra_params],
+                "term": [*self.spec_.names, *self.extra_params][: self.params_.size],
                 "estimate": self.params_,
                 "std_err": np.asarray(res.bse, dtype=np.float64),
                 "ci_low": ci[:, 0],
@@ -422,7 +445,10 @@ class CensoredNegBinDemand(_CensoredDemand):
 
     Same hyper-parameters as :class:`CensoredPoissonDemand`; ``alpha_`` is the fitted
     dispersion (parameter ``log_alpha``), which the market's negative-binomial noise
-    uses. Optimised with BFGS on statsmodels' numeric score.
+    uses. Optimised with BFGS on statsmodels' numeric score. When the data show no
+    over-dispersion the likelihood's maximum lies on the bound ``alpha = 0`` (below
+    1e-4): the fit is then the censored Poisson one, ``alpha_ = 0`` and
+    ``at_bound_ = True`` (``information()["alpha_at_bound"] = 1``).
     """
 
     family = "censored_negbin"
@@ -433,6 +459,21 @@ class CensoredNegBinDemand(_CensoredDemand):
     def _likelihood(self, y: np.ndarray, x: pd.DataFrame, censored: np.ndarray) -> Any:
         return _CensoredNegBinLikelihood(y, x, censored, self.extra_params)
 
+    def _maximise(
+        self, y: np.ndarray, x: pd.DataFrame, censored: np.ndarray, source: str
+    ) -> tuple[Any, Any, list[Any]]:
+        """NB2 maximum likelihood; when the dispersion runs to its bound 0 (no variance
+        beyond Poisson: log alpha has no finite maximum and the Hessian is singular) the
+        maximum is the censored Poisson one, which is fitted instead."""
+        try:
+            found = super()._maximise(y, x, censored, source)
+            if np.exp(found[1].params[-1]) >= _ALPHA_BOUND:
+                return found
+        except ModelError:
+            pass
+        poisson = _CensoredPoissonLikelihood(y, x, censored)
+        return self._run(poisson, _CensoredDemand._start(self, y, x, censored), "newton", source)
+
     def _start(self, y: np.ndarray, x: pd.DataFrame, censored: np.ndarray) -> np.ndarray:
         beta = super()._start(y, x, censored)
         mu = np.exp(x.to_numpy() @ beta)
@@ -440,10 +481,18 @@ class CensoredNegBinDemand(_CensoredDemand):
         return np.append(beta, np.log(max(alpha, 0.01)))
 
     def _set_extra(self, extra: np.ndarray) -> None:
-        self.alpha_ = float(np.exp(extra[0]))
+        self.alpha_ = float(np.exp(extra[0])) if extra.size else 0.0
+        self.at_bound_ = extra.size == 0
 
     def _noise(self) -> NoiseModel:
         return NoiseModel("negbin", alpha=self.alpha_)
+
+    def information(self) -> dict[str, float]:
+        """As the other censored families, plus ``alpha_at_bound`` (1 when alpha = 0)."""
+        info = super().information()
+        if getattr(self, "results_", None) is None:
+            return info
+        return {**info, "alpha_at_bound": float(self.at_bound_)}
 
 
 class TobitDemand(_CensoredDemand):
