@@ -117,6 +117,8 @@ _MAPPING_OPTIONS = (
     "calendar",
     "trading_days",
     "closed_dates",
+    "stock_col",
+    "stockout_col",
 )
 
 
@@ -314,6 +316,8 @@ def _collect_warnings() -> Iterator[list[str]]:
 
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     """DATA / --dataset and the column mapping of :func:`~pricegym.demand.data.load_history`."""
+    from pricegym.demand.censored_cli import add_stock_arguments
+
     parser.add_argument(
         "data", nargs="?", metavar="DATA", help="sales history: a .csv or .parquet file"
     )
@@ -344,6 +348,7 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
         "--promotion", metavar="COL", action="append", help="a promotion flag (repeatable)"
     )
     columns.add_argument("--product", metavar="COL", help="the product / market key of a panel")
+    add_stock_arguments(columns)
     columns.add_argument(
         "--instrument",
         metavar="NAME",
@@ -397,6 +402,7 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _load(args: argparse.Namespace) -> SalesHistory:
     """The validated history named by DATA or --dataset, narrowed by --select-product."""
+    from pricegym.demand.censored_cli import stock_load_options
     from pricegym.demand.data import load_history
     from pricegym.demand.datasets import available_datasets, load_dataset
     from pricegym.demand.iv_cli import instrument_load_options
@@ -438,6 +444,7 @@ def _load(args: argparse.Namespace) -> SalesHistory:
             calendar=args.calendar or "auto",
             trading_days=args.trading_days,
             closed_dates=args.closed_dates,
+            **stock_load_options(args),
         )
     if args.select_product is not None:
         history = history.for_product(args.select_product)
@@ -742,6 +749,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _configure_fit(parser: argparse.ArgumentParser) -> None:
+    from pricegym.demand.censored_cli import CENSORED_MODEL_HELP
+
     _add_data_arguments(parser)
     model = parser.add_argument_group("model")
     model.add_argument(
@@ -749,7 +758,7 @@ def _configure_fit(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         default=DEFAULT_MODEL,
         help="linear, loglinear, poisson, arimax, neural, or auto: compare all on the "
-        f"backtest and keep the best (default: {DEFAULT_MODEL})",
+        f"backtest and keep the best (default: {DEFAULT_MODEL}); {CENSORED_MODEL_HELP}",
     )
     model.add_argument(
         "--families",
