@@ -207,7 +207,22 @@ class _TobitLikelihood(_CensoredLikelihood):
 
 # ================================================================== families
 class _CensoredDemand(_RegressionDemand):
-    """Shared machinery: regressors of the log-link regressions, a censored likelihood."""
+    """Shared machinery: regressors of the log-link regressions, a censored likelihood.
+
+    Hyper-parameters (all keyword-only):
+        competitors: use all competitor-price columns (True, in logs), none (False) or
+            the named ones.
+        promotions: same, for promotion flags.
+        trend: add a linear time trend.
+        seasonality: Fourier harmonic pairs, or ``"auto"`` (2 for seasonal data that
+            spans two cycles, else 0).
+        product_effects: a fixed effect per product when the data is a panel.
+        cov_type: statsmodels' covariance of the maximum-likelihood estimate:
+            ``"nonrobust"`` (the inverse Hessian) or ``"HC0"`` (the sandwich).
+        season_period: periods per seasonal cycle of the Fourier terms; ``None`` = the
+            data's (5 for a Mon–Fri trading calendar, 7 for daily, 12 monthly).
+        maxiter: iterations of the likelihood optimiser (Newton; BFGS for the NB2).
+    """
 
     handles_censoring = True
     price_transform = "log"
@@ -426,11 +441,9 @@ class _CensoredDemand(_RegressionDemand):
 class CensoredPoissonDemand(_CensoredDemand):
     """Poisson demand ``E[Y] = exp(a + e·log p + …)`` with sold-out periods censored.
 
-    Hyper-parameters (keyword-only) as :class:`~pricegym.demand.regression.PoissonDemand`
-    (``competitors``, ``promotions``, ``trend``, ``seasonality``, ``season_period``,
-    ``product_effects``, ``cov_type``: ``"nonrobust"`` for the inverse-Hessian
-    covariance, ``"HC0"`` for the sandwich), plus ``maxiter`` (Newton iterations);
-    no ``noise``: the market samples Poisson demand. Units must be whole counts.
+    The regressors of :class:`~pricegym.demand.regression.PoissonDemand`; hyper-parameters
+    as listed under ``_CensoredDemand`` (no ``noise``: the market samples Poisson
+    demand). Units must be whole counts.
     """
 
     family = "censored_poisson"
