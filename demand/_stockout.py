@@ -15,7 +15,14 @@ import numpy as np
 
 from pricegym.errors import CensoringWarning
 
-__all__ = ["CENSORED_FAMILIES", "cap_at_stock", "censoring_text", "warn_uncensored_fit"]
+__all__ = [
+    "CENSORED_FAMILIES",
+    "cap_at_stock",
+    "censoring_text",
+    "holdout_censoring_note",
+    "offpolicy_censoring_text",
+    "warn_uncensored_fit",
+]
 
 #: The families whose likelihood handles censored periods, by the uncensored family
 #: a user would otherwise fit (suggested in the warnings).
@@ -64,3 +71,43 @@ def cap_at_stock(simulated: np.ndarray, history: Any) -> np.ndarray:
     if "stock" not in getattr(history, "frame", {}):
         return simulated
     return np.minimum(simulated, history.column("stock")[None, :])
+
+
+def holdout_censoring_note(test: Any) -> str:
+    """The sentence market validation adds to its verdict for held-out sold-out periods
+    (``""`` when there are none)."""
+    text = censoring_text(test)
+    if text is None:
+        return ""
+    if "stock" in test.frame:
+        return (
+            f" Stock-outs: {text.replace(' of ' + str(test.source), ' held out')}; the "
+            "simulated demand is capped at each period's stock before scoring, so sales are "
+            "compared with sales."
+        )
+    return (
+        f" Stock-outs: {text.replace(' of ' + str(test.source), ' held out')}, but no stock "
+        "column is mapped: their actual sales are capped while the simulated demand is not, "
+        "so coverage, PIT and revenue bias there read the market as too high. Fix: map the "
+        "stock on hand (--stock-col COL) so that simulated sales are capped too."
+    )
+
+
+def offpolicy_censoring_text(history: Any, reward_model: Any) -> str | None:
+    """The off-policy warning for logged sold-out periods (``None`` when there are none)."""
+    text = censoring_text(history)
+    if text is None:
+        return None
+    handles = bool(getattr(reward_model, "handles_censoring", False))
+    model = (
+        "a censored family: demand as if stock were unlimited"
+        if handles
+        else "fitted as if the capped sales were demand: biased low where stock ran out"
+    )
+    return (
+        f"{text}: their rewards are sales capped by the stock, so IPW and SNIPW estimate what "
+        "the target policy earns under the same stock limits (demand beyond the stock is "
+        f"never seen), while DM and DR's model term use the demand model ({model}). A policy "
+        "that sells out more often than the seller did is overrated by DM and underrated by "
+        "IPW; read DM against IPW/DR with that in mind."
+    )

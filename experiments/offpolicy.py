@@ -68,6 +68,9 @@ demand model's parameter uncertainty.
 - at most :data:`FEW_PRICES` distinct logged prices without ``grid``: pass the grid;
 - DM outside DR's interval: the demand model disagrees with the data at the target's
   prices; believe DR (the data), not DM (the model).
+- logged sold-out periods (a stock / stock-out column, :attr:`SalesHistory.censored`):
+  their rewards are capped by stock, so IPW/SNIPW value the policy under the same
+  stock limits while DM uses uncapped model demand.
 
 Randomness: one ``np.random.default_rng(seed)``, used only by the bootstrap (the
 estimators in :data:`ESTIMATORS` order). Same data, policy, models and seed →
@@ -98,6 +101,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pricegym.demand._stockout import offpolicy_censoring_text
 from pricegym.errors import ConfigError, PricegymWarning
 from pricegym.experiments._offpolicy_logging import (
     GridLogging,
@@ -569,6 +573,9 @@ def evaluate_logged(
             )
         support = float(np.mean(window < SUPPORT_PROBABILITY))
     texts = _warnings(table, ess, outside, support, target.size, lo, hi, float(level))
+    censoring = offpolicy_censoring_text(history, reward_model)
+    if censoring is not None:
+        texts.append(censoring)
     mean_w = float(w.mean())
     se_w = float(w.std(ddof=1) / math.sqrt(w.size))
     if ess >= MIN_ESS and abs(mean_w - 1.0) > max(MEAN_WEIGHT_TOLERANCE, 3.0 * se_w):
