@@ -78,3 +78,13 @@ def test_experiment_yaml_maps_the_stock_column(sold_out_csv: Path) -> None:
     assert el.ci_low < -2.0 < el.ci_high
     again = parse_market({"data": spec.data.to_dict(), "model": spec.models[0].to_dict()})
     assert again.data.load == spec.data.load
+
+
+def test_evaluate_logged_maps_the_stock_and_warns(
+    sold_out_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["evaluate", "1.8", "--logged", str(sold_out_csv), "--stock-col", "on_hand"]
+    code = cli.main([*argv, "--reward-family", "censored_poisson", "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert any("66 of 200 periods (33%)" in w and "censored family" in w for w in doc["warnings"])
