@@ -855,9 +855,9 @@ def _map_columns(
             roles.append(_Role(column, column, kind))
     if product is not None:
         roles.append(_Role("product", product, "product"))
-    for kind, column in (("stock", stock), ("stockout", stockout)):
-        if column is not None:
-            roles.append(_Role(kind, column, kind))
+    for kind, mapped in (("stock", stock), ("stockout", stockout)):
+        if mapped is not None:
+            roles.append(_Role(kind, mapped, kind))
 
     available = list(raw.columns)
     for role in roles:
