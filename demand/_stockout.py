@@ -19,6 +19,7 @@ __all__ = [
     "CENSORED_FAMILIES",
     "cap_at_stock",
     "censoring_text",
+    "expected_sales",
     "holdout_censoring_note",
     "offpolicy_censoring_text",
     "warn_uncensored_fit",
@@ -100,14 +101,60 @@ def offpolicy_censoring_text(history: Any, reward_model: Any) -> str | None:
         return None
     handles = bool(getattr(reward_model, "handles_censoring", False))
     model = (
-        "a censored family: demand as if stock were unlimited"
+        "a censored family, so its demand is not biased by the stock-outs"
         if handles
-        else "fitted as if the capped sales were demand: biased low where stock ran out"
+        else "fitted as if the capped sales were demand: biased low where stock ran out; "
+        "fit a censored family (--reward-family censored_poisson)"
     )
+    if "stock" in history.frame:
+        return (
+            f"{text}: their rewards are sales capped by the stock, so every estimator values "
+            "the target policy under the logged stock limits (not with unlimited stock); DM "
+            "and DR use the demand model's expected sales min(demand, stock) in each period "
+            f"({model})."
+        )
     return (
-        f"{text}: their rewards are sales capped by the stock, so IPW and SNIPW estimate what "
-        "the target policy earns under the same stock limits (demand beyond the stock is "
-        f"never seen), while DM and DR's model term use the demand model ({model}). A policy "
-        "that sells out more often than the seller did is overrated by DM and underrated by "
-        "IPW; read DM against IPW/DR with that in mind."
+        f"{text}: their rewards are sales capped by the stock, so IPW and SNIPW value the "
+        "target policy under the logged stock limits (demand beyond the stock is never "
+        "seen), while DM and DR's model term use uncapped demand (no stock column to cap "
+        f"it; {model}). A policy that sells out more often than the seller did is overrated "
+        "by DM and underrated by IPW. Fix: map the stock on hand (--stock-col COL)."
     )
+
+
+def expected_sales(noise: Any, mean: np.ndarray, stock: np.ndarray | None) -> np.ndarray:
+    """``E[min(Y, stock)]``: expected *sales* when demand ``Y`` has ``mean`` and ``noise``.
+
+    Closed forms (written by hand: scipy has the distributions, not their limited
+    expectations), with ``f = floor(stock)`` for counts:
+
+    - poisson: ``mu · P(Y <= f − 1) + stock · P(Y > f)`` (since ``y·p(y; mu) = mu·p(y − 1; mu)``);
+    - negbin (NB2, size ``r = 1/alpha``, ``q = r/(r + mu)``): the same with
+      ``P(Y' <= f − 1)`` for ``Y' ~ NB(r + 1, q)`` (``y·p(y; r, q) = mu·p(y − 1; r + 1, q)``);
+    - lognormal (``log Y ~ N(m, sigma²)``, ``m = log mu − sigma²/2``):
+      ``mu · Φ((log s − m − sigma²)/sigma) + s · (1 − Φ((log s − m)/sigma))``.
+
+    ``stock=None`` returns ``mean`` (no stock limit).
+    """
+    mu = np.maximum(np.asarray(mean, dtype=np.float64), 0.0)
+    if stock is None:
+        return mu
+    from scipy import stats
+
+    mu, s = np.broadcast_arrays(mu, np.asarray(stock, dtype=np.float64))
+    kind = getattr(noise, "kind", "poisson")
+    if kind == "lognormal" and getattr(noise, "sigma", 0.0) > 0:
+        sigma = float(noise.sigma)
+        with np.errstate(divide="ignore"):
+            m = np.log(mu) - 0.5 * sigma**2
+            z = (np.log(s) - m) / sigma
+        return mu * stats.norm.cdf(z - sigma) + s * stats.norm.sf(z)
+    if kind == "lognormal":
+        return np.minimum(mu, s)
+    f = np.floor(s)
+    alpha = float(getattr(noise, "alpha", 0.0)) if kind == "negbin" else 0.0
+    if alpha > 0:
+        r = 1.0 / alpha
+        q = r / (r + mu)
+        return mu * stats.nbinom.cdf(f - 1, r + 1, q) + s * stats.nbinom.sf(f, r, q)
+    return mu * stats.poisson.cdf(f - 1, mu) + s * stats.poisson.sf(f, mu)

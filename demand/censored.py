@@ -37,6 +37,11 @@ the fitted ``sigma``), not with noise re-estimated from residuals that the
 censoring biases. A market built from one simulates uncapped demand; its
 inventory (``PricingEnv`` config) caps sales.
 
+The rolling-origin backtest (:meth:`~pricegym.demand.base.DemandModel.backtest`)
+scores expected demand against the recorded sales, so on sold-out periods it reads a
+censored fit as over-forecasting (by design: the sales understate the demand); that is
+also why ``--model auto`` (ranked by backtest error) does not list these families.
+
 Without censored periods each reduces to plain maximum likelihood: censored
 Poisson is the Poisson GLM (same coefficients; its intervals are the ML ones,
 without :class:`PoissonDemand`'s quasi-Poisson scaling), Tobit the OLS of log

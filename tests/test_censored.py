@@ -220,3 +220,18 @@ def test_refusals_explain_themselves() -> None:
     sold_out = counts.frame.assign(stock=counts.frame["units"])  # every period sold out
     with pytest.raises(DataValidationError, match="only 0 of 200 periods did not sell out"):
         CensoredPoissonDemand().fit(load_history(sold_out, stock="stock"))
+
+
+def test_a_pooled_panel_gets_product_effects_past_the_stock_outs() -> None:
+    a, _ = stockout_history(1)
+    b, _ = stockout_history(2, scale=90.0)  # store B sells 1.5x store A at every price
+    frame = pd.concat([a.frame.assign(store="A"), b.frame.assign(store="B")])
+    history = load_history(
+        frame[["period", "price", "units", "stock", "store"]], stock="stock", product="store"
+    )
+    model = CensoredPoissonDemand().fit(history)
+    table = model.params_table().set_index("term")
+    assert table.loc["product:B", "estimate"] == pytest.approx(np.log(1.5), abs=0.1)
+    assert table.loc["log_price", "ci_low"] < TRUE_ELASTICITY < table.loc["log_price", "ci_high"]
+    ratio = model.expected_units([2.0], product="B") / model.expected_units([2.0], product="A")
+    assert ratio[0] == pytest.approx(np.exp(table.loc["product:B", "estimate"]))
