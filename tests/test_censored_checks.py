@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from pricegym.demand import load_history
+from pricegym.demand import CensoredPoissonDemand, load_history
 from pricegym.demand.censored_synthetic import stockout_history
 from pricegym.demand.validation import validate
 from pricegym.experiments.offpolicy import OffPolicyWarning, evaluate_logged
@@ -15,7 +15,7 @@ from pricegym.experiments.offpolicy import OffPolicyWarning, evaluate_logged
 
 def test_validation_caps_simulated_demand_at_the_stock() -> None:
     history, _ = stockout_history(1)
-    result = validate(history, "censored_poisson", 0.25, n_paths=200, quiet=True)
+    result = validate(history, CensoredPoissonDemand(), 0.25, n_paths=200, quiet=True)
     test = history.take(np.arange(150, 200))
     stock = test.column("stock")
     assert np.all(result.rows["high95"].to_numpy() <= stock)
@@ -29,7 +29,7 @@ def test_validation_caps_simulated_demand_at_the_stock() -> None:
     flagged = load_history(flag, stockout="sold_out")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        uncapped = validate(flagged, "censored_poisson", 0.25, n_paths=200, quiet=True)
+        uncapped = validate(flagged, CensoredPoissonDemand(), 0.25, n_paths=200, quiet=True)
     assert "no stock column is mapped" in uncapped.verdict
     assert uncapped.revenue_simulated > result.revenue_simulated
 
