@@ -16,6 +16,8 @@ _EXPORTS = {
     "ArimaxDemand": "pricegym.demand.arimax",
     "ArimaxKernel": "pricegym.demand.statespace",
     "BacktestResult": "pricegym.demand.base",
+    "CensoredNegBinDemand": "pricegym.demand.censored",
+    "CensoredPoissonDemand": "pricegym.demand.censored",
     "ChoiceLogit": "pricegym.demand.choice_logit",
     "ConstantElasticity": "pricegym.demand.parametric",
     "DemandKernel": "pricegym.demand.kernels",
@@ -42,6 +44,7 @@ _EXPORTS = {
     "PoissonDemand": "pricegym.demand.regression",
     "RegressionKernel": "pricegym.demand.kernels",
     "SalesHistory": "pricegym.demand.data",
+    "TobitDemand": "pricegym.demand.censored",
     "compare_models": "pricegym.demand.selection",
     "error_metrics": "pricegym.demand.base",
     "load_history": "pricegym.demand.data",
@@ -60,6 +63,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
         error_metrics,
         model_families,
     )
+    from pricegym.demand.censored import CensoredNegBinDemand, CensoredPoissonDemand, TobitDemand
     from pricegym.demand.choice_logit import ChoiceLogit
     from pricegym.demand.data import SalesHistory, load_history
     from pricegym.demand.features import FeatureSpec, MarketContext
@@ -86,6 +90,8 @@ __all__ = [
     "ArimaxDemand",
     "ArimaxKernel",
     "BacktestResult",
+    "CensoredNegBinDemand",
+    "CensoredPoissonDemand",
     "ChoiceLogit",
     "ConstantElasticity",
     "DemandKernel",
@@ -112,6 +118,7 @@ __all__ = [
     "PoissonDemand",
     "RegressionKernel",
     "SalesHistory",
+    "TobitDemand",
     "compare_models",
     "error_metrics",
     "load_history",

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from pricegym._json import jsonable
+from pricegym.demand._stockout import warn_uncensored_fit
 from pricegym.demand.calendar import TradingCalendar
 from pricegym.demand.data import SalesHistory
 from pricegym.demand.features import MarketContext
@@ -171,7 +172,7 @@ _REGISTRY: dict[str, type[DemandModel]] = {}
 #: Modules whose families register themselves on import. They are loaded on first
 #: use of the registry, so that importing the markets (which only need kernels) does
 #: not import statsmodels' SARIMAX or torch.
-_BUILTIN_MODULES = ("regression", "arimax", "neural", "iv")
+_BUILTIN_MODULES = ("regression", "arimax", "neural", "iv", "censored")
 
 
 def model_families() -> dict[str, type[DemandModel]]:
@@ -215,6 +216,9 @@ class DemandModel(ABC):
     #: Whether :meth:`min_rows` counts all rows of a panel (pooled estimation with
     #: product effects) rather than the rows of each product.
     pooled: ClassVar[bool] = False
+    #: Whether the likelihood treats sold-out periods (:attr:`SalesHistory.censored`) as
+    #: lower bounds of demand; other families warn with CensoringWarning on such data.
+    handles_censoring: ClassVar[bool] = False
 
     # Declared for the type checkers (set by fit, or by load). The regression
     # families and ARIMAX set ``coef_`` / ``coef_cov_`` (the estimator's β and its
@@ -297,6 +301,8 @@ class DemandModel(ABC):
             "promotions": [0.0 for _ in history.promotions],
         }
         self.mean_price_ = float(history.price.mean())
+        if not self.handles_censoring:
+            warn_uncensored_fit(history, type(self).__name__)
         self._fit(history)
         spec = getattr(self, "spec_", None)
         if spec is not None:  # the reference context holds only the columns the model uses

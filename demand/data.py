@@ -17,7 +17,13 @@ promotion columns         promotion / feature flags (numeric, usually 0/1)
 instrument columns        instruments: numbers that move the price but not demand
                           (see :mod:`pricegym.demand.iv`), original names kept
 ``product``               product / market key of a panel (optional, str)
+``stock``                 stock on hand for the period, >= 0 and >= units (optional)
+``stockout``              1 when the product sold out in the period, else 0 (optional)
 ========================  ==========================================================
+
+A period is **censored** (:attr:`SalesHistory.censored`) when its units reached the
+stock (``units >= stock``) or its stock-out flag is 1: the units sold are then a lower
+bound of demand, which the censored families of :mod:`pricegym.demand.censored` use.
 
 Rows are sorted by (product, t). Nothing is dropped silently: every change made
 while loading (sorting, dropping invalid rows the user opted out of) is listed in
@@ -81,7 +87,7 @@ _SPACING_DAYS: dict[str, tuple[float, float]] = {
 _FREQ_WORDS = {"D": "daily", "W": "weekly", "M": "monthly", "Q": "quarterly", "Y": "yearly"}
 _PERIOD_WORDS = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
 #: Canonical column names; a competitor or promotion column may not take one of them.
-_CANONICAL = ("date", "period", "t", "price", "units", "cost", "product")
+_CANONICAL = ("date", "period", "t", "price", "units", "cost", "product", "stock", "stockout")
 #: How many offending rows a message lists before it gives only the count.
 _MAX_LISTED = 5
 _ROW_CONVENTION = "row numbers count the header as row 1, like CSV line numbers"
@@ -193,6 +199,22 @@ class SalesHistory:
             )
         return self.frame["product"].map(lookup).to_numpy(dtype=np.int64)
 
+    @property
+    def has_stock(self) -> bool:
+        """True when the history maps a ``stock`` or ``stockout`` column."""
+        return "stock" in self.frame.columns or "stockout" in self.frame.columns
+
+    @property
+    def censored(self) -> np.ndarray:
+        """Boolean array: the period sold out (``units >= stock``, or ``stockout == 1``),
+        so its units are a lower bound of demand; all False without stock columns."""
+        out = np.zeros(self.n_rows, dtype=bool)
+        if "stock" in self.frame.columns:
+            out |= self.units >= self.column("stock")
+        if "stockout" in self.frame.columns:
+            out |= self.column("stockout") == 1.0
+        return out
+
     def column(self, name: str) -> np.ndarray:
         """One numeric column as a float64 array."""
         return self.frame[name].to_numpy(dtype=np.float64)
@@ -287,7 +309,8 @@ class SalesHistory:
         (``[first, last]`` as ISO dates or integer periods; ``None`` if empty),
         ``price_range`` (``[min, max]``; ``None`` if empty), ``competitors``,
         ``promotions``, ``instruments``, ``notes``, ``calendar`` (the saved form of
-        :class:`~pricegym.demand.calendar.TradingCalendar`, or ``None``).
+        :class:`~pricegym.demand.calendar.TradingCalendar`, or ``None``); with stock
+        columns also ``censored`` (``n`` and ``share`` of sold-out periods).
         """
         column = self.time_column
         date_range: list[Any] | None = None
@@ -314,7 +337,11 @@ class SalesHistory:
             "instruments": list(self.instruments),
             "notes": list(self.notes),
             "calendar": None if self.calendar is None else self.calendar.to_dict(),
-        }
+        } | (
+            {"censored": {"n": int(self.censored.sum()), "share": float(self.censored.mean())}}
+            if self.has_stock and self.n_rows
+            else {}
+        )
 
 
 # =====================================================================  loading
@@ -340,6 +367,8 @@ _ROLE_TEXT: dict[str, tuple[str, str, str]] = {
     "promotion": ("a promotion flag", "promotions", "--promotion"),
     "instrument": ("an instrument", "instruments", "--instrument"),
     "product": ("the product key", "product", "--product"),
+    "stock": ("the stock on hand", "stock", "--stock-col"),
+    "stockout": ("the 0/1 stock-out flag", "stockout", "--stockout-col"),
 }
 
 
@@ -367,6 +396,8 @@ def load_history(
     promotions: Sequence[str] = (),
     product: str | None = None,
     instruments: Sequence[str] = (),
+    stock: str | None = None,
+    stockout: str | None = None,
     drop_invalid: bool = False,
     freq: str | None = None,
     name: str | None = None,
@@ -400,6 +431,10 @@ def load_history(
         instruments: columns of instruments (finite numbers: a cost shifter, a
             rival market's price ...), kept under their names for the
             instrumental-variable families (:mod:`pricegym.demand.iv`).
+        stock: column of the stock on hand in each period (units available to sell);
+            a period whose units reach it is censored (sold out).
+        stockout: column of a 0/1 flag, 1 when the product sold out in the period
+            (censored). With ``stock`` too, a period is censored when either says so.
         drop_invalid: drop rows that break a row-level rule (2-5 below) instead
             of raising; the count, the counts per rule and the first dropped rows
             go to :attr:`SalesHistory.notes` and a
@@ -464,11 +499,14 @@ def load_history(
                data, ...), so ``t`` is an integer; period numbers are whole;
             10. daily data has sales on trading days only (not on a weekday the
                calendar does not trade, nor on a closed date); calendar options
-               are valid and given for daily data only.
+               are valid and given for daily data only;
+            11. stock >= 0 and stock-out flags are 0 or 1 (row-level, like rule 4),
+               and no period sells more units than its stock (always raises).
 
-            Rules 2-5 are row-level: ``drop_invalid=True`` drops such rows. The
-            others always raise. Messages give row numbers as CSV line numbers
-            (header = row 1), listing the first 5 rows and the total count.
+            Rules 2-5 and the range checks of rule 11 are row-level:
+            ``drop_invalid=True`` drops such rows. The others always raise.
+            Messages give row numbers as CSV line numbers (header = row 1),
+            listing the first 5 rows and the total count.
         PricegymError: reading Parquet without ``pyarrow`` installed.
 
     Example:
@@ -497,6 +535,8 @@ def load_history(
         promotions,
         product,
         instruments,
+        stock,
+        stockout,
     )
     if not isinstance(source, pd.DataFrame):  # a file: say which of its columns are not used
         mapped = {role.source for role in roles}
@@ -529,6 +569,8 @@ def load_history(
             )
     kept = np.flatnonzero(keep)
     rownum = rownum[kept]
+    if "stock" in values:  # rule 11: sales never exceed the stock on hand
+        _check_stock(label, roles, values["units"][kept], values["stock"][kept], rownum)
 
     # ---- the canonical frame (rule 9 for dates, whole period numbers)
     time_role = roles[0]
@@ -784,6 +826,8 @@ def _map_columns(
     promotions: Sequence[str] | str,
     product: str | None,
     instruments: Sequence[str] | str = (),
+    stock: str | None = None,
+    stockout: str | None = None,
 ) -> list[_Role]:
     """Rule 1: resolve every role to a source column; time first, then price, units, ..."""
     if len(raw.columns) == 1:
@@ -811,6 +855,9 @@ def _map_columns(
             roles.append(_Role(column, column, kind))
     if product is not None:
         roles.append(_Role("product", product, "product"))
+    for kind, mapped in (("stock", stock), ("stockout", stockout)):
+        if mapped is not None:
+            roles.append(_Role(kind, mapped, kind))
 
     available = list(raw.columns)
     for role in roles:
@@ -952,6 +999,13 @@ def _check_cells(
         "competitor": (4, "competitor price <= 0", "competitor prices must be > 0", numbers <= 0),
         "cost": (4, "cost < 0", "unit costs must be >= 0", numbers < 0),
         "units": (5, "negative units", "units sold must be >= 0", numbers < 0),
+        "stock": (11, "stock < 0", "stock on hand must be >= 0", numbers < 0),
+        "stockout": (
+            11,
+            "stock-out flag not 0/1",
+            "stock-out flags are 0 (in stock) or 1 (sold out)",
+            (numbers != 0) & (numbers != 1),
+        ),
     }
     if role.kind in limits:
         rule, what, text, broken = limits[role.kind]
@@ -1287,6 +1341,30 @@ def _key_columns(
             continue
         found.append((column, distinct))
     return sorted(found, key=lambda item: len(item[1]))
+
+
+def _check_stock(
+    label: str, roles: Sequence[_Role], units: np.ndarray, stock: np.ndarray, rownum: np.ndarray
+) -> None:
+    """Rule 11: no period sells more units than its stock on hand."""
+    over = np.flatnonzero(units > stock)
+    if not len(over):
+        return
+    unit_col = next(r for r in roles if r.kind == "units")
+    stock_col = next(r for r in roles if r.kind == "stock")
+    rows = _rows_text(
+        over, rownum, lambda p: f"{_fmt_value(units[p])} sold, stock {_fmt_value(stock[p])}"
+    )
+    raise DataValidationError(
+        f"{label}: {len(over)} row{_s(len(over))} sell{'s' if len(over) == 1 else ''} more "
+        f"units (column {_column_text(unit_col)}) than the stock on hand (column "
+        f"{_column_text(stock_col)}) "
+        f"({_ROW_CONVENTION}): {rows} (rule 11: units sold <= stock; a period that sold "
+        "its whole stock is censored). Fix: correct these cells, map the column that holds "
+        "the stock available for sale in the period (opening stock plus deliveries) with "
+        "stock=... (CLI: --stock-col), or give only a 0/1 sold-out flag with stockout=... "
+        "(CLI: --stockout-col)."
+    )
 
 
 def _check_price_varies(label: str, source: Any, prices: np.ndarray) -> None:

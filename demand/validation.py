@@ -38,6 +38,12 @@ The :attr:`ValidationResult.verdict` says it plainly, e.g. "95% intervals cover 
 of 34 held-out weeks (a calibrated market: 95% ± 7%): the market is
 overconfident; its noise model is too narrow."
 
+**Stock-outs**: where the history maps a stock column, the simulated demand of
+each held-out row is capped at its stock before scoring (realised sales never exceed
+it; :func:`~pricegym.demand._stockout.cap_at_stock`); held-out sold-out periods are
+said in the verdict, and without a stock column (a sold-out flag only) the verdict
+warns that the scores read the market as too high there.
+
 Randomness: one ``np.random.default_rng(seed)``; first the paths (products in
 order, their held-out rows in time order, ``n_paths`` draws per row from the
 kernel's noise model), then one uniform per row for the PIT. Same seed, data and
@@ -55,6 +61,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pricegym.demand._stockout import cap_at_stock, holdout_censoring_note
 from pricegym.demand.base import DemandModel
 from pricegym.demand.data import SalesHistory
 from pricegym.errors import ConfigError, ModelError
@@ -447,7 +454,7 @@ def validate_market(
         raise ConfigError("validation: the held-out history has no rows; hold out more periods.")
     train = train if train is not None else getattr(model, "history_", None)
     rng = np.random.default_rng(seed)
-    sims = simulate_holdout(model, test, int(n_paths), rng)
+    sims = cap_at_stock(simulate_holdout(model, test, int(n_paths), rng), test)
     actual = test.units
     pit = randomised_pit(actual, sims.T, rng)
     n = actual.size
@@ -474,6 +481,7 @@ def validate_market(
         + ("" if inside else ", which misses the actual")
         + ")."
     )
+    verdict += holdout_censoring_note(test)
     q = np.quantile(sims, [0.025, 0.975], axis=0)
     rows = pd.DataFrame(
         {

@@ -68,6 +68,11 @@ demand model's parameter uncertainty.
 - at most :data:`FEW_PRICES` distinct logged prices without ``grid``: pass the grid;
 - DM outside DR's interval: the demand model disagrees with the data at the target's
   prices; believe DR (the data), not DM (the model).
+- logged sold-out periods (a stock / stock-out column, :attr:`SalesHistory.censored`):
+  their rewards are capped by stock, so every estimator values the policy under the
+  logged stock limits. With a stock column DM and DR's model term are the model's
+  expected sales ``E[min(demand, stock)]`` (right when the model is a censored family);
+  with a sold-out flag only they are uncapped demand, which IPW does not see.
 
 Randomness: one ``np.random.default_rng(seed)``, used only by the bootstrap (the
 estimators in :data:`ESTIMATORS` order). Same data, policy, models and seed →
@@ -98,6 +103,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pricegym.demand._stockout import expected_sales, offpolicy_censoring_text
 from pricegym.errors import ConfigError, PricegymWarning
 from pricegym.experiments._offpolicy_logging import (
     GridLogging,
@@ -278,6 +284,9 @@ def _costs(history: Any, unit_cost: float | None) -> tuple[np.ndarray, str]:
 def model_rewards(model: Any, history: Any, prices: np.ndarray, costs: np.ndarray) -> np.ndarray:
     """Expected reward ``(p_i − c_i) · E[units | p_i, x_i]`` of each row under a demand model.
 
+    With a stock column the units are the expected *sales* ``E[min(demand, stock_i)]``
+    under the model's noise (:func:`~pricegym.demand._stockout.expected_sales`), so
+    that DM and DR value the policy under the logged stock, as the rewards do.
     Only the row's own price changes; its context (competitor prices, promotions,
     period) is the logged one. The model's kernel evaluates it (static families).
 
@@ -298,7 +307,8 @@ def model_rewards(model: Any, history: Any, prices: np.ndarray, costs: np.ndarra
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # extrapolation is reported by the support check
         units = kern.expected(p, ctx, {})
-    return (p - costs) * np.asarray(units, dtype=np.float64)
+    stock = history.column("stock") if "stock" in history.frame else None
+    return (p - costs) * expected_sales(kern.noise, units, stock)
 
 
 # ==================================================================== the result
@@ -574,6 +584,9 @@ def evaluate_logged(
                 )
         support = float(np.mean(window < SUPPORT_PROBABILITY))
     texts = _warnings(table, ess, outside, support, target.size, lo, hi, float(level))
+    censoring = offpolicy_censoring_text(history, reward_model)
+    if censoring is not None:
+        texts.append(censoring)
     mean_w = float(w.mean())
     se_w = float(w.std(ddof=1) / math.sqrt(w.size))
     if ess >= MIN_ESS and abs(mean_w - 1.0) > max(MEAN_WEIGHT_TOLERANCE, 3.0 * se_w):

@@ -9,6 +9,7 @@ turns any :class:`PricegymError` into exit code 2 and a one-paragraph message.
 from __future__ import annotations
 
 __all__ = [
+    "CensoringWarning",
     "ConfigError",
     "DataValidationError",
     "DecisionWarning",
@@ -62,6 +63,11 @@ class DecisionWarning(PricegymWarning):
     """The answer cannot support a pricing decision: the profit-maximising price sits at the
     edge of the prices tried, or no finite optimum exists (see
     :func:`pricegym.demand.optimum.optimum_check`)."""
+
+
+class CensoringWarning(PricegymWarning):
+    """A history has sold-out (censored) periods, but the model treats their sales as
+    demand, so demand is underestimated (see :mod:`pricegym.demand.censored`)."""
 
 
 class PanelWarning(PricegymWarning):

@@ -307,6 +307,21 @@ SECTIONS: tuple[SectionDoc, ...] = (
             ),
             K("product", "column name", "none", "Column of the panel key.", "product: store"),
             K(
+                "stock",
+                "column name",
+                "none",
+                "Column of the stock on hand per period; a period whose units reach it sold "
+                "out (censored: fit a censored family, e.g. family: censored_poisson).",
+                "stock: on_hand",
+            ),
+            K(
+                "stockout",
+                "column name",
+                "none",
+                "Column of a 0/1 flag, 1 when the period sold out (censored).",
+                "stockout: sold_out",
+            ),
+            K(
                 "drop_invalid",
                 "bool",
                 "false",

@@ -65,6 +65,8 @@ _MAPPING_OPTIONS = (
     "calendar",
     "trading_days",
     "closed_dates",
+    "stock_col",
+    "stockout_col",
 )
 
 
@@ -211,6 +213,8 @@ def _collect_warnings() -> Iterator[list[str]]:
 
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     """DATA / --dataset and the column mapping of :func:`~pricegym.demand.data.load_history`."""
+    from pricegym.cli._censored import add_stock_arguments
+
     parser.add_argument(
         "data", nargs="?", metavar="DATA", help="sales history: a .csv or .parquet file"
     )
@@ -241,6 +245,7 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
         "--promotion", metavar="COL", action="append", help="a promotion flag (repeatable)"
     )
     columns.add_argument("--product", metavar="COL", help="the product / market key of a panel")
+    add_stock_arguments(columns)
     columns.add_argument(
         "--instrument",
         metavar="NAME",
@@ -295,6 +300,7 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
 def _load(args: argparse.Namespace) -> SalesHistory:
     """The validated history named by DATA or --dataset, narrowed by --select-product."""
     from pricegym.cli._causal import instrument_load_options
+    from pricegym.cli._censored import stock_load_options
     from pricegym.demand.data import load_history
     from pricegym.demand.datasets import available_datasets, load_dataset
 
@@ -335,6 +341,7 @@ def _load(args: argparse.Namespace) -> SalesHistory:
             calendar=args.calendar or "auto",
             trading_days=args.trading_days,
             closed_dates=args.closed_dates,
+            **stock_load_options(args),
         )
     if args.select_product is not None:
         history = history.for_product(args.select_product)

@@ -44,6 +44,7 @@ __all__ = ["configure_logged_arguments", "logged_target_prices", "run_logged_eva
 
 def configure_logged_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``--logged`` options of ``pricegym evaluate`` (an argument group)."""
+    from pricegym.cli._censored import add_stock_arguments
     from pricegym.experiments.offpolicy import DEFAULT_RESAMPLES, KERNELS
 
     group = parser.add_argument_group(
@@ -70,6 +71,7 @@ def configure_logged_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--promotion", metavar="COL", action="append", help="a promotion flag (repeatable)"
     )
+    add_stock_arguments(group)
     group.add_argument(
         "--reward-model",
         metavar="MODEL.json",
@@ -256,6 +258,7 @@ def _grid(text: str | None, card: dict[str, Any] | None) -> list[float] | None:
 
 
 def _load(args: argparse.Namespace) -> Any:
+    from pricegym.cli._censored import stock_load_options
     from pricegym.demand.data import load_history
 
     kwargs: dict[str, Any] = {
@@ -265,7 +268,7 @@ def _load(args: argparse.Namespace) -> Any:
     for key in ("price", "units", "date", "period", "cost"):
         if getattr(args, key, None):
             kwargs[key] = getattr(args, key)
-    return load_history(args.logged, **kwargs)
+    return load_history(args.logged, **kwargs, **stock_load_options(args))
 
 
 def run_logged_evaluation(args: argparse.Namespace) -> int:

@@ -342,6 +342,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 
 
 def _configure_fit(parser: argparse.ArgumentParser) -> None:
+    from pricegym.cli._censored import CENSORED_MODEL_HELP
+
     _add_data_arguments(parser)
     model = parser.add_argument_group("model")
     model.add_argument(
@@ -349,7 +351,7 @@ def _configure_fit(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         default=DEFAULT_MODEL,
         help="linear, loglinear, poisson, arimax, neural, or auto: compare all on the "
-        f"backtest and keep the best (default: {DEFAULT_MODEL})",
+        f"backtest and keep the best (default: {DEFAULT_MODEL}); {CENSORED_MODEL_HELP}",
     )
     model.add_argument(
         "--families",
