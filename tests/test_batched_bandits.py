@@ -59,3 +59,45 @@ def test_bad_sizes_are_rejected():
         BatchUCB1(2, 3, 0.0)
     with pytest.raises(ConfigError, match="prior_b"):
         BatchPoissonThompson(np.ones(3), 2, 0.0, 1.0, -1.0, np.random.default_rng(0))
+
+
+def test_inventory_lp_mix_equals_linprog():
+    from scipy.optimize import linprog
+
+    from pricegym.agents.batched_bandits import inventory_lp_mix
+
+    rng = np.random.default_rng(0)
+    runs = 200
+    v, d = rng.uniform(1, 50, (runs, 4)), rng.uniform(0, 1, (runs, 4))
+    c = rng.uniform(0.01, 1.2, runs)
+    x = inventory_lp_mix(v, d, c)
+    assert np.all(x >= 0) and np.all(x.sum(axis=1) <= 1 + 1e-12)
+    assert np.all((d * x).sum(axis=1) <= c + 1e-12)
+    for r in range(runs):
+        res = linprog(-(v[r] * d[r]), A_ub=np.vstack([d[r], np.ones(4)]), b_ub=[c[r], 1.0])
+        assert (v[r] * d[r] * x[r]).sum() == pytest.approx(-res.fun, rel=1e-9, abs=1e-12)
+    # Ferreira et al.'s instance: the 3:1 mix of 39.9 and 44.9 at rate 1/4, 10.1 per period
+    p, q = np.array([[29.9, 34.9, 39.9, 44.9]]), np.array([[0.8, 0.6, 0.3, 0.1]])
+    mix = inventory_lp_mix(p, q, np.array([0.25]))
+    np.testing.assert_allclose(mix, [[0, 0, 0.75, 0.25]], atol=1e-12)
+    assert float((p * q * mix).sum()) == pytest.approx(10.1, rel=1e-12)
+
+
+def test_inventory_thompson_never_oversells():
+    from pricegym.agents.batched_bandits import BatchInventoryThompson
+
+    prices, probs = np.array([29.9, 34.9, 39.9, 44.9]), np.array([0.8, 0.6, 0.3, 0.1])
+    rng = np.random.default_rng(2)
+    ts = BatchInventoryThompson(prices, 30, 25, 100, "update", rng)
+    sold = np.zeros(30)
+    for _ in range(100):
+        arms = ts.act()
+        priced = arms < 4
+        assert np.all(arms[ts.stock_ <= 0] == 4)  # sold out: the shut-off price
+        sales = (priced & (rng.random(30) < probs[np.minimum(arms, 3)])).astype(float)
+        ts.update(arms, sales)
+        sold += sales
+    assert np.all(ts.stock_ >= 0) and np.all(sold <= 25)
+    np.testing.assert_allclose(ts.stock_ + sold, 25.0)
+    with pytest.raises(ConfigError, match="inventory_rate"):
+        BatchInventoryThompson(prices, 2, 5, 10, "sometimes", rng)
