@@ -427,7 +427,7 @@ def _plot(doc: dict[str, Any], path: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for row in doc["rows"]:
-        ls = "-" if row["theory"] == "√T" else "--"
+        ls = {"√T": "-", "log T": "--"}.get(row["theory"], "-.")
         ax.plot(row["horizons"], row["mean_regret"], "o" + ls, ms=3, label=LABELS[row["learner"]])
     t = np.asarray(doc["rows"][0]["horizons"], dtype=float)
     ax.plot(t, 0.3 * np.sqrt(t), ":", color="grey", label="∝ √T")
@@ -435,7 +435,10 @@ def _plot(doc: dict[str, Any], path: Path) -> None:
     ax.set_yscale("log")
     ax.set_xlabel("horizon T")
     ax.set_ylabel("mean cumulative pseudo-regret")
-    ax.set_title("Regret on λ(p) = 2 − p (Poisson): solid √T learners, dashed log T")
+    ax.set_title(
+        "Regret: λ(p) = 2 − p (solid √T, dashed log T); inventory TS vs LP (dash-dot)",
+        fontsize=9,
+    )
     ax.legend(fontsize=7)
     fig.tight_layout()
     save_figure(fig, path, dpi=110)
