@@ -260,6 +260,8 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "causal": _script_formatter("causal"),
     "afp": _script_formatter("afp"),
     "censored": _script_formatter("censored"),
+    "bandit_collusion": _script_formatter("bandit_collusion"),
+    "regret": _script_formatter("regret"),
 }
 
 
