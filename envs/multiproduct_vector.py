@@ -1,0 +1,266 @@
+"""B catalogue markets stepped together: :class:`MultiProductVectorEnv` (a gymnasium ``VectorEnv``).
+
+The batched twin of :class:`~pricegym.envs.multiproduct.MultiProductEnv`, as
+:class:`~pricegym.envs.vector.MarketVectorEnv` is of ``PricingEnv``: one call of
+the demand model's ``mean_units`` for all B markets per step, the K Poisson draws
+of every market from that market's own generator.
+
+Same seeds, same trajectories
+-----------------------------
+``reset(seed=s)`` gives market i the generator ``MultiProductEnv.reset(seed=s + i)``
+would have (gymnasium's ``np_random``, the ``SyncVectorEnv`` convention); ``seed=None``
+keeps each market's stream going, and autoresets never reseed. A single market
+draws its period's demands with ``np_random.poisson(mu)`` on the (K,) means, i.e.
+product 0 first; the batch draws column 0 for every market, then column 1, ...,
+each from the market's own PCG64 state with numpy's Poisson algorithm compiled
+over the states (:mod:`pricegym.envs._poisson`, through
+:class:`~pricegym.envs._streams._MarketStreams`), so each market consumes exactly
+the doubles its single env would, in the same order.
+
+What "equal to B single markets" promises, on every CPU: the discrete outcomes
+(grid prices, Poisson demands, sales, stock, terminations, autoresets) are
+identical; floats built from the demand model's output (``expected_demand``;
+rewards and observations are sums of prices times whole units, so they agree
+exactly unless an expected demand enters, i.e. with ``noise="none"``) agree to
+rounding: the model is evaluated on a (B, K) array here and a (1, K) one in a
+single env, and numpy may pick different SIMD exp/log kernels for the two. The
+tests hold them to 1e-12 relative.
+
+Autoreset: ``AutoresetMode.NEXT_STEP`` (gymnasium's default) only: a market that
+ended is reset at the next ``step``, whose action for it is ignored, and that
+step returns its reset observation, reward 0, both flags false, and the reset
+``info`` entries (``t``, ``inventory``; the step keys are masked out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from gymnasium.error import InvalidAction
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from pricegym.demand.multiproduct_protocol import MultiProductDemand
+from pricegym.envs._streams import _MarketStreams
+from pricegym.envs.multiproduct import (
+    STEP_KEYS,
+    CatalogueConfig,
+    make_observation,
+    observation_bounds,
+    observation_names,
+    sales_scale,
+)
+from pricegym.errors import ConfigError
+
+__all__ = ["MultiProductVectorEnv"]
+
+_PER_PRODUCT = ("prices", "expected_demand", "demand", "sales", "lost_sales", "inventory")
+
+
+class MultiProductVectorEnv(VectorEnv):
+    """B independent :class:`~pricegym.envs.multiproduct.MultiProductEnv` markets (see module).
+
+    ## Spaces
+
+    ``single_action_space`` = ``MultiDiscrete(nvec)`` and ``single_observation_space``
+    = the env's ``Box`` (d = 1 + 3K); ``action_space`` is ``MultiDiscrete`` of
+    shape (B, K), ``observation_space`` a ``Box`` of shape (B, d).
+
+    ## Step
+
+    ``step(actions (B, K))`` → observations (B, d) float32, rewards (B,) float64,
+    terminated, truncated (B,) bool (truncated always false), and ``info``: every
+    key of the single env's step info as an array — (B, K) for the per-product
+    ones, (B,) for the others — with gymnasium's ``_key`` masks (false for a
+    market that was resetting in this step).
+
+    ## Arguments
+
+    ``demand`` and the market settings as :class:`MultiProductEnv`; ``num_envs`` = B;
+    ``autoreset_mode``: ``AutoresetMode.NEXT_STEP`` only (others raise).
+    """
+
+    metadata: dict[str, Any] = {  # noqa: RUF012
+        "render_modes": [],
+        "autoreset_mode": AutoresetMode.NEXT_STEP,
+    }
+
+    def __init__(
+        self,
+        demand: MultiProductDemand,
+        num_envs: int = 1,
+        *,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+        render_mode: str | None = None,
+        **market: Any,
+    ) -> None:
+        if int(num_envs) != num_envs or num_envs < 1:
+            raise ConfigError(f"num_envs={num_envs!r} must be an integer >= 1.")
+        if AutoresetMode(autoreset_mode) != AutoresetMode.NEXT_STEP:
+            raise ConfigError(
+                f"autoreset_mode={autoreset_mode!r}: MultiProductVectorEnv resets ended markets "
+                "at the next step only (AutoresetMode.NEXT_STEP). Fix: use NEXT_STEP, or a "
+                "gymnasium SyncVectorEnv of MultiProductEnv for the other modes."
+            )
+        if render_mode is not None:
+            raise ConfigError(f"render_mode={render_mode!r}: no renderer yet; use None.")
+        self.render_mode = None
+        self.demand = demand
+        self.config = cfg = CatalogueConfig.build(demand, **market)
+        self.num_envs = b = int(num_envs)
+        self.n_products = k = cfg.n_products
+        self.product_names = tuple(demand.product_names)
+        self.single_action_space = spaces.MultiDiscrete(cfg.nvec)
+        low, high = observation_bounds(k)
+        self.single_observation_space = spaces.Box(low, high, dtype=np.float32)
+        self.action_space = batch_space(self.single_action_space, b)
+        self.observation_space = batch_space(self.single_observation_space, b)
+        self.observation_names = observation_names(self.product_names)
+        self._table = cfg.price_table()
+        self._cols = np.arange(k)
+        self._pmax = np.array([g[-1] for g in cfg.grids])
+        self._mid = self._table[self._cols, cfg.nvec // 2]
+        self.sales_scale = sales_scale(demand, cfg)
+        self._streams = _MarketStreams(b, "pcg")
+        self._stock = np.tile(cfg.inventory, (b, 1))
+        self._k = np.zeros(b, dtype=np.int64)
+        self._last_price = np.tile(self._mid, (b, 1))
+        self._last_sales = np.zeros((b, k))
+        self._needs_reset = np.ones(b, dtype=bool)
+        self._seeded = False
+
+    # ------------------------------------------------------------------ API
+    def reset(
+        self,
+        *,
+        seed: int | Sequence[int | None] | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Reset every market; ``seed=s`` seeds market i with s + i (a list: one per market)."""
+        b = self.num_envs
+        if seed is None:
+            seeds: list[int | None] = [None] * b
+        elif isinstance(seed, int | np.integer):
+            seeds = [int(seed) + i for i in range(b)]
+        else:
+            seeds = list(seed)
+            if len(seeds) != b:
+                raise ConfigError(f"seed: {len(seeds)} seeds for {b} markets; give one per market.")
+        self._streams.seed(range(b), seeds)
+        self._seeded = True
+        rows = np.arange(b)
+        self._reset_rows(rows)
+        info = {
+            "t": np.zeros(b),
+            "_t": np.ones(b, dtype=bool),
+            "inventory": self._stock.copy(),
+            "_inventory": np.ones(b, dtype=bool),
+        }
+        return self._obs(), info
+
+    def _reset_rows(self, rows: np.ndarray) -> None:
+        self._stock[rows] = self.config.inventory
+        self._k[rows] = 0
+        self._last_price[rows] = self._mid
+        self._last_sales[rows] = 0.0
+        self._needs_reset[rows] = False
+
+    def step(
+        self, actions: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """One period of every market (ended markets are reset instead; see the module)."""
+        if not self._seeded:
+            raise ConfigError("call reset() before step() (the markets have no state yet).")
+        cfg = self.config
+        b, k = self.num_envs, self.n_products
+        a = self._check_actions(actions)
+        resetting = self._needs_reset.copy()
+        playing = ~resetting
+        if resetting.any():
+            self._reset_rows(np.flatnonzero(resetting))
+        p = self._table[self._cols, a]  # (B, K)
+        mu = np.asarray(self.demand.mean_units(p, self._k), dtype=np.float64)
+        if cfg.noise == "poisson":
+            lam = np.where(playing[:, None], mu, 0.0)
+            demand = np.empty((b, k))
+            for j in range(k):  # product 0 first, as one env's np_random.poisson(mu)
+                demand[:, j] = self._streams.poisson(lam[:, j])
+        else:
+            demand = mu.copy()
+        demand[resetting] = 0.0
+        sales = np.minimum(demand, self._stock)
+        self._stock = self._stock - sales
+        self._k += playing
+        last = playing & (self._k >= cfg.horizon)
+        revenue = (p * sales).sum(axis=1)
+        cost = (cfg.cost * sales).sum(axis=1)
+        finite = np.isfinite(cfg.inventory)
+        salvage = np.where(last, (cfg.salvage[finite] * self._stock[:, finite]).sum(axis=1), 0.0)
+        profit = np.where(playing, revenue - cost + salvage, 0.0)
+        sold_out = (
+            (self._stock <= 0).all(axis=1) if finite.all() else np.zeros(b, dtype=bool)
+        ) & playing
+        terminated = last | sold_out
+        self._needs_reset = terminated.copy()
+        self._last_price = np.where(playing[:, None], p, self._last_price)
+        self._last_sales = np.where(playing[:, None], sales, self._last_sales)
+        values = {
+            "prices": p,
+            "expected_demand": mu,
+            "demand": demand,
+            "sales": sales,
+            "lost_sales": demand - sales,
+            "revenue": revenue,
+            "cost": cost,
+            "salvage": salvage,
+            "profit": profit,
+            "inventory": self._stock.copy(),
+            "t": (self._k - 1).astype(np.float64),
+        }
+        info: dict[str, Any] = {}
+        for key in STEP_KEYS:
+            v = values[key]
+            if resetting.any():
+                v = np.where(resetting[:, None] if v.ndim == 2 else resetting, 0.0, v)
+            info[key] = v
+            info["_" + key] = playing
+        if resetting.any():
+            info["t"] = np.where(resetting, 0.0, info["t"])
+            info["inventory"] = np.where(resetting[:, None], self._stock, info["inventory"])
+            info["_t"] = info["_inventory"] = np.ones(b, dtype=bool)
+        return self._obs(), profit, terminated, np.zeros(b, dtype=bool), info
+
+    def _check_actions(self, actions: Any) -> np.ndarray:
+        a = np.asarray(actions)
+        shape = (self.num_envs, self.n_products)
+        if a.shape != shape or not (
+            np.issubdtype(a.dtype, np.integer) or np.all(np.mod(a, 1) == 0)
+        ):
+            raise InvalidAction(
+                f"actions of shape {a.shape}: give {shape} integer grid indices (one row per "
+                f"market, one column per product)."
+            )
+        a = a.astype(np.int64)
+        bad = (a < 0) | (a >= self.config.nvec)
+        if bad.any():
+            i, j = np.argwhere(bad)[0]
+            raise InvalidAction(
+                f"action {int(a[i, j])} of market {i}, product {self.product_names[j]!r}: "
+                f"outside its price grid 0 … {int(self.config.nvec[j]) - 1}."
+            )
+        return a
+
+    def _obs(self) -> np.ndarray:
+        cfg = self.config
+        return make_observation(
+            (cfg.horizon - self._k) / cfg.horizon,
+            self._stock,
+            cfg.inventory,
+            self._last_price,
+            self._pmax,
+            self._last_sales,
+            self.sales_scale,
+        )
