@@ -1,4 +1,4 @@
-"""One seller pricing a catalogue of K products: :class:`MultiProductEnv` (a :class:`gymnasium.Env`).
+"""One seller pricing a catalogue of K products: :class:`MultiProductEnv` (a gymnasium ``Env``).
 
 Why a separate env and not :class:`~pricegym.envs.market.PricingEnv` generalised to
 K products: ``PricingEnv`` is built around a one-product
@@ -35,7 +35,7 @@ from gymnasium.error import InvalidAction, ResetNeeded
 from pricegym.demand.multiproduct_protocol import MultiProductDemand
 from pricegym.errors import ConfigError, ExtrapolationWarning
 
-__all__ = ["SALES_OBS_CAP", "CatalogueConfig", "MultiProductEnv", "STEP_KEYS"]
+__all__ = ["SALES_OBS_CAP", "STEP_KEYS", "CatalogueConfig", "MultiProductEnv"]
 
 #: Observed last sales are ``min(sales / sales_scale, SALES_OBS_CAP)``.
 SALES_OBS_CAP = 10.0
@@ -263,12 +263,12 @@ class MultiProductEnv(gym.Env[np.ndarray, np.ndarray]):
 
     A ``Box`` of float32, d = 1 + 3K, names in ``observation_names``:
 
-    | index       | observation                 | unit / scaling                          | min | max |
-    |-------------|-----------------------------|-----------------------------------------|-----|-----|
-    | 0           | time remaining              | (T − k)/T, k = periods played           | 0   | 1   |
-    | 1 … K       | stock fraction of product j | stock_j / initial stock_j (1: unlimited)| 0   | 1   |
-    | K+1 … 2K    | last price of product j     | price_j / max grid price_j              | 0   | 1   |
-    | 2K+1 … 3K   | last sales of product j     | min(sales_j / sales_scale_j, 10)        | 0   | 10  |
+    | index     | observation                 | unit / scaling                         | min | max |
+    |-----------|-----------------------------|----------------------------------------|-----|-----|
+    | 0         | time remaining              | (T − k)/T, k = periods played          | 0   | 1   |
+    | 1 … K     | stock fraction of product j | stock_j / initial stock_j (1: no limit)| 0   | 1   |
+    | K+1 … 2K  | last price of product j     | price_j / max grid price_j             | 0   | 1   |
+    | 2K+1 … 3K | last sales of product j     | min(sales_j / sales_scale_j, 10)       | 0   | 10  |
 
     ``sales_scale_j`` is product j's expected units when every product is at its
     lowest grid price (period 0), or 1 if that is 0. A product with starting
@@ -339,7 +339,7 @@ class MultiProductEnv(gym.Env[np.ndarray, np.ndarray]):
     ((7,), ('time_remaining', 'stock_fraction:p0', 'stock_fraction:p1'))
     >>> obs, reward, terminated, truncated, info = env.step([2, 1])     # prices 3 and 2
     >>> info["prices"].tolist(), [round(float(m), 2) for m in info["expected_demand"]]
-    ([3.0, 2.0], [23.9, 23.9])
+    ([3.0, 2.0], [21.19, 21.19])
     >>> bool(reward == ((info["prices"] - 1.0) * info["sales"]).sum()), terminated
     (True, False)
     """

@@ -354,7 +354,8 @@ def make_market_vector_env(
 
 
 def register_envs() -> list[str]:
-    """Register every id of :data:`ENV_IDS` with gymnasium (ids already there are kept).
+    """Register every id of :data:`ENV_IDS` with gymnasium (ids already there are kept),
+    and the catalogue ids of :mod:`pricegym.envs.multiproduct_registration`.
 
     Returns the ids registered by this call.
     """
@@ -369,4 +370,6 @@ def register_envs() -> list[str]:
             kwargs={"preset": preset},
         )
         added.append(env_id)
-    return added
+    from pricegym.envs.multiproduct_registration import register_catalogue_envs
+
+    return added + register_catalogue_envs()  # the catalogue markets (issue 13)
