@@ -46,6 +46,7 @@ from gymnasium.vector.utils import batch_space
 from pricegym.demand.multiproduct_protocol import MultiProductDemand
 from pricegym.envs._streams import _MarketStreams
 from pricegym.envs.multiproduct import (
+    SALES_OBS_CAP,
     STEP_KEYS,
     CatalogueConfig,
     make_observation,
@@ -57,7 +58,8 @@ from pricegym.errors import ConfigError
 
 __all__ = ["MultiProductVectorEnv"]
 
-_PER_PRODUCT = ("prices", "expected_demand", "demand", "sales", "lost_sales", "inventory")
+#: Largest (periods × grid price vectors × products) tabulated at construction.
+TABLE_MAX = 4_000_000
 
 
 class MultiProductVectorEnv(VectorEnv):
@@ -76,6 +78,17 @@ class MultiProductVectorEnv(VectorEnv):
     key of the single env's step info as an array — (B, K) for the per-product
     ones, (B,) for the others — with gymnasium's ``_key`` masks (false for a
     market that was resetting in this step).
+
+    ## Speed
+
+    When (periods × grid price vectors × K) ≤ :data:`TABLE_MAX`, the expected units
+    of every price vector in every period are computed at construction with
+    ``horizon`` batched ``mean_units`` calls (the same inputs a single market
+    passes, so the same model values up to rounding), together with numpy's Poisson
+    constants of each entry; a step is then a table lookup and one compiled pass
+    stepping every market and drawing its K demands
+    (:mod:`pricegym.envs._multiproduct_kernel`). Larger
+    markets call ``mean_units`` once per step and draw column by column.
 
     ## Arguments
 
@@ -125,12 +138,42 @@ class MultiProductVectorEnv(VectorEnv):
         self._mid = self._table[self._cols, cfg.nvec // 2]
         self.sales_scale = sales_scale(demand, cfg)
         self._streams = _MarketStreams(b, "pcg")
+        self._strides = np.cumprod(np.r_[cfg.nvec[1:], 1][::-1])[::-1].astype(np.int64)
+        self._table_mu: np.ndarray | None = None
+        self._consts: np.ndarray | None = None
+        n_vectors = int(np.prod(cfg.nvec))
+        if n_vectors * cfg.horizon * k <= TABLE_MAX:
+            self._build_table(n_vectors)
         self._stock = np.tile(cfg.inventory, (b, 1))
         self._k = np.zeros(b, dtype=np.int64)
         self._last_price = np.tile(self._mid, (b, 1))
         self._last_sales = np.zeros((b, k))
         self._needs_reset = np.ones(b, dtype=bool)
         self._seeded = False
+
+    def _build_table(self, n_vectors: int) -> None:
+        """Expected units of every grid price vector in every period, (T, A, K), and
+        the Poisson sampler's constants of each entry (see *Speed* in the class)."""
+        cfg = self.config
+        idx = (np.arange(n_vectors)[:, None] // self._strides[None, :]) % cfg.nvec[None, :]
+        prices = self._table[self._cols, idx]  # (A, K), product 0 slowest
+        rows = [np.asarray(self.demand.mean_units(prices, t), dtype=np.float64)
+                for t in range(cfg.horizon)]  # fmt: skip
+        # periods with the same means share one block (a model without a trend has one):
+        # a small table stays in cache, and the step reads it at random
+        blocks: list[np.ndarray] = []
+        block_of = np.empty(cfg.horizon, dtype=np.int64)
+        for t, m in enumerate(rows):
+            same = [i for i, blk in enumerate(blocks) if np.array_equal(blk, m)]
+            if not same:
+                blocks.append(m)
+            block_of[t] = same[0] if same else len(blocks) - 1
+        self._block_of = block_of
+        self._table_mu = np.ascontiguousarray(np.stack(blocks))
+        if cfg.noise == "poisson":
+            self._consts = self._streams.poisson_constants(self._table_mu)
+        #: stand-ins for the compiled step's random arguments when nothing is drawn
+        self._no_states = (np.zeros((1, 4), np.uint64), np.zeros(1), np.zeros((1, 8)))
 
     # ------------------------------------------------------------------ API
     def reset(
@@ -176,6 +219,8 @@ class MultiProductVectorEnv(VectorEnv):
             raise ConfigError("call reset() before step() (the markets have no state yet).")
         cfg = self.config
         b, k = self.num_envs, self.n_products
+        if self._table_mu is not None:
+            return self._step_compiled(actions)
         a = self._check_actions(actions)
         resetting = self._needs_reset.copy()
         playing = ~resetting
@@ -232,6 +277,64 @@ class MultiProductVectorEnv(VectorEnv):
             info["inventory"] = np.where(resetting[:, None], self._stock, info["inventory"])
             info["_t"] = info["_inventory"] = np.ones(b, dtype=bool)
         return self._obs(), profit, terminated, np.zeros(b, dtype=bool), info
+
+    def _step_compiled(
+        self, actions: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """The step of a tabulated market in one compiled pass (see *Speed*)."""
+        from pricegym.envs._multiproduct_kernel import step_markets  # numba: on first step
+
+        cfg = self.config
+        b, k = self.num_envs, self.n_products
+        a = np.asarray(actions)
+        if a.shape != (b, k) or a.dtype.kind not in "iu":
+            a = self._check_actions(actions)  # converts integral floats, or raises
+        elif a.dtype != np.int64:
+            a = a.astype(np.int64)
+        resetting = self._needs_reset
+        streams = self._streams
+        poisson = cfg.noise == "poisson"
+        if poisson:
+            streams._take_states()
+            assert streams._loggam is not None and self._consts is not None
+            st, lg, consts = streams.state, streams._loggam, self._consts
+        else:
+            st, lg, consts = self._no_states
+        p, mu, demand, sales, lost, inventory = (np.empty((b, k)) for _ in range(6))
+        t_out = np.empty(b)
+        scalars = np.empty((b, 4))
+        terminated = np.empty(b, dtype=bool)
+        obs = np.empty((b, 1 + 3 * k), dtype=np.float32)
+        assert self._table_mu is not None
+        bad = step_markets(
+            st, lg, consts, self._table_mu.reshape(-1, k), self._table_mu.shape[1], poisson,
+            a, self._strides, cfg.nvec, self._table, cfg.cost, cfg.salvage, cfg.inventory,
+            self._mid, self._pmax, self.sales_scale, SALES_OBS_CAP, cfg.horizon,
+            self._block_of, self._k, self._stock, self._last_price, self._last_sales, resetting,
+            p, mu, demand, sales, lost, inventory, t_out, scalars, terminated, obs,
+        )  # fmt: skip
+        if bad >= 0:
+            self._check_actions(a)  # raises, naming the market and product
+        playing = ~resetting
+        info: dict[str, Any] = {
+            "prices": p,
+            "expected_demand": mu,
+            "demand": demand,
+            "sales": sales,
+            "lost_sales": lost,
+            "revenue": scalars[:, 0],
+            "cost": scalars[:, 1],
+            "salvage": scalars[:, 2],
+            "profit": scalars[:, 3],
+            "inventory": inventory,
+            "t": t_out,
+        }
+        for key in STEP_KEYS:
+            info["_" + key] = playing
+        if resetting.any():
+            info["_t"] = info["_inventory"] = np.ones(b, dtype=bool)
+        self._needs_reset = terminated
+        return obs, scalars[:, 3], terminated.copy(), np.zeros(b, dtype=bool), info
 
     def _check_actions(self, actions: Any) -> np.ndarray:
         a = np.asarray(actions)

@@ -132,10 +132,22 @@ def test_fitted_catalogue_market_has_the_truths_grid_optimum(model_path):
 
 
 # ==================================================================== batch = B single markets
-def _run_pair(market: dict, steps: int, seed: int, b: int = 6):
+class _Growing:
+    """The truth with demand growing 5% a period: every period has its own means."""
+
+    n_products = TRUTH.n_products
+    product_names = TRUTH.product_names
+    support_ = TRUTH.support_
+
+    def mean_units(self, prices, period=0):
+        growth = 1.0 + 0.05 * np.asarray(period, dtype=float)
+        return TRUTH.mean_units(prices) * np.reshape(growth, (-1, 1))
+
+
+def _run_pair(market: dict, steps: int, seed: int, b: int = 6, demand=TRUTH):
     """Step a MultiProductVectorEnv and B single envs (seeds s + i) with the same actions."""
-    venv = MultiProductVectorEnv(TRUTH, b, **market)
-    envs = [MultiProductEnv(TRUTH, **market) for _ in range(b)]
+    venv = MultiProductVectorEnv(demand, b, **market)
+    envs = [MultiProductEnv(demand, **market) for _ in range(b)]
     obs, info = venv.reset(seed=seed)
     singles = [e.reset(seed=seed + i) for i, e in enumerate(envs)]
     np.testing.assert_array_equal(obs, np.array([o for o, _ in singles]))
@@ -174,6 +186,20 @@ def test_batch_equals_b_single_markets_through_sell_outs_and_autoresets():
 def test_batch_equals_single_markets_with_unlimited_stock_and_without_noise():
     _run_pair({**MARKET, "inventory": None}, steps=20, seed=5)
     _run_pair({**MARKET, "noise": "none"}, steps=20, seed=5)
+
+
+def test_batch_equals_single_markets_with_period_dependent_demand_on_both_paths(monkeypatch):
+    import pricegym.envs.multiproduct_vector as vector
+
+    venv = MultiProductVectorEnv(_Growing(), 2, **MARKET)
+    assert venv._table_mu is not None and venv._table_mu.shape == (15, 125, 3)  # 15 blocks
+    assert MultiProductVectorEnv(TRUTH, 2, **MARKET)._table_mu.shape == (1, 125, 3)
+    _run_pair(MARKET, steps=40, seed=2, demand=_Growing())
+    monkeypatch.setattr(vector, "TABLE_MAX", 0)  # no table: mean_units every step, numpy
+    assert MultiProductVectorEnv(TRUTH, 2, **MARKET)._table_mu is None
+    assert _run_pair(MARKET, steps=60, seed=11) >= 6
+    _run_pair(MARKET, steps=40, seed=2, demand=_Growing())
+    _run_pair({**MARKET, "noise": "none", "inventory": None}, steps=20, seed=5)
 
 
 def test_same_seed_same_trajectory_and_another_seed_differs():
