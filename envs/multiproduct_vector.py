@@ -204,6 +204,14 @@ class MultiProductVectorEnv(VectorEnv):
         }
         return self._obs(), info
 
+    def reset_markets(self, rows: np.ndarray) -> np.ndarray:
+        """Reset the markets ``rows`` now (for same-step adapters such as SB3's); returns
+        their start observations (len(rows), d). Nothing is drawn at a reset, so their
+        random streams go on where they were, as after an autoreset."""
+        rows = np.asarray(rows, dtype=np.int64)
+        self._reset_rows(rows)
+        return self._obs()[rows]
+
     def _reset_rows(self, rows: np.ndarray) -> None:
         self._stock[rows] = self.config.inventory
         self._k[rows] = 0
