@@ -259,6 +259,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "scaling": _script_formatter("scaling"),
     "causal": _script_formatter("causal"),
     "afp": _script_formatter("afp"),
+    "multiproduct": _script_formatter("multiproduct"),
 }
 
 

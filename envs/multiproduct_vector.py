@@ -308,9 +308,9 @@ class MultiProductVectorEnv(VectorEnv):
             st, lg, consts = streams.state, streams._loggam, self._consts
         else:
             st, lg, consts = self._no_states
-        p, mu, demand, sales, lost, inventory = (np.empty((b, k)) for _ in range(6))
+        p, mu, demand, sales, lost, inventory = np.empty((6, b, k))  # one allocation
         t_out = np.empty(b)
-        scalars = np.empty((b, 4))
+        scalars = np.empty((b, 4))  # revenue, cost, salvage, profit
         terminated = np.empty(b, dtype=bool)
         obs = np.empty((b, 1 + 3 * k), dtype=np.float32)
         assert self._table_mu is not None

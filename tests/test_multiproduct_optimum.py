@@ -196,3 +196,15 @@ def test_dp_refuses_what_it_cannot_solve():
     big = MultiProductEnv(TRUTH, n_prices=7, cost=COST, inventory=[200, 200, 200])
     with pytest.raises(ConfigError, match="fluid_lp_bound"):
         catalogue_dp(big)
+
+
+def test_readme_catalogue_example_prints_what_it_says(capsys):
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = text.split("## A catalogue of products", 1)[1]
+    code = re.search(r"```py\n(.*?)```", section, re.S).group(1)
+    exec(compile(code, "README.md", "exec"), {})
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["[3.  2.5 2.5]", "114.99 122.51"]
