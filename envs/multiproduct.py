@@ -192,7 +192,7 @@ class CatalogueConfig:
             try:
                 rows = [np.asarray(prices, dtype=np.float64)]
             except ValueError:  # ragged: one list per product of different lengths
-                rows = [np.asarray(r, dtype=np.float64) for r in prices]  # type: ignore[union-attr]
+                rows = [np.asarray(r, dtype=np.float64) for r in prices]
             if len(rows) == 1 and rows[0].ndim == 1:
                 grids = [rows[0].copy() for _ in range(k)]
             elif len(rows) == 1 and rows[0].ndim == 2:
