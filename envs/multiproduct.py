@@ -33,7 +33,7 @@ from gymnasium import spaces
 from gymnasium.error import InvalidAction, ResetNeeded
 
 from pricegym.demand.multiproduct_protocol import MultiProductDemand
-from pricegym.errors import ConfigError, ExtrapolationWarning
+from pricegym.errors import ConfigError, DecisionWarning, ExtrapolationWarning
 
 __all__ = ["SALES_OBS_CAP", "STEP_KEYS", "CatalogueConfig", "MultiProductEnv"]
 
@@ -106,6 +106,12 @@ class CatalogueConfig:
     def finite_stock(self) -> bool:
         """Whether any product has a finite starting stock."""
         return bool(np.isfinite(self.inventory).any())
+
+    def all_actions(self) -> np.ndarray:
+        """Every action of ``MultiDiscrete(nvec)``, (Π n_j, K) int64, product 0's index
+        slowest (the order of ``itertools.product``)."""
+        grids = np.indices(tuple(int(n) for n in self.nvec)).reshape(self.n_products, -1)
+        return np.ascontiguousarray(grids.T, dtype=np.int64)
 
     def price_table(self) -> np.ndarray:
         """(K, max n) grid prices, padded with each grid's last price."""
@@ -390,6 +396,7 @@ class MultiProductEnv(gym.Env[np.ndarray, np.ndarray]):
         self._pmax = np.array([g[-1] for g in cfg.grids])
         self._mid = self._table[np.arange(k), cfg.nvec // 2]
         self.sales_scale = sales_scale(demand, cfg)
+        decision_check(demand, cfg, stacklevel=3)
         self._stock = cfg.inventory.copy()
         self._k = 0
         self._last_price = self._mid.copy()
@@ -482,6 +489,43 @@ class MultiProductEnv(gym.Env[np.ndarray, np.ndarray]):
 
 
 # ====================================================================== shared helpers
+#: Largest grid (price vectors) :func:`decision_check` enumerates.
+DECISION_CHECK_MAX = 200_000
+
+
+def decision_check(demand: MultiProductDemand, cfg: CatalogueConfig, stacklevel: int = 2) -> None:
+    """Warn (:class:`~pricegym.errors.DecisionWarning`) when the one-period, unlimited-stock
+    expected profit peaks at the highest or lowest price of some product's grid (3+ prices).
+
+    Then the market's "best price" for that product only says that the grid's edge
+    wins: the true optimum may lie beyond it (or the model has none, e.g. a choice
+    logit without a no-purchase option, or cost 0 with inelastic demand). Grids of
+    more than :data:`DECISION_CHECK_MAX` vectors are not checked. Changes nothing.
+    """
+    nvec = cfg.nvec
+    if int(np.prod(nvec)) > DECISION_CHECK_MAX:
+        return
+    acts = cfg.all_actions()
+    prices = cfg.price_table()[np.arange(cfg.n_products), acts]
+    mu = np.asarray(demand.mean_units(prices, 0), dtype=np.float64)
+    best = int(np.argmax(((prices - cfg.cost) * mu).sum(axis=1)))
+    edges = []
+    for j, (i, n) in enumerate(zip(acts[best].tolist(), nvec.tolist(), strict=True)):
+        if n >= 3 and i in (0, n - 1):
+            side = "highest" if i == n - 1 else "lowest"
+            edges.append(f"{demand.product_names[j]!r} at its {side} price {prices[best, j]:g}")
+    if edges:
+        zero = " (unit cost 0: profit is revenue)" if (cfg.cost == 0).all() else ""
+        warnings.warn(
+            f"the one-period expected profit{zero} peaks at the edge of the price grid for "
+            f"{', '.join(edges)}: the best price may lie beyond the grid, or the model has no "
+            "finite optimum. Fix: widen the grid (prices= / p_min / p_max, "
+            "allow_outside_support=True to leave the data's range) or give the unit cost.",
+            DecisionWarning,
+            stacklevel=stacklevel,
+        )
+
+
 def observation_bounds(k: int) -> tuple[np.ndarray, np.ndarray]:
     """The observation ``Box``'s low and high (float32, d = 1 + 3K)."""
     low = np.zeros(1 + 3 * k, dtype=np.float32)

@@ -49,6 +49,7 @@ from pricegym.envs.multiproduct import (
     SALES_OBS_CAP,
     STEP_KEYS,
     CatalogueConfig,
+    decision_check,
     make_observation,
     observation_bounds,
     observation_names,
@@ -137,6 +138,7 @@ class MultiProductVectorEnv(VectorEnv):
         self._pmax = np.array([g[-1] for g in cfg.grids])
         self._mid = self._table[self._cols, cfg.nvec // 2]
         self.sales_scale = sales_scale(demand, cfg)
+        decision_check(demand, cfg, stacklevel=3)
         self._streams = _MarketStreams(b, "pcg")
         self._strides = np.cumprod(np.r_[cfg.nvec[1:], 1][::-1])[::-1].astype(np.int64)
         self._table_mu: np.ndarray | None = None

@@ -22,7 +22,7 @@ from pricegym.envs.multiproduct import MultiProductEnv
 from pricegym.envs.multiproduct_registration import CATALOGUE_ENV_IDS
 from pricegym.envs.multiproduct_vector import MultiProductVectorEnv
 from pricegym.envs.registration import ENV_IDS
-from pricegym.errors import ConfigError, ExtrapolationWarning
+from pricegym.errors import ConfigError, DecisionWarning, ExtrapolationWarning
 
 QUALITY, ALPHA, COST = [2.0, 1.5, 1.0], 1.0, [1.0, 0.8, 0.5]
 TRUTH = LogitCatalogueTruth(QUALITY, ALPHA, market_size=10.0, support=(0.5, 6.0))
@@ -300,3 +300,19 @@ def test_per_product_grids_and_a_one_product_catalogue():
     single = MultiProductEnv(LogitCatalogueTruth([1.0], 1.0, support=(1, 3)), n_prices=3)
     check_env(single, skip_render_check=True)
     assert single.observation_space.shape == (4,)
+
+
+def test_an_optimum_at_the_grids_edge_warns_and_names_the_product():
+    import itertools
+
+    # the logit optimum is 2.93 / 2.73 / 2.43: a grid topping out at 2.0 cuts it off
+    with pytest.warns(DecisionWarning, match=r"'p0' at its highest price 2.*'p1' at its"):
+        MultiProductEnv(TRUTH, prices=[1.0, 1.5, 2.0], cost=COST)
+    with pytest.warns(DecisionWarning, match="unit cost 0"):
+        MultiProductVectorEnv(TRUTH, 2, prices=[4.0, 5.0, 6.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        MultiProductEnv(TRUTH, **MARKET)  # optimum inside the grid: silent
+    cfg = MultiProductEnv(TRUTH, prices=[[1.0, 2.0], [1.0, 2.0, 3.0], [1.0]]).config
+    expected = list(itertools.product(range(2), range(3), range(1)))
+    assert cfg.all_actions().tolist() == [list(a) for a in expected]
