@@ -316,3 +316,18 @@ def test_an_optimum_at_the_grids_edge_warns_and_names_the_product():
     cfg = MultiProductEnv(TRUTH, prices=[[1.0, 2.0], [1.0, 2.0, 3.0], [1.0]]).config
     expected = list(itertools.product(range(2), range(3), range(1)))
     assert cfg.all_actions().tolist() == [list(a) for a in expected]
+
+
+def test_experiments_refuse_a_catalogue_market_and_say_why():
+    from pricegym.experiments.schema import load_experiment
+
+    doc = {
+        "name": "unit",
+        "market": {"env": "pricegym/LogitCatalogue-v0"},
+        "agents": [{"name": "fixed", "kind": "fixed_price", "params": {"price": 2.0}}],
+    }
+    with pytest.raises(ConfigError) as info:
+        load_experiment(doc)
+    msg = str(info.value)
+    assert msg.startswith("market.env") and "catalogue market" in msg and "Fix:" in msg
+    assert "pricegym/LogitCatalogue-v0" not in msg.split("Fix:")[1].split("gymnasium.make")[0]
