@@ -1,9 +1,10 @@
 """B catalogue markets stepped together: :class:`MultiProductVectorEnv` (a gymnasium ``VectorEnv``).
 
 The batched twin of :class:`~pricegym.envs.multiproduct.MultiProductEnv`, as
-:class:`~pricegym.envs.vector.MarketVectorEnv` is of ``PricingEnv``: one call of
-the demand model's ``mean_units`` for all B markets per step, the K Poisson draws
-of every market from that market's own generator.
+:class:`~pricegym.envs.vector.MarketVectorEnv` is of ``PricingEnv``: the demand
+model's means for all B markets at once (a precomputed table, or one
+``mean_units`` call per step; see *Speed* in the class), the K Poisson draws of
+every market from that market's own generator.
 
 Same seeds, same trajectories
 -----------------------------
@@ -11,20 +12,22 @@ Same seeds, same trajectories
 would have (gymnasium's ``np_random``, the ``SyncVectorEnv`` convention); ``seed=None``
 keeps each market's stream going, and autoresets never reseed. A single market
 draws its period's demands with ``np_random.poisson(mu)`` on the (K,) means, i.e.
-product 0 first; the batch draws column 0 for every market, then column 1, ...,
-each from the market's own PCG64 state with numpy's Poisson algorithm compiled
-over the states (:mod:`pricegym.envs._poisson`, through
-:class:`~pricegym.envs._streams._MarketStreams`), so each market consumes exactly
-the doubles its single env would, in the same order.
+product 0 first, then 1, ...; the batch makes the same K draws per market, in the
+same order, from the market's own PCG64 state with numpy's Poisson algorithm
+compiled over the states (:mod:`pricegym.envs._poisson`; the step in
+:mod:`pricegym.envs._multiproduct_kernel`, or column by column through
+:class:`~pricegym.envs._streams._MarketStreams` without a table), so each market
+consumes exactly the doubles its single env would.
 
 What "equal to B single markets" promises, on every CPU: the discrete outcomes
 (grid prices, Poisson demands, sales, stock, terminations, autoresets) are
-identical; floats built from the demand model's output (``expected_demand``;
-rewards and observations are sums of prices times whole units, so they agree
-exactly unless an expected demand enters, i.e. with ``noise="none"``) agree to
-rounding: the model is evaluated on a (B, K) array here and a (1, K) one in a
-single env, and numpy may pick different SIMD exp/log kernels for the two. The
-tests hold them to 1e-12 relative.
+identical; floats agree to rounding: ``expected_demand`` comes from the model
+evaluated on a (B, K) or (A, K) array here and a (1, K) one in a single env (numpy
+may pick different SIMD exp/log kernels for the two), and rewards and
+observations are sums over products computed in compiled code here and by numpy
+there (with Poisson demand they are prices times whole units and agree in
+practice bit for bit; with ``noise="none"`` they inherit the means' rounding).
+The tests hold rewards and means to 1e-12 relative, float32 observations to 1e-6.
 
 Autoreset: ``AutoresetMode.NEXT_STEP`` (gymnasium's default) only: a market that
 ended is reset at the next ``step``, whose action for it is ignored, and that
