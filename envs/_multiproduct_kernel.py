@@ -15,10 +15,87 @@ tests hold the two to it.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
-from pricegym.envs._poisson import _draw
+from pricegym.envs import _poisson as _p
+
+# numpy's PCG64 constants, as compiled in _poisson
+_MUL_HI, _MUL_LO, _M32 = _p._MUL_HI, _p._MUL_LO, _p._M32
+_S11, _S32, _S58, _S63, _S64 = _p._S11, _p._S32, _p._S58, _p._S63, _p._S64
+_ONE, _ZERO, _TWO_M53 = _p._ONE, _p._ZERO, _p._TWO_M53
+
+
+@njit(inline="always")
+def _next(s_hi, s_lo, i_hi, i_lo):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """:func:`pricegym.envs._poisson._next_double` on a state held in local variables.
+
+    Returns (double, new state hi, new state lo). Why a copy: the original reads and
+    writes the state row in memory at every double; keeping the state in registers
+    while a market makes its K draws halves the cost of a draw (measured: 134 → 69 µs
+    for 1024 × 3 draws), with the same operations, hence the same doubles.
+    """
+    a_lo = s_lo & _M32
+    a_hi = s_lo >> _S32
+    b_lo = _MUL_LO & _M32
+    b_hi = _MUL_LO >> _S32
+    t = a_lo * b_lo
+    t = a_hi * b_lo + (t >> _S32)
+    w1 = t & _M32
+    w2 = t >> _S32
+    t = a_lo * b_hi + w1
+    hi = a_hi * b_hi + w2 + (t >> _S32)
+    hi = hi + s_hi * _MUL_LO + s_lo * _MUL_HI
+    lo = s_lo * _MUL_LO
+    lo2 = lo + i_lo
+    hi = hi + i_hi + (_ONE if lo2 < lo else _ZERO)
+    x = hi ^ lo2
+    rot = hi >> _S58
+    out = (x >> rot) | (x << ((_S64 - rot) & _S63))
+    return np.float64(out >> _S11) * _TWO_M53, hi, lo2
+
+
+@njit(inline="always")
+def _draw(s_hi, s_lo, i_hi, i_lo, c, e, lg):  # type: ignore[no-untyped-def]  # pragma: no cover
+    """:func:`pricegym.envs._poisson._draw` (numpy's ``random_poisson``) on a local state.
+
+    Returns (draw, new state hi, new state lo); the same branches and operations.
+    """
+    lm = c[e, 0]
+    if not lm > 0.0:
+        return 0.0, s_hi, s_lo
+    if lm >= 10.0:  # random_poisson_ptrs
+        loglam = c[e, 1]
+        b = c[e, 2]
+        a = c[e, 3]
+        log_invalpha = c[e, 4]
+        vr = c[e, 5]
+        two_a = c[e, 6]
+        while True:
+            u, s_hi, s_lo = _next(s_hi, s_lo, i_hi, i_lo)
+            u = u - 0.5
+            v, s_hi, s_lo = _next(s_hi, s_lo, i_hi, i_lo)
+            us = 0.5 - abs(u)
+            k = math.floor((two_a / us + b) * u + lm + 0.43)
+            if us >= 0.07 and v <= vr:
+                return float(k), s_hi, s_lo
+            if k < 0 or (us < 0.013 and v > us):
+                continue
+            g = lg[int(k)] if k < lg.size else _p._loggam(k + 1)
+            if (math.log(v) + log_invalpha - math.log(a / (us * us) + b)) <= (-lm + k * loglam - g):
+                return float(k), s_hi, s_lo
+    enlam = c[e, 7]  # random_poisson_mult
+    x = 0
+    prod = 1.0
+    while True:
+        u, s_hi, s_lo = _next(s_hi, s_lo, i_hi, i_lo)
+        prod *= u
+        if prod > enlam:
+            x += 1
+        else:
+            return float(x), s_hi, s_lo
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -106,10 +183,14 @@ def step_markets(  # pragma: no cover  (compiled; tested through the batch)
                 cell += actions[r, j] * strides[j]
             revenue = 0.0
             paid = 0.0
+            s_hi, s_lo, i_hi, i_lo = st[r, 0], st[r, 1], st[r, 2], st[r, 3]
             for j in range(k):
                 p = price_table[j, actions[r, j]]
                 m = table_mu[cell, j]
-                d = _draw(st, r, consts, cell * k + j, lg) if poisson else m
+                if poisson:
+                    d, s_hi, s_lo = _draw(s_hi, s_lo, i_hi, i_lo, consts, cell * k + j, lg)
+                else:
+                    d = m
                 s = min(d, stock[r, j])
                 stock[r, j] = stock[r, j] - s
                 prices[r, j] = p
@@ -123,6 +204,9 @@ def step_markets(  # pragma: no cover  (compiled; tested through the batch)
                 revenue += p * s
                 paid += cost[j] * s
             t_out[r] = k_done[r]
+            if poisson:
+                st[r, 0] = s_hi
+                st[r, 1] = s_lo
             k_done[r] += 1
             last = k_done[r] >= horizon
             salv = 0.0

@@ -202,6 +202,13 @@ def test_batch_equals_single_markets_with_period_dependent_demand_on_both_paths(
     _run_pair({**MARKET, "noise": "none", "inventory": None}, steps=20, seed=5)
 
 
+def test_batch_equals_single_markets_with_large_means():
+    # means of 100+ units: numpy's PTRS branch (lambda >= 10) in the compiled draws
+    big = LogitCatalogueTruth(QUALITY, ALPHA, market_size=400.0, support=(0.5, 6.0))
+    assert big.mean_units([1.0, 1.0, 1.0]).min() > 40
+    _run_pair({**MARKET, "inventory": [900, 700, 500]}, steps=30, seed=4, demand=big)
+
+
 def test_same_seed_same_trajectory_and_another_seed_differs():
     def run(seed):
         venv = MultiProductVectorEnv(TRUTH, 4, **MARKET)
