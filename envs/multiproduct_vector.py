@@ -157,8 +157,9 @@ class MultiProductVectorEnv(VectorEnv):
         self._seeded = False
 
     def _build_table(self, n_vectors: int) -> None:
-        """Expected units of every grid price vector in every period, (T, A, K), and
-        the Poisson sampler's constants of each entry (see *Speed* in the class)."""
+        """Expected units of every grid price vector, (blocks, A, K) with ``_block_of[t]``
+        the block of period t, and the Poisson sampler's constants of each entry (see
+        *Speed* in the class)."""
         cfg = self.config
         idx = (np.arange(n_vectors)[:, None] // self._strides[None, :]) % cfg.nvec[None, :]
         prices = self._table[self._cols, idx]  # (A, K), product 0 slowest
