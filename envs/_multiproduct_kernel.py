@@ -29,7 +29,7 @@ _ONE, _ZERO, _TWO_M53 = _p._ONE, _p._ZERO, _p._TWO_M53
 
 
 @njit(inline="always")
-def _next(s_hi, s_lo, i_hi, i_lo):  # type: ignore[no-untyped-def]  # pragma: no cover
+def _next(s_hi, s_lo, i_hi, i_lo):  # pragma: no cover
     """:func:`pricegym.envs._poisson._next_double` on a state held in local variables.
 
     Returns (double, new state hi, new state lo). Why a copy: the original reads and
@@ -58,7 +58,7 @@ def _next(s_hi, s_lo, i_hi, i_lo):  # type: ignore[no-untyped-def]  # pragma: no
 
 
 @njit(inline="always")
-def _draw(s_hi, s_lo, i_hi, i_lo, c, e, lg):  # type: ignore[no-untyped-def]  # pragma: no cover
+def _draw(s_hi, s_lo, i_hi, i_lo, c, e, lg):  # pragma: no cover
     """:func:`pricegym.envs._poisson._draw` (numpy's ``random_poisson``) on a local state.
 
     Returns (draw, new state hi, new state lo); the same branches and operations.
