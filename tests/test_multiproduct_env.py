@@ -338,3 +338,45 @@ def test_experiments_refuse_a_catalogue_market_and_say_why():
     msg = str(info.value)
     assert msg.startswith("market.env") and "catalogue market" in msg and "Fix:" in msg
     assert "pricegym/LogitCatalogue-v0" not in msg.split("Fix:")[1].split("gymnasium.make")[0]
+
+
+def test_fitted_loglog_system_with_a_trend_drives_the_registered_market(tmp_path):
+    from pricegym.demand.multiproduct import LogLogSystem
+
+    rng = np.random.default_rng(3)
+    n = 120
+    elast = np.array([[-3.0, 0.4, 0.3], [0.3, -3.0, 0.2], [0.3, 0.3, -2.8]])
+    prices = rng.uniform(1.0, 3.0, (n, 3))
+    t = np.arange(n)[:, None]
+    units = rng.poisson(
+        np.exp(np.log([900.0, 700.0, 500.0]) + np.log(prices) @ elast.T + 0.004 * t)
+    )
+    frame = pd.DataFrame(
+        {
+            "week": np.repeat(np.arange(n), 3),
+            "sku": np.tile(["a", "b", "c"], n),
+            "price": prices.ravel(),
+            "units": units.ravel().astype(float),
+        }
+    )
+    model = LogLogSystem(trend=True).fit(load_history(frame, period="week", product="sku"))
+    np.testing.assert_allclose(model.elasticity_.estimate, elast, atol=0.15)
+    path = str(model.save(tmp_path / "loglog.json"))
+    kw = {"model_path": path, "cost": 1.2, "horizon": 6, "n_prices": 5}
+    # with these cross effects the joint optimum prices product b above its data range:
+    # the market says so (the support caps the grid at b's highest price seen, 2.92)
+    with pytest.warns(DecisionWarning, match="'b' at its highest price 2.918"):
+        env = gym.make("pricegym/FittedCatalogue-v0", **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DecisionWarning)
+        check_env(env.unwrapped)  # (its render check makes the env again)
+        venv = gym.make_vec("pricegym/FittedCatalogue-v0", num_envs=3, **kw)
+        sync = gym.make_vec(
+            "pricegym/FittedCatalogue-v0", num_envs=3, vectorization_mode="sync", **kw
+        )
+    assert venv._table_mu.shape[0] == 6  # the trend: one block per period
+    np.testing.assert_array_equal(venv.reset(seed=1)[0], sync.reset(seed=1)[0])
+    for a in np.random.default_rng(0).integers(0, 5, (8, 3, 3)):
+        r1, r2 = venv.step(a), sync.step(a)
+        np.testing.assert_allclose(r1[1], r2[1], rtol=1e-12)
+        np.testing.assert_array_equal(r1[2], r2[2])
