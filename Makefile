@@ -35,7 +35,7 @@ test: lint
 TYPING_DIRS := demand envs agents experiments
 typing-tree:
 	rm -rf build/typing && mkdir -p build/typing/pricegym
-	for f in pricegym/*.py pricegym/py.typed; do ln -s ../../../$$f build/typing/pricegym/; done
+	for f in pricegym/*.py pricegym/py.typed pricegym/cli; do ln -s ../../../$$f build/typing/pricegym/; done
 	for d in $(TYPING_DIRS); do ln -s ../../../$$d build/typing/pricegym/$$d; done
 
 type: $(STAMP) typing-tree

@@ -268,7 +268,7 @@ def _python_periods(
     m = q.shape[1]
     n = len(rivals)
     t, state, quiet = int(status[0]), int(status[1]), int(status[2])
-    names = [None if j == seat else _name(r) for j, r in enumerate(rivals)]
+    names = ["" if j == seat else _name(r) for j, r in enumerate(rivals)]  # seat's: unread
     while t < stop and quiet < patience:
         eps = math.exp(-beta * t)
         profile = 0
@@ -280,7 +280,7 @@ def _python_periods(
                 a = min(int(u * (m / eps)), m - 1) if u < eps else before
                 mine = a
             else:
-                a = _index(rivals[j].act(observations[j][state]), m, names[j])  # type: ignore[arg-type]
+                a = _index(rivals[j].act(observations[j][state]), m, names[j])
             profile = profile * m + a
         nxt = (state % tail) * n_prof + profile
         target = q[state, mine] * keep
@@ -441,7 +441,9 @@ def train_against(
         actions = np.zeros((n, modes, n_states), dtype=np.int64)
         moves = np.zeros((n, modes, n_states), dtype=np.int64)
         for j in others:
-            a, mv = automata[j]  # type: ignore[misc]
+            automaton = automata[j]
+            assert automaton is not None  # reason is '' only when every rival compiled
+            a, mv = automaton
             actions[j, : a.shape[0]], moves[j, : a.shape[0]] = a, mv
         greedy = q.argmax(axis=1).astype(np.int64)
         best = q.max(axis=1)

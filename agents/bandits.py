@@ -239,7 +239,11 @@ class GridBandit(MarketAgent):
         units = None
         if self.reward == "units" or self._needs_units:
             units = self.units_sold(action, reward, next_observation, info)
-        value = float(reward) if self.reward == "profit" else float(units)  # type: ignore[arg-type]
+        if self.reward == "profit":
+            value = float(reward)
+        else:
+            assert units is not None  # reward="units" reads them above
+            value = float(units)
         if not math.isfinite(value):
             raise ConfigError(f"reward={reward!r} is not finite; check the market's rewards.")
         counts[arm] += 1.0
@@ -672,7 +676,9 @@ class InventoryThompsonSampling(ThompsonSampling):
         view.require("time", self)
         if self.horizon is None:
             view.require("horizon", self)
-        n = view.codec.grid.size  # type: ignore[union-attr]
+        grid = view.codec.grid
+        assert grid is not None  # super()._check_market refuses a continuous market
+        n = grid.size
         if self.shutoff_action is not None and not 0 <= self.shutoff_action < n:
             raise ConfigError(
                 f"shutoff_action={self.shutoff_action} is not an action of the {n}-price grid."

@@ -40,6 +40,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
+from pricegym._json import jsonable
 from pricegym.agents.view import ActionCodec, MarketView
 from pricegym.demand.io import read_model_files, write_model_files
 from pricegym.errors import ConfigError, ModelFileError
@@ -148,7 +149,7 @@ class PricingAgent(ABC):
     @property
     def params(self) -> dict[str, Any]:
         """The constructor's arguments, as stored on the agent (JSON-friendly values)."""
-        return {n: _jsonable(getattr(self, n)) for n in self._param_names() if n != "name"}
+        return {n: jsonable(getattr(self, n)) for n in self._param_names() if n != "name"}
 
     @property
     def name(self) -> str:
@@ -295,7 +296,8 @@ class PricingAgent(ABC):
         if "name" not in target._param_names():
             agent.name = doc.get("name")
         agent._set_state(doc.get("state", {}), arrays)
-        return agent  # type: ignore[return-value]
+        assert isinstance(agent, cls)  # target is cls or a subclass (checked above)
+        return agent
 
 
 def _pricegym_version() -> str:
@@ -374,17 +376,3 @@ def _registered_class(doc: dict[str, Any], path: str | Path) -> type[PricingAgen
         f"{written}, or the file was edited. Load it with pricegym {written}, or retrain "
         "and save the agent again."
     )
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    return value

@@ -149,8 +149,8 @@ class MarketAgent(PricingAgent):
         if rounding == "nearest":
             return int(codec.to_action(p))
         if rounding == "down":
-            return int(max(np.searchsorted(grid, p + tol, side="right") - 1, 0))
-        return int(min(np.searchsorted(grid, p - tol, side="left"), grid.size - 1))
+            return max(int(np.searchsorted(grid, p + tol, side="right")) - 1, 0)
+        return min(int(np.searchsorted(grid, p - tol, side="left")), grid.size - 1)
 
     def act(self, observation: np.ndarray) -> Any:
         """The action of the rule's price for ``observation``."""

@@ -221,10 +221,9 @@ def _fixed_value(env: Any, action: np.ndarray) -> float:
 def train_ppo(env_id: str, frames: int, seed: int) -> tuple[Any, Any, dict[str, Any]]:
     """PPO with the YAML's hyper-parameters on the batched market; (model, vecnormalize, hp)."""
     import torch
-    from stable_baselines3 import PPO
     from stable_baselines3.common.vec_env import VecNormalize
 
-    from pricegym.agents.sb3 import _algo_kwargs, _normalize_settings, load_hyperparams
+    from pricegym.agents.sb3 import _build, _normalize_settings, load_hyperparams
     from pricegym.envs.multiproduct_sb3 import CatalogueSB3VecEnv
 
     hp = load_hyperparams("ppo", env_id)
@@ -234,8 +233,8 @@ def train_ppo(env_id: str, frames: int, seed: int) -> tuple[Any, Any, dict[str, 
     sb3.seed(seed)
     norm = _normalize_settings(hp)
     env = VecNormalize(sb3, gamma=float(hp["gamma"]), **norm) if norm else sb3
-    kwargs = _algo_kwargs("ppo", hp, sb3.action_space)
-    model = PPO(hp["policy"], env, seed=seed, device="cpu", verbose=0, **kwargs)
+    # SB3Agent's own builder: the YAML's values become PPO's arguments as in training
+    model = _build("ppo", hp, env, sb3.observation_space, sb3.action_space, seed, "cpu", 0)
     t0 = time.perf_counter()
     model.learn(total_timesteps=frames)
     hp = {**hp, "frames": frames, "train_seconds": time.perf_counter() - t0}

@@ -248,7 +248,7 @@ def vs_rules(
     from pricegym.envs.oligopoly import OligopolyEnv
     from pricegym.errors import PricegymWarning
     from pricegym.experiments.evaluate import bind_to_seat
-    from pricegym.experiments.runner import _train_oligopoly
+    from pricegym.experiments.runner._compute import _train_oligopoly
 
     env = OligopolyEnv()  # Calvano: 15 prices, horizon 1000
     never = 10**12  # convergence off: every path plays its budget

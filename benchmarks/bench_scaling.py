@@ -83,7 +83,7 @@ from pricegym.agents.sb3 import SB3Agent
 from pricegym.demand.datasets import load_dataset
 from pricegym.demand.io import atomic_write_bytes
 from pricegym.demand.selection import DEFAULT_FAMILIES, make_model
-from pricegym.experiments.runner import plan_cells
+from pricegym.experiments.rundir import plan_cells
 from pricegym.experiments.schema import load_experiment
 
 HERE = Path(__file__).resolve().parent

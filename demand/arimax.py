@@ -24,12 +24,13 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 from statsmodels.tsa.statespace.sarimax import SARIMAX
 
+from pricegym.demand._results import StatsmodelsResultsMixin
 from pricegym.demand.base import DemandModel
 from pricegym.demand.data import SalesHistory
-from pricegym.demand.features import FeatureSpec
+from pricegym.demand.features import FeatureSpec, MarketContext
+from pricegym.demand.kernels import DemandKernel
 from pricegym.demand.noise import NoiseModel
 from pricegym.demand.regression import _select, resolve_season_period, resolve_seasonality
 from pricegym.demand.statespace import ArimaxKernel
@@ -55,7 +56,7 @@ COV_TYPES: tuple[str, ...] = ("opg", "oim", "approx", "robust", "robust_oim", "r
 _TARGETS: tuple[str, ...] = ("units", "log")
 
 
-class ArimaxDemand(DemandModel):
+class ArimaxDemand(StatsmodelsResultsMixin, DemandModel):
     """Demand as a regression with SARIMA errors, fitted by statsmodels' SARIMAX.
 
     ``y_t = x_t'β + u_t`` with u_t ~ SARIMA(``order``)(``seasonal_order``) and
@@ -502,60 +503,27 @@ class ArimaxDemand(DemandModel):
             za[~inside] = path[steps - 1]
         return kern.to_units(base + za)
 
-    def library_expected_units(
-        self,
-        prices: np.ndarray | Sequence[float] | float,
-        *,
-        t: float | np.ndarray | None = None,
-        competitors: np.ndarray | None = None,
-        promotions: np.ndarray | None = None,
-        product: str | int | np.ndarray | None = None,
+    def _library_units(
+        self, res: Any, prices: np.ndarray, ctx: MarketContext, kern: DemandKernel, **options: Any
     ) -> np.ndarray:
         """statsmodels' ``get_forecast(steps=1, exog=row)`` for each row, in units.
 
         The one-step forecast from the end of the data (like :meth:`expected_units`),
         transformed like the kernel: clipped at 0, or smear·exp for the log target.
         """
-        res = self._require_results()
-        p = self._prices(prices)
-        kern = self.kernel()
-        ctx = self._context(p.size, t, competitors, promotions, product, kern)
-        x = self.spec_.build_context(p, ctx)
+        x = self.spec_.build_context(prices, ctx)
         yhat = np.array(
             [
                 float(np.asarray(res.get_forecast(steps=1, exog=x[i : i + 1]).predicted_mean)[0])
-                for i in range(p.size)
+                for i in range(prices.size)
             ]
         )
         return kern.to_units(yhat)
 
     # ---------------------------------------------------------------- inference
-    def _terms(self) -> list[str]:
-        res = self.results_
+    def _param_terms(self, res: Any) -> list[str]:
+        """All parameters: β, then the ARMA terms (``ar.L1`` ...) and ``sigma2``."""
         return self.spec_.names + list(res.param_names[self.spec_.n_features :])
-
-    def params_table(self) -> pd.DataFrame:
-        """All parameters (β, ARMA terms such as ``ar.L1``, ``sigma2``) with SEs and 95% CIs."""
-        res = getattr(self, "results_", None)
-        if res is None:
-            return self._saved_params_table
-        ci = np.asarray(res.conf_int(alpha=0.05), dtype=np.float64)
-        return pd.DataFrame(
-            {
-                "term": self._terms(),
-                "estimate": np.asarray(res.params, dtype=np.float64),
-                "std_err": np.asarray(res.bse, dtype=np.float64),
-                "ci_low": ci[:, 0],
-                "ci_high": ci[:, 1],
-            }
-        )
-
-    def information(self) -> dict[str, float]:
-        """AIC, BIC and log-likelihood of the SARIMAX fit."""
-        res = getattr(self, "results_", None)
-        if res is None:
-            return dict(self._saved_information)
-        return {"aic": float(res.aic), "bic": float(res.bic), "llf": float(res.llf)}
 
     # ---------------------------------------------------------------- state
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

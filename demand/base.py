@@ -28,11 +28,12 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
+from pricegym._json import jsonable
 from pricegym.demand.calendar import TradingCalendar
 from pricegym.demand.data import SalesHistory
 from pricegym.demand.features import MarketContext
 from pricegym.demand.io import read_model_files, write_model_files
-from pricegym.demand.kernels import DemandKernel
+from pricegym.demand.kernels import DemandKernel, KernelState
 from pricegym.demand.noise import NoiseModel
 from pricegym.demand.products import product_references
 from pricegym.errors import (
@@ -186,8 +187,12 @@ class DemandModel(ABC):
     """Base class of demand models (see the module docstring).
 
     Subclasses set ``family`` and implement :meth:`_fit`, :meth:`_make_kernel`,
-    :meth:`library_expected_units`, :meth:`params_table` and the state hooks
-    :meth:`_get_state` / :meth:`_set_state`.
+    :meth:`_library_units` (the library's prediction behind
+    :meth:`library_expected_units`), :meth:`params_table` (statsmodels-backed
+    families inherit it and :meth:`information` from
+    :class:`~pricegym.demand._results.StatsmodelsResultsMixin`) and the state hooks
+    :meth:`_get_state` / :meth:`_set_state`; a family whose markets start from a
+    per-product state overrides :meth:`_initial_state`.
 
     Fitted attributes set here for every family: ``support_`` (min, max price in
     the data), ``n_obs_``, ``freq_``, ``data_summary_``, ``reference_`` (the
@@ -221,6 +226,10 @@ class DemandModel(ABC):
     #: results object is not saved); unset on a model fitted in this process.
     _saved_params_table: pd.DataFrame
     _saved_information: dict[str, Any]
+    #: The seller's unit cost stored with the model (``pricegym fit --unit-cost C
+    #: --out``, or set before :meth:`save`): ``{"value": C, "source": text}`` or None.
+    #: A market built from the saved file charges it unless its options give a cost.
+    unit_cost_: dict[str, Any] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -411,16 +420,16 @@ class DemandModel(ABC):
 
         The context defaults to :attr:`reference_`: the period after the data,
         competitor prices at their means, no promotion, the first product. Time-series
-        models forecast from the end of the data. Warns with
+        models forecast from the end of the data (each market from the state of
+        :meth:`_initial_state`). Warns with
         :class:`~pricegym.errors.ExtrapolationWarning` outside the data's price range.
         """
         self._check_fitted()
         p = self._prices(prices)
         kern = self.kernel()
         ctx = self._context(p.size, t, competitors, promotions, product, kern)
-        return kern.expected(p, ctx, kern.initial_state(p.size))
+        return kern.expected(p, ctx, self._initial_state(kern, p.size, ctx))
 
-    @abstractmethod
     def library_expected_units(
         self,
         prices: np.ndarray | Sequence[float] | float,
@@ -429,11 +438,57 @@ class DemandModel(ABC):
         competitors: np.ndarray | None = None,
         promotions: np.ndarray | None = None,
         product: str | int | np.ndarray | None = None,
+        **options: Any,
     ) -> np.ndarray:
         """Same as :meth:`expected_units`, computed by the fitting library itself.
 
-        Only on a model fitted in this process (``results_`` is not saved).
+        Prices and context are checked and defaulted as by :meth:`expected_units`;
+        the family's :meth:`_library_units` asks its library (statsmodels'
+        ``predict`` / ``get_forecast``, linearmodels' ``predict``, the torch module's
+        ``forward``). Only on a model fitted in this process (``results_`` is not
+        saved).
+
+        Args:
+            options: the family's own keywords, listed in :attr:`_library_options`
+                (:class:`~pricegym.demand.neural.NeuralDemand`: ``lags``, recent units
+                per market, shape (n, lags), column 0 the most recent; default each
+                market's product's last units in the fitted history).
+
+        Raises:
+            TypeError: a keyword the family does not take.
         """
+        unknown = sorted(set(options) - set(self._library_options))
+        if unknown:
+            takes = ["prices", "t", "competitors", "promotions", "product"]
+            raise TypeError(
+                f"{type(self).__name__}.library_expected_units() got unexpected keyword "
+                f"argument(s) {unknown}; it takes {takes + list(self._library_options)}. "
+                "Fix: drop the keyword, or call it on the family that takes it."
+            )
+        res = self._require_results()
+        p = self._prices(prices)
+        kern = self.kernel()
+        ctx = self._context(p.size, t, competitors, promotions, product, kern)
+        return self._library_units(res, p, ctx, kern, **options)
+
+    # Hooks of the two prediction paths (the template above owns the checks).
+    #: Keywords :meth:`library_expected_units` passes on to :meth:`_library_units`.
+    _library_options: ClassVar[tuple[str, ...]] = ()
+
+    def _initial_state(self, kern: DemandKernel, n: int, ctx: MarketContext) -> KernelState:
+        """State each of ``n`` markets starts from: the end of the fitted history."""
+        return kern.initial_state(n)
+
+    def _library_units(
+        self, res: Any, prices: np.ndarray, ctx: MarketContext, kern: DemandKernel, **options: Any
+    ) -> np.ndarray:
+        """The fitting library's expected units, shape (n,), at checked ``prices`` in
+        context ``ctx`` (``res`` is :attr:`results_`; ``kern`` the compiled kernel,
+        for its transforms)."""
+        raise NotImplementedError(
+            f"{type(self).__name__} does not define _library_units, so it cannot predict "
+            "with its fitting library; implement the hook (see DemandModel)."
+        )
 
     def _require_results(self) -> Any:
         self._check_fitted()
@@ -610,14 +665,14 @@ class DemandModel(ABC):
 
         Both files are written atomically. No pickle is used; the results object of
         the fitting library is not saved (its numbers are: parameters, covariance,
-        diagnostics).
+        diagnostics). A :attr:`unit_cost_` set on the model is saved with it.
         """
         self._check_fitted()
         state, arrays = self._get_state()
         arrays = dict(arrays)
         for col in ("t", "price", "units", "fitted"):
             arrays[f"data_{col}"] = self.data_points_[col].to_numpy(dtype=np.float64)
-        params = {k: _jsonable(v) for k, v in self.get_params().items()}
+        params = {k: jsonable(v) for k, v in self.get_params().items()}
         document = {
             "family": self.family,
             "params": params,
@@ -639,6 +694,11 @@ class DemandModel(ABC):
             },
             "state": state,
         }
+        if self.unit_cost_ is not None:  # only then: files without a cost stay as they were
+            document["fitted"]["unit_cost"] = {
+                "value": float(self.unit_cost_["value"]),
+                "source": str(self.unit_cost_["source"]),
+            }
         return write_model_files(path, document, arrays)
 
     @staticmethod
@@ -675,6 +735,7 @@ class DemandModel(ABC):
             model.backtest_ = None if bt is None else BacktestResult.from_dict(bt)
             model._saved_params_table = pd.DataFrame(fitted["params_table"])
             model._saved_information = fitted["information"]
+            model.unit_cost_ = fitted.get("unit_cost")  # older files: none
             model.data_points_ = pd.DataFrame(
                 {c: arrays.pop(f"data_{c}") for c in ("t", "price", "units", "fitted")}
             )
@@ -699,11 +760,3 @@ def _saved_calendar(fitted: dict[str, Any]) -> TradingCalendar | None:
             source="every day (model file saved before trading calendars)",
         )
     return None
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value

@@ -162,6 +162,7 @@ class FeatureSpec:
         if self.trend:
             cols.append(t[:, None])
         if self.fourier:
+            assert self.season_period is not None  # __post_init__: required when fourier > 0
             angle = (2.0 * np.pi / float(self.season_period)) * t[:, None]
             k = np.arange(1, self.fourier + 1)[None, :]
             trig = np.empty((b, 2 * self.fourier))

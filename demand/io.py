@@ -82,7 +82,10 @@ def write_model_files(
     if json_path.suffix != ".json":
         json_path = json_path.with_suffix(".json")
     buf = io.BytesIO()
-    np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    # Ignored: numpy's stub has a keyword allow_pickle: bool beside **kwds, and mypy
+    # checks a **dict against every keyword; our keys are array names (none is
+    # "allow_pickle", which numpy would take as that keyword).
+    np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})  # type: ignore[arg-type]
     blob = buf.getvalue()
     for name, arr in arrays.items():
         if np.asarray(arr).dtype == object:

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
@@ -48,8 +48,17 @@ from scipy import stats
 
 from pricegym.demand.base import Elasticity
 from pricegym.demand.data import SalesHistory
+from pricegym.demand.features import MarketContext
+from pricegym.demand.kernels import DemandKernel
 from pricegym.demand.regression import LinearDemand, LogLinearDemand, PoissonDemand
 from pricegym.errors import ConfigError, DataValidationError, ModelError, PricegymWarning
+
+if TYPE_CHECKING:
+    # The mixin always comes first in front of a regression family (see the classes
+    # below); type checkers see that host, the runtime MRO stays as written.
+    from pricegym.demand.regression import _RegressionDemand as _Host
+else:
+    _Host = object
 
 __all__ = [
     "BUILTIN_INSTRUMENTS",
@@ -281,7 +290,7 @@ def _linearmodels_iv() -> tuple[Any, Any]:
 
 
 # ------------------------------------------------------------------ the families
-class _Instrumented:
+class _Instrumented(_Host):
     """What the instrumented twins share; mixed in before their ordinary family."""
 
     #: the ordinary family fitted beside it for the side-by-side comparison
@@ -289,7 +298,7 @@ class _Instrumented:
     #: name of the endogeneity test in ``causal_``
     _method: ClassVar[str] = "2SLS (linearmodels IV2SLS)"
 
-    instruments: tuple[str, ...] | list[str]
+    instruments: Sequence[str]
     causal_: dict[str, Any]
     _quick: bool
 
@@ -301,7 +310,7 @@ class _Instrumented:
         robust) is below :data:`WEAK_F`.
         """
         self._quick = getattr(self, "_quick", False)
-        super().fit(history)  # type: ignore[misc]
+        super().fit(history)
         if not self._quick:
             self._compare_with_ordinary(history)
         return self
@@ -311,9 +320,9 @@ class _Instrumented:
         self.fit(history)
 
     def _design(self, history: SalesHistory) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
-        self.spec_ = self._spec(history)  # type: ignore[attr-defined]
+        self.spec_ = self._spec(history)
         x = pd.DataFrame(self.spec_.from_history(history), columns=self.spec_.names)
-        self._check_identified(x, history.source)  # type: ignore[attr-defined]
+        self._check_identified(x, history.source)
         z, labels = instrument_matrix(history, tuple(self.instruments), self.spec_.price_transform)
         return x, z, labels
 
@@ -351,12 +360,12 @@ class _Instrumented:
         return residual
 
     def _compare_with_ordinary(self, history: SalesHistory) -> None:
-        params = {k: v for k, v in self.get_params().items() if k in _ordinary_params(self)}  # type: ignore[attr-defined]
+        params = {k: v for k, v in self.get_params().items() if k in _ordinary_params(self)}
         params["cov_type"] = _ORDINARY_COV.get(str(params.get("cov_type")), "HC1")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ordinary = self.ordinary(**params).fit(history)
-        iv: Elasticity = self.elasticity_  # type: ignore[attr-defined]
+        iv: Elasticity = self.elasticity_
         ols: Elasticity = ordinary.elasticity_
         self.causal_ = {
             "method": self._method,
@@ -367,7 +376,7 @@ class _Instrumented:
             "endogeneity": dict(self.endogeneity_),
             "overidentification": self.overidentification_,
             "ordinary": {"family": ordinary.family, **ols.to_dict()},
-            "iv": {"family": self.family, **iv.to_dict()},  # type: ignore[attr-defined]
+            "iv": {"family": self.family, **iv.to_dict()},
             "bias": float(ols.estimate - iv.estimate),
             "verdict": verdict(ols, iv, self.first_stage_, self.endogeneity_),
         }
@@ -463,12 +472,12 @@ class _TwoStageLeastSquares(_Instrumented):
     def _fit(self, history: SalesHistory) -> None:
         IV2SLS, IVGMM = _linearmodels_iv()
         x, z, labels = self._design(history)
-        y = pd.Series(self._target(history), name="units")  # type: ignore[attr-defined]
+        y = pd.Series(self._target(history), name="units")
         self._first_stage(x, z, labels, y.to_numpy())
         price = self.spec_.price_name
         exog, endog = x.drop(columns=[price]), x[[price]]
         zz = pd.DataFrame(z, columns=labels)
-        cov = _cov_type(self.cov_type)  # type: ignore[attr-defined]
+        cov = _cov_type(self.cov_type)
         res = IV2SLS(y, exog, endog, zz).fit(cov_type=cov)
         self.results_ = res
         self.coef_ = res.params.reindex(self.spec_.names).to_numpy(dtype=np.float64)
@@ -496,35 +505,22 @@ class _TwoStageLeastSquares(_Instrumented):
                 "hansen_j_pvalue": float(gmm.j_stat.pval),
                 "df": int(sargan.df),
             }
-        self.scale_ = self._smearing(history)  # type: ignore[attr-defined]
+        self.scale_ = self._smearing(history)
 
     def _residuals(self) -> np.ndarray:
         return np.asarray(self.results_.resids, dtype=np.float64)
 
-    def library_expected_units(
-        self,
-        prices: np.ndarray | Sequence[float] | float,
-        *,
-        t: float | np.ndarray | None = None,
-        competitors: np.ndarray | None = None,
-        promotions: np.ndarray | None = None,
-        product: str | int | np.ndarray | None = None,
+    def _library_units(
+        self, res: Any, prices: np.ndarray, ctx: MarketContext, kern: DemandKernel, **options: Any
     ) -> np.ndarray:
         """linearmodels' own prediction (``results_.predict``) at the given prices."""
-        res = self._require_results()  # type: ignore[attr-defined]
-        p = self._prices(prices)  # type: ignore[attr-defined]
-        kern = self.kernel()  # type: ignore[attr-defined]
-        ctx = self._context(p.size, t, competitors, promotions, product, kern)  # type: ignore[attr-defined]
-        x = pd.DataFrame(self.spec_.build_context(p, ctx), columns=self.spec_.names)
+        x = self._design_frame(prices, ctx)
         price = self.spec_.price_name
         pred = res.predict(exog=x.drop(columns=[price]), endog=x[[price]])
-        return self._from_library_scale(np.asarray(pred, dtype=np.float64).ravel())  # type: ignore[attr-defined]
+        return self._from_library_scale(np.asarray(pred, dtype=np.float64).ravel())
 
-    def params_table(self) -> pd.DataFrame:
+    def _params_from(self, res: Any) -> pd.DataFrame:
         """Coefficients with linearmodels' standard errors and 95% CIs."""
-        res = getattr(self, "results_", None)
-        if res is None:
-            return self._saved_params_table  # type: ignore[attr-defined]
         ci = res.conf_int(level=0.95).reindex(self.spec_.names)
         return pd.DataFrame(
             {
@@ -536,16 +532,16 @@ class _TwoStageLeastSquares(_Instrumented):
             }
         )
 
-    def information(self) -> dict[str, float]:
+    def _information_from(self, res: Any) -> dict[str, float]:
         """None: 2SLS has no likelihood, so no AIC/BIC (compare on the backtest)."""
         return {}
 
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        state, arrays = super()._get_state()  # type: ignore[misc]
+        state, arrays = super()._get_state()
         return {**state, **self._causal_state()}, arrays
 
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
-        super()._set_state(state, arrays)  # type: ignore[misc]
+        super()._set_state(state, arrays)
         self._set_causal_state(state)
 
 
@@ -691,29 +687,16 @@ class PoissonCFDemand(_Instrumented, PoissonDemand):
             out.append(np.asarray(fit.params, dtype=np.float64))
         return np.asarray(out).reshape(-1, xs.shape[1] + 1)
 
-    def library_expected_units(
-        self,
-        prices: np.ndarray | Sequence[float] | float,
-        *,
-        t: float | np.ndarray | None = None,
-        competitors: np.ndarray | None = None,
-        promotions: np.ndarray | None = None,
-        product: str | int | np.ndarray | None = None,
+    def _library_units(
+        self, res: Any, prices: np.ndarray, ctx: MarketContext, kern: DemandKernel, **options: Any
     ) -> np.ndarray:
         """statsmodels' GLM prediction with the control at zero, times ``scale_``."""
-        res = self._require_results()
-        p = self._prices(prices)
-        kern = self.kernel()
-        ctx = self._context(p.size, t, competitors, promotions, product, kern)
-        x = pd.DataFrame(self.spec_.build_context(p, ctx), columns=self.spec_.names)
+        x = self._design_frame(prices, ctx)
         pred = np.asarray(res.predict(x.assign(control=0.0)), dtype=np.float64)
         return self.scale_ * pred
 
-    def params_table(self) -> pd.DataFrame:
+    def _params_from(self, res: Any) -> pd.DataFrame:
         """Structural coefficients with bootstrap SEs and percentile 95% CIs."""
-        res = getattr(self, "results_", None)
-        if res is None:
-            return self._saved_params_table
         k = len(self.spec_.names)
         draws = self.boot_coef_
         if len(draws) > 1:

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from pricegym._json import jsonable
 from pricegym.demand.io import read_model_files, write_model_files
 from pricegym.demand.multiproduct import ElasticityMatrix
 from pricegym.errors import ModelFileError, NotFittedError
@@ -75,21 +76,9 @@ def multiproduct_families() -> dict[str, type]:
     return {c.family: c for c in (LogLogSystem, LinearSystem, LogitShares, ChoiceLogit)}
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 def _params(model: Any) -> dict[str, Any]:
     names = [p for p in inspect.signature(type(model).__init__).parameters if p != "self"]
-    return {name: _jsonable(getattr(model, name)) for name in names}
+    return {name: jsonable(getattr(model, name)) for name in names}
 
 
 def save_multiproduct(model: Any, path: str | Path) -> Path:
@@ -108,7 +97,7 @@ def save_multiproduct(model: Any, path: str | Path) -> Path:
     if getattr(model, "coef_", None) is None:
         raise NotFittedError(f"this {type(model).__name__} is not fitted; fit it before saving.")
     em: ElasticityMatrix = model.elasticity_
-    fitted = {name: _jsonable(getattr(model, name)) for name in _COMMON_VALUES + _VALUES[family]}
+    fitted = {name: jsonable(getattr(model, name)) for name in _COMMON_VALUES + _VALUES[family]}
     fitted["elasticity"] = {k: v for k, v in em.to_dict().items() if k in ("level", "method")}
     nest = getattr(model, "nest_", None)
     fitted["nested"] = nest is not None

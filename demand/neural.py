@@ -57,6 +57,7 @@ from torch import nn
 from pricegym.demand.base import DemandModel, Elasticity
 from pricegym.demand.data import SalesHistory
 from pricegym.demand.features import FeatureSpec, MarketContext
+from pricegym.demand.kernels import DemandKernel, KernelState
 from pricegym.demand.mlp import (
     MAX_SHARPNESS,
     MIN_SHARPNESS,
@@ -317,6 +318,7 @@ class NeuralDemand(DemandModel):
     """
 
     family = "neural"
+    _library_options = ("lags",)
     supports_panel = True
 
     def __init__(
@@ -547,34 +549,19 @@ class NeuralDemand(DemandModel):
             start += value.size
         return out
 
-    def expected_units(
-        self,
-        prices: np.ndarray | Sequence[float] | float,
-        *,
-        t: float | np.ndarray | None = None,
-        competitors: np.ndarray | None = None,
-        promotions: np.ndarray | None = None,
-        product: str | int | np.ndarray | None = None,
-    ) -> np.ndarray:
-        """Expected units (kernel path), each market starting from its product's last units.
+    def _initial_state(self, kern: DemandKernel, n: int, ctx: MarketContext) -> KernelState:
+        """Each market starts from its product's last units in the fitted history."""
+        return kern.initial_state(n, ctx.product)  # type: ignore[call-arg]
 
-        Otherwise as :meth:`DemandModel.expected_units`.
-        """
-        self._check_fitted()
-        p = self._prices(prices)
-        kern = self.kernel()
-        ctx = self._context(p.size, t, competitors, promotions, product, kern)
-        return kern.expected(p, ctx, kern.initial_state(p.size, ctx.product))
-
-    def library_expected_units(
+    def _library_units(
         self,
-        prices: np.ndarray | Sequence[float] | float,
+        res: Any,
+        prices: np.ndarray,
+        ctx: MarketContext,
+        kern: DemandKernel,
         *,
-        t: float | np.ndarray | None = None,
-        competitors: np.ndarray | None = None,
-        promotions: np.ndarray | None = None,
-        product: str | int | np.ndarray | None = None,
         lags: np.ndarray | None = None,
+        **options: Any,
     ) -> np.ndarray:
         """:meth:`expected_units` computed by the fitted torch module's ``forward``.
 
@@ -582,16 +569,13 @@ class NeuralDemand(DemandModel):
             lags: recent units per market, shape (n, lags), column 0 the most recent;
                 default each market's product's last units in the fitted history.
         """
-        net = self._require_results()
-        p = self._prices(prices)
-        kern = self.kernel()
-        ctx = self._context(p.size, t, competitors, promotions, product, kern)
-        recent = kern.initial_state(p.size, ctx.product)["lags"] if lags is None else lags
-        recent = np.asarray(recent, dtype=np.float64).reshape(p.size, kern.n_lags)
-        x_all = self.spec_.build_context(p, ctx)
+        n = prices.size
+        recent = self._initial_state(kern, n, ctx)["lags"] if lags is None else lags
+        recent = np.asarray(recent, dtype=np.float64).reshape(n, kern.n_lags)
+        x_all = self.spec_.build_context(prices, ctx)
         z_raw = np.concatenate([x_all[:, 1:], np.log1p(recent / kern.unit_scale)], axis=1)
         with torch.no_grad():
-            eta = net(torch.as_tensor(x_all[:, 0]), torch.as_tensor(z_raw)).numpy()
+            eta = res(torch.as_tensor(x_all[:, 0]), torch.as_tensor(z_raw)).numpy()
         return kern.unit_scale * np.exp(eta)
 
     def predict(self, history: SalesHistory, *, recursive: bool = False) -> np.ndarray:

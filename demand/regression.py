@@ -24,10 +24,11 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from pricegym.demand._results import StatsmodelsResultsMixin
 from pricegym.demand.base import DemandModel, Elasticity
 from pricegym.demand.data import SalesHistory
-from pricegym.demand.features import FeatureSpec
-from pricegym.demand.kernels import RegressionKernel
+from pricegym.demand.features import FeatureSpec, MarketContext
+from pricegym.demand.kernels import DemandKernel, RegressionKernel
 from pricegym.demand.noise import NoiseModel
 from pricegym.errors import DataValidationError, ModelError
 
@@ -103,7 +104,7 @@ def _select(option: bool | Sequence[str], available: tuple[str, ...], what: str)
     return chosen
 
 
-class _RegressionDemand(DemandModel):
+class _RegressionDemand(StatsmodelsResultsMixin, DemandModel):
     """Shared machinery of the statsmodels regression families."""
 
     pooled = True
@@ -195,49 +196,19 @@ class _RegressionDemand(DemandModel):
             scale=self.scale_,
         )
 
-    def library_expected_units(
-        self,
-        prices: np.ndarray | Sequence[float] | float,
-        *,
-        t: float | np.ndarray | None = None,
-        competitors: np.ndarray | None = None,
-        promotions: np.ndarray | None = None,
-        product: str | int | np.ndarray | None = None,
+    def _design_frame(self, prices: np.ndarray, ctx: MarketContext) -> pd.DataFrame:
+        """The regressors at ``prices`` in ``ctx``, columns named as in the fit."""
+        return pd.DataFrame(self.spec_.build_context(prices, ctx), columns=self.spec_.names)
+
+    def _library_units(
+        self, res: Any, prices: np.ndarray, ctx: MarketContext, kern: DemandKernel, **options: Any
     ) -> np.ndarray:
-        res = self._require_results()
-        p = self._prices(prices)
-        kern = self.kernel()
-        ctx = self._context(p.size, t, competitors, promotions, product, kern)
-        x = pd.DataFrame(self.spec_.build_context(p, ctx), columns=self.spec_.names)
-        pred = np.asarray(res.predict(x), dtype=np.float64)
+        """statsmodels' ``results_.predict`` on the regressors, in units."""
+        pred = np.asarray(res.predict(self._design_frame(prices, ctx)), dtype=np.float64)
         return self._from_library_scale(pred)
 
     def _from_library_scale(self, pred: np.ndarray) -> np.ndarray:
         return pred
-
-    # ---------------------------------------------------------------- inference
-    def params_table(self) -> pd.DataFrame:
-        """Coefficients with standard errors and 95% CIs from the statsmodels results."""
-        res = getattr(self, "results_", None)
-        if res is None:
-            return self._saved_params_table
-        ci = np.asarray(res.conf_int(alpha=0.05))
-        return pd.DataFrame(
-            {
-                "term": self.spec_.names,
-                "estimate": self.coef_,
-                "std_err": np.asarray(res.bse, dtype=np.float64),
-                "ci_low": ci[:, 0],
-                "ci_high": ci[:, 1],
-            }
-        )
-
-    def information(self) -> dict[str, float]:
-        """AIC, BIC and log-likelihood from statsmodels."""
-        res = getattr(self, "results_", None)
-        if res is None:
-            return dict(self._saved_information)
-        return {"aic": float(res.aic), "bic": float(res.bic), "llf": float(res.llf)}
 
     # ---------------------------------------------------------------- state
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -361,16 +332,13 @@ class PoissonDemand(_RegressionDemand):
         super()._set_state(state, arrays)
         self.dispersion_ = float(state.get("dispersion", float("nan")))
 
-    def information(self) -> dict[str, float]:
+    def _information_from(self, res: Any) -> dict[str, float]:
         """AIC, BIC and log-likelihood of the Poisson likelihood (scale 1).
 
         statsmodels' ``llf``/``aic`` divide the log-likelihood by the estimated scale
         (Pearson χ²/df), which is not a likelihood and jumps when the floor applies;
         these are the ML values, comparable across fits.
         """
-        res = getattr(self, "results_", None)
-        if res is None:
-            return dict(self._saved_information)
         llf = float(res.llf_scaled(scale=1.0))
         k = float(res.df_model + 1)
         return {"aic": -2 * llf + 2 * k, "bic": -2 * llf + np.log(res.nobs) * k, "llf": llf}

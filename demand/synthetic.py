@@ -112,16 +112,19 @@ class DemandTruth:
             raise ConfigError(f"DemandTruth: form={self.form!r} is not one of {list(FORMS)}.")
         _positive("scale", self.scale)
         _positive("reference_price", self.reference_price)
-        if self.own_price is None:
-            default = {
-                "constant_elasticity": _DEFAULT_ELASTICITY,
-                "linear": _DEFAULT_ELASTICITY * self.scale / self.reference_price,
-                "exponential": _DEFAULT_ELASTICITY / self.reference_price,
-            }[self.form]
-            object.__setattr__(self, "own_price", float(default))
-        if not math.isfinite(self.own_price):
+        own = self.own_price
+        if own is None:
+            own = float(
+                {
+                    "constant_elasticity": _DEFAULT_ELASTICITY,
+                    "linear": _DEFAULT_ELASTICITY * self.scale / self.reference_price,
+                    "exponential": _DEFAULT_ELASTICITY / self.reference_price,
+                }[self.form]
+            )
+            object.__setattr__(self, "own_price", own)
+        if not math.isfinite(own):
             raise ConfigError(f"DemandTruth: own_price must be finite, got {self.own_price!r}.")
-        if self.own_price >= 0:
+        if own >= 0:
             warnings.warn(
                 f"DemandTruth: own_price={self.own_price!r} makes demand rise (or stay flat) "
                 "with price; pricing agents will push prices to the top of the grid. Use a "
@@ -197,7 +200,8 @@ class DemandTruth:
             np.asarray(a, dtype=np.float64) for a in (competitor, promo, t) if a is not None
         ]
         shape = np.broadcast_shapes(*(a.shape for a in parts))
-        own = float(self.own_price)  # resolved in __post_init__
+        assert self.own_price is not None  # resolved in __post_init__
+        own = float(self.own_price)
         if self.form == "constant_elasticity":
             value = np.full(p.shape, own)
         elif self.form == "exponential":
@@ -217,7 +221,8 @@ class DemandTruth:
         return factor
 
     def _own_curve(self, p: np.ndarray) -> np.ndarray:
-        own = float(self.own_price)  # resolved in __post_init__
+        assert self.own_price is not None  # resolved in __post_init__
+        own = float(self.own_price)
         if self.form == "constant_elasticity":
             return self.scale * (p / self.reference_price) ** own
         if self.form == "exponential":
@@ -385,8 +390,12 @@ def generate_history(
     if spread is not None and not (math.isfinite(spread) and spread > 0):
         raise ConfigError(f"generate_history: dispersion={dispersion!r} must be > 0.")
     truth = truth if truth is not None else default_truth(code)
-    changes = {k: v for k, v in (("trend", trend), ("seasonality", seasonality)) if v is not None}
-    truth = replace(truth, **changes) if changes else truth
+    if trend is not None or seasonality is not None:
+        truth = replace(
+            truth,
+            trend=truth.trend if trend is None else trend,
+            seasonality=truth.seasonality if seasonality is None else seasonality,
+        )
     process = price_process if price_process is not None else PriceProcess()
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 

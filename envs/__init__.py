@@ -1,7 +1,7 @@
 """Gymnasium pricing markets driven by demand kernels (single seller, oligopoly, batched).
 
 Names are imported lazily (PEP 562), so ``import pricegym`` — which registers the
-gymnasium ids through :mod:`pricegym.envs.registration` — does not pull in the
+gymnasium ids through :mod:`pricegym.registration` — does not pull in the
 markets, the demand layer or torch until a market is used.
 """
 

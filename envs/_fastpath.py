@@ -149,7 +149,8 @@ class _BlockPath(DemandPath):
     def set_competitors(self, path: np.ndarray) -> None:
         self._comp = path
         self._blocks: dict[int, list[Any]] = {}
-        self._start, self._end, self._rows = 0, 0, []
+        self._rows: list[Any] = []
+        self._start, self._end = 0, 0
 
     def _load(self, k: int) -> None:
         b = k // BLOCK
@@ -228,9 +229,10 @@ class TruthPath(DemandPath):
     from the truth's own ``demand`` on a float (no context to build)."""
 
     mode = "parametric"
+    kernel: LinearTruth | ExponentialTruth | ConstantElasticity  # fast_path_for's _TRUTHS
 
     def expected(self, k: int, i: int, price: float, comp: np.ndarray) -> float:
-        return float(self.kernel.demand(price))  # type: ignore[attr-defined]
+        return float(self.kernel.demand(price))
 
     def observe(self, demand: float) -> None:
         return None
@@ -248,6 +250,7 @@ class ArimaxPath(_BlockPath):
     """
 
     mode = "arimax"
+    kernel: ArimaxKernel  # the kernel fast_path_for chose this path for
 
     def __init__(self, kernel: Any, *args: Any) -> None:
         spec = kernel.spec
@@ -274,7 +277,7 @@ class ArimaxPath(_BlockPath):
         super().__init__(kernel, *args)
 
     def reset(self) -> None:
-        state = self.kernel.state  # type: ignore[attr-defined]
+        state = self.kernel.state
         storage = self._storage
         self._a: Any = (
             float(state[0])
@@ -352,6 +355,8 @@ class NeuralPath(_BlockPath):
     the grid prices is precomputed; a continuous price evaluates it on floats.
     """
 
+    kernel: MLPKernel  # the kernel fast_path_for chose this path for
+
     mode = "neural"
 
     def __init__(self, kernel: Any, *args: Any) -> None:
@@ -412,7 +417,7 @@ class NeuralPath(_BlockPath):
         self._buffers()
 
     def reset(self) -> None:
-        lags = self.kernel.initial_lags  # type: ignore[attr-defined]
+        lags = self.kernel.initial_lags
         self._lags = lags[self.kernel.default_product].tolist()
 
     def _m(self, price: float) -> float:
@@ -476,8 +481,8 @@ def _fast_class(kernel: DemandKernel, grid: np.ndarray | None) -> type[DemandPat
         return TablePath
     plain_regression = (
         isinstance(kernel, RegressionKernel)
-        and cls.expected is RegressionKernel.expected
-        and cls.linear_predictor is RegressionKernel.linear_predictor
+        and type(kernel).expected is RegressionKernel.expected
+        and type(kernel).linear_predictor is RegressionKernel.linear_predictor
     )
     if stateless and plain_regression:
         return LinearPath

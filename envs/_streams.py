@@ -254,7 +254,7 @@ def _state_row(generator: np.random.Generator) -> list[int]:
 def _set_state(generator: np.random.Generator, row: np.ndarray) -> None:
     """Put a state row back into its PCG64 generator (the 32-bit buffer is kept)."""
     bits = generator.bit_generator
-    state = bits.state
+    state = dict(bits.state)  # the getter builds a fresh dict; numpy types it a Mapping
     hi, lo, inc_hi, inc_lo = (int(x) for x in row)
     state["state"] = {"state": (hi << 64) | lo, "inc": (inc_hi << 64) | inc_lo}
     bits.state = state

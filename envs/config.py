@@ -325,7 +325,7 @@ class MarketConfig:
         return dataclasses.asdict(self)
 
 
-def _as_sequence(value: Any, name: str) -> Sequence[Any]:
+def _as_sequence(value: Any, name: str) -> Sequence[Any] | np.ndarray:
     if isinstance(value, str) or not isinstance(value, Sequence | np.ndarray):
         raise ConfigError(f"{name}={value!r} must be a list.")
     return value

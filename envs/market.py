@@ -231,6 +231,7 @@ class PricingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
     """
 
     metadata: dict[str, Any] = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}  # noqa: RUF012
+    observation_space: spaces.Box  # set in __init__; gym.Env declares a plain Space
 
     def __init__(
         self,
@@ -476,6 +477,7 @@ class PricingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
         k = int(t - self.start_t)
         if self._dates is not None and 0 <= k < len(self._dates):
             return self._dates[k]
+        assert self._calendar is not None  # both callers check it first
         return str(self._calendar.date(t)[0])
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
@@ -509,7 +511,9 @@ class PricingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
             salvage = self._salvage * inv if last_period else 0.0
             every = self._replenish_every
             if every is not None and not last_period and (k + 1) % every == 0:
-                replenished = max(0.0, self._replenish_to - inv)  # type: ignore[operator]
+                # a stocked market: replenish_to defaults to the (given) inventory
+                assert self._replenish_to is not None
+                replenished = max(0.0, self._replenish_to - inv)
                 inv += replenished
             self._inventory = inv_out = inv
         revenue = price * sales

@@ -1,7 +1,7 @@
 """The registered catalogue markets (:class:`~pricegym.envs.multiproduct.MultiProductEnv`).
 
 ``import pricegym`` registers these ids beside the single-seller ones of
-:mod:`pricegym.envs.registration` (which calls :func:`register_catalogue_envs`);
+:mod:`pricegym.registration` (which calls :func:`register_catalogue_envs`);
 :func:`gymnasium.make` builds a ``MultiProductEnv`` and :func:`gymnasium.make_vec`
 a :class:`~pricegym.envs.multiproduct_vector.MultiProductVectorEnv` (the
 ``vector_entry_point``), from the presets in :data:`CATALOGUE_PRESETS`.

@@ -558,7 +558,10 @@ class OligopolyEnv(ParallelEnv):
         )
         self.xi = _number("xi", xi, "xi widens the [p^N, p^M] range; use e.g. 0.1", 0.0)
         self.noise = bool(noise)
-        self.action_type = _choice("action", action, ("discrete", "continuous"))
+        kind = _choice("action", action, ("discrete", "continuous"))
+        self.action_type: Literal["discrete", "continuous"] = (
+            "discrete" if kind == "discrete" else "continuous"
+        )
         self.moves = _choice(
             "moves", moves, ("simultaneous", "sequential"), " Alternating moves are 'sequential'."
         )
@@ -661,7 +664,7 @@ class OligopolyEnv(ParallelEnv):
             implied["kernel"] = int(kernel.n_sellers)
         for name, value in (("quality", quality), ("cost", cost)):
             if value is not None and np.ndim(value) == 1:
-                implied[name] = len(value)  # type: ignore[arg-type]
+                implied[name] = int(np.shape(value)[0])
         if n_sellers is not None:
             implied = {
                 "n_sellers": _integer(

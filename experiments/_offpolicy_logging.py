@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from pricegym.errors import ConfigError, ModelError
+from pricegym.errors import ConfigError, ModelError, NotFittedError
 
 __all__ = ["GridLogging", "LogNormalLogging", "LoggingPolicy", "context_features", "grid_codes"]
 
@@ -149,8 +149,11 @@ class GridLogging:
 
     def _probabilities(self, history: Any) -> np.ndarray:
         if self.classifier_ is None:
+            if self.frequencies_ is None:
+                raise NotFittedError("GridLogging has not been fitted; call .fit(history) first.")
             return np.broadcast_to(self.frequencies_, (history.n_rows, len(self.grid)))
         x, _ = context_features(history)
+        assert self.scale_ is not None  # fit sets it with classifier_
         mean, sd = self.scale_
         proba = self.classifier_.predict_proba((x - mean) / sd)
         out = np.zeros((history.n_rows, len(self.grid)))

@@ -60,7 +60,6 @@ __all__ = [
     "COLUMNS",
     "bind_to_seat",
     "build_env",
-    "cli_evaluate",
     "derive_seeds",
     "evaluate",
     "fit_model",
@@ -210,8 +209,8 @@ def _load_registrations() -> None:
     import importlib
     import importlib.util
 
-    if importlib.util.find_spec("pricegym.envs.registration") is not None:
-        importlib.import_module("pricegym.envs.registration")
+    if importlib.util.find_spec("pricegym.registration") is not None:
+        importlib.import_module("pricegym.registration")
 
 
 def single_benchmarks(env: Any) -> dict[str, Any]:
@@ -552,8 +551,9 @@ def _play_oligopoly_loop(
             visits[infos[seats[0]]["regime"]] += 1
             for i, a in enumerate(seats):
                 info = infos[a]
-                if updates[i] is not None:
-                    updates[i](obs[a], actions[a], rewards[a], nxt[a], terms[a], info)
+                update = updates[i]
+                if update is not None:
+                    update(obs[a], actions[a], rewards[a], nxt[a], terms[a], info)
                 q = float(info["quantity"])
                 totals[i] += (rewards[a], info["price"] * q, q, info["price"])
             steps += 1
@@ -565,7 +565,8 @@ def _play_oligopoly_loop(
         weights = visits / steps
         nash, monopoly = weights @ env.regime_nash_profits, weights @ env.regime_monopoly_profits
         for i in range(n):
-            row = _row(*totals[i, :3], totals[i, 3], 0.0, steps, math.inf)
+            profit, revenue, units, prices = totals[i]
+            row = _row(profit, revenue, units, prices, 0.0, steps, math.inf)
             row["delta"] = float(profit_gain(totals[i, 0] / steps, nash[i], monopoly[i]))
             out[i].append(row)
     return out
@@ -759,7 +760,7 @@ def train_online(
     Raises:
         ConfigError: ``agent`` does not learn online (see :func:`learns_online`).
     """
-    from pricegym.experiments._runner_compute import _train_oligopoly, _train_single
+    from pricegym.experiments.runner._compute import _train_oligopoly, _train_single
 
     if not learns_online(agent):
         how = (
@@ -779,133 +780,3 @@ def train_online(
         _train_oligopoly([agent, *rivals], flags, env, [budget] * len(flags), train_seed)
     else:
         _train_single(agent, env, budget, train_seed)
-
-
-# ==================================================================== CLI
-def _policy(text: str) -> Any:
-    from pricegym.agents.base import PricingAgent, agent_kinds, make_agent
-    from pricegym.experiments.schema import _load_agent_kinds
-
-    _load_agent_kinds()
-    if Path(text).suffix == ".json" or Path(text).is_file():
-        if not Path(text).is_file():
-            raise ConfigError(
-                f"POLICY {text!r} does not exist. Fix: pass a file written by agent.save."
-            )
-        return PricingAgent.load(text)
-    if text in agent_kinds():
-        return make_agent(text)
-    raise ConfigError(
-        f"POLICY {text!r} is neither a saved agent (.json) nor an agent kind "
-        f"({sorted(agent_kinds())}). Fix: pass one of them."
-    )
-
-
-#: Training budget (episodes) of ``pricegym evaluate`` for a new online learner.
-CLI_TRAIN_EPISODES = 20
-
-
-def _cli_market(
-    text: str, rivals: Sequence[Any]
-) -> tuple[Any, Sequence[Any], str | None, dict[str, Any] | None]:
-    """(what :func:`evaluate` gets, its rivals, the market's label, the single-seller
-    benchmarks or None)."""
-    spec, env = _resolve_market(text)
-    if spec is not None and spec.is_oligopoly:
-        return spec, rivals, None, None
-    if spec is not None:
-        kernel = next(iter(market_kernels(spec).values()))
-        env = build_env(spec, kernel, rivals)
-        label = next(iter(spec.market_names()))
-    else:
-        if rivals:
-            raise ConfigError(
-                f"--rival is for oligopolies and markets built from a description; {text!r} "
-                "is a registered env with its own competitors. Fix: drop --rival."
-            )
-        label = getattr(getattr(env, "spec", None), "id", None) or text
-    return env, (), label, single_benchmarks(env)
-
-
-def cli_evaluate(args: Any) -> int:
-    """``pricegym evaluate``: play a policy and print its per-episode results and their mean.
-
-    POLICY given as an agent kind builds a new agent. A new online learner (a bandit)
-    is trained first — ``--train-episodes`` episodes (default
-    :data:`CLI_TRAIN_EPISODES`) on training seeds apart from the evaluation's — and
-    then evaluated with learning frozen (greedy) unless ``--learn-online``; the output
-    says which. A new agent that trains offline (SB3) is refused: it would play an
-    untrained network. In a single-seller market where the DP optimum is defined, the
-    mean profit is also given as a percentage of it.
-    """
-    import sys
-
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    agent = _policy(args.policy)
-    new = not (Path(args.policy).suffix == ".json" or Path(args.policy).is_file())
-    train = args.train_episodes
-    if train is None:
-        train = CLI_TRAIN_EPISODES if new and learns_online(agent) else 0
-    if new and getattr(agent, "learns", False) and not learns_online(agent):
-        raise ConfigError(
-            f"POLICY {args.policy!r} is a new agent that trains offline, so evaluating it would "
-            "play an untrained network. Fix: train it with `pricegym run` (agents[i].train: "
-            "{timesteps: N}) and pass the saved policy (.json under the run's policies/)."
-        )
-    rivals = [_policy(kind) for kind in (args.rival or [])]
-    market, rivals, label, bench = _cli_market(args.market, rivals)
-    learn = bool(args.learn_online)
-    table = evaluate(
-        agent,
-        market,
-        args.episodes,
-        args.seed,
-        rivals=rivals,
-        market_name=label,
-        learn=learn,
-        train_episodes=train,
-    )
-    if args.out:
-        from pricegym.demand.io import atomic_write_bytes
-
-        atomic_write_bytes(Path(args.out), table.to_csv(index=False).encode())
-    console = Console(file=sys.stdout, highlight=False)
-    label = table["market"].iloc[0]
-    if train:
-        what = "a new agent" if new else "loaded"
-        periods = getattr(agent, "t_", None)  # updates so far: training (+ evaluation)
-        if isinstance(periods, int) and learn:
-            periods -= int(table["steps"].sum())
-        said = f" ({periods:,} periods)" if new and isinstance(periods, int) else ""
-        console.print(
-            Text(
-                f"{agent.name} ({what}): trained online for {train} episodes{said} of {label} "
-                f"on training seeds derived from --seed {args.seed}, apart from the "
-                "evaluation's (--train-episodes N to change)."
-            ),
-            soft_wrap=True,
-        )
-    if getattr(agent, "learns", False):
-        how = (
-            "learning online (update after every period, exploring)"
-            if learn
-            else "learning frozen (bandits play their greedy price; --learn-online to keep "
-            "learning)"
-        )
-        console.print(Text(f"Evaluated with {how}."), soft_wrap=True)
-    shown = Table(title=f"{agent.name} in {label} (seed {args.seed})")
-    columns = ("episode", "profit", "revenue", "units", "avg_price", "sell_through", "steps")
-    for col in columns:
-        shown.add_column(col, justify="right")
-    for _, r in table.iterrows():
-        shown.add_row(*(Text(f"{r[c]:.6g}") for c in columns))
-    console.print(shown)
-    mean, sd = table["profit"].mean(), table["profit"].std(ddof=1) if len(table) > 1 else 0.0
-    line = f"mean profit per episode {mean:.6g} (s.d. {sd:.4g}, {len(table)} episodes)"
-    if bench is not None and bench.get("dp"):
-        line += f"; {100 * mean / bench['dp']:.1f}% of the DP optimum ({bench['dp']:.6g})"
-    console.print(Text(line), soft_wrap=True)
-    return 0

@@ -47,7 +47,6 @@ costs nothing.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import hashlib
 import io
@@ -61,6 +60,7 @@ from typing import Any
 
 import numpy as np
 
+from pricegym._json import jsonable
 from pricegym.demand.io import atomic_write_bytes
 from pricegym.errors import ConfigError, ModelFileError, PricegymError
 from pricegym.runtime import CARD_FORMAT, CARD_VERSION
@@ -68,8 +68,6 @@ from pricegym.runtime import CARD_FORMAT, CARD_VERSION
 __all__ = [
     "DEFAULT_OPSET",
     "FEATURE_MEANING",
-    "cli_export",
-    "configure_export_parser",
     "export_policy",
     "export_run_policy",
 ]
@@ -124,6 +122,7 @@ def _versions() -> dict[str, str | None]:
 def _market_facts(agent: Any, market: Any) -> dict[str, Any]:
     """Observation names, price mapping and market id from ``market`` or the bound agent."""
     env = None
+    env_id: str | None
     if isinstance(market, str):
         import gymnasium as gym
 
@@ -149,13 +148,14 @@ def _market_facts(agent: Any, market: Any) -> dict[str, Any]:
         base = getattr(env, "unwrapped", env)
         config = getattr(base, "config", None)
     else:
-        codec = getattr(agent, "codec", None)
-        if codec is None:
+        bound = getattr(agent, "codec", None)
+        if bound is None:
             raise ConfigError(
                 f"agent {getattr(agent, 'name', agent)!r} is not bound to a market and no "
                 "market= was given; pass market='pricegym/Markdown-v0' (the id, with its "
                 "settings, it was trained in) or the env itself."
             )
+        codec = bound
         names = tuple(sorted(agent.obs_index, key=agent.obs_index.get))
         env_id, config = None, None
     facts: dict[str, Any] = {"codec": codec, "names": names, "env": env}
@@ -165,20 +165,10 @@ def _market_facts(agent: Any, market: Any) -> dict[str, Any]:
 
         with contextlib.suppress(TypeError):
             market_doc["config"] = json.loads(
-                json.dumps(dataclasses.asdict(config), default=_jsonable)
+                json.dumps(jsonable(dataclasses.asdict(config), fallback=str))
             )
     facts["market"] = market_doc
     return facts
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (tuple, set)):
-        return list(value)
-    return str(value)
 
 
 def _action_doc(codec: Any) -> tuple[dict[str, Any], list[float]]:
@@ -237,6 +227,13 @@ def _sb3_module(agent: Any, codec: Any) -> Any:
         )
 
     class Exported(torch.nn.Module):
+        # buffers (register_buffer), declared: Module.__getattr__ is typed Tensor | Module
+        mean: torch.Tensor
+        std: torch.Tensor
+        grid: torch.Tensor
+        act_low: torch.Tensor
+        act_high: torch.Tensor
+
         def __init__(self) -> None:
             super().__init__()
             self.policy = policy
@@ -305,7 +302,9 @@ def _onnx_bytes(module: Any, dim: int, opset: int) -> bytes:
         torch.onnx.export(
             module,
             (torch.zeros(2, dim, dtype=torch.float32),),
-            buf,
+            # Ignored: torch types f as a path, but the TorchScript exporter
+            # (dynamo=False) writes to a file object too (tests/test_export.py).
+            buf,  # type: ignore[arg-type]
             dynamo=False,
             opset_version=opset,
             input_names=["observation"],
@@ -349,15 +348,15 @@ def _card(kind: str, agent: Any, facts: dict[str, Any], **extra: Any) -> dict[st
         "format": CARD_FORMAT,
         "version": CARD_VERSION,
         "kind": kind,
-        "agent": {"kind": agent.kind, "name": agent.name, "params": _plain(agent.params)},
+        "agent": {
+            "kind": agent.kind,
+            "name": agent.name,
+            "params": jsonable(agent.params, fallback=str),
+        },
         "market": facts["market"],
         **extra,
         "versions": _versions(),
     }
-
-
-def _plain(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=_jsonable))
 
 
 def _json_text(doc: Mapping[str, Any]) -> str:
@@ -438,7 +437,7 @@ def _export_documents(
     action_doc, bounds = _action_doc(facts["codec"])
     extra: dict[str, Any] = {
         "inputs": _inputs_doc(facts["env"], season_end),
-        "scores": _plain(dict(scores)) if scores is not None else None,
+        "scores": jsonable(dict(scores), fallback=str) if scores is not None else None,
     }
     blob: bytes | None = None
     if kind == "sb3":
@@ -520,7 +519,7 @@ def _export_documents(
             observation=_observation_doc(names, low, high, None),
             action=action_doc,
             price_bounds=bounds,
-            state=_plain(state),
+            state=jsonable(state, fallback=str),
             arrays=learned,
             **extra,
         )
@@ -542,38 +541,6 @@ def _obs_range(space: Any, d: int) -> tuple[np.ndarray, np.ndarray]:
     if space is not None and getattr(space, "low", None) is not None:
         return np.asarray(space.low, np.float64), np.asarray(space.high, np.float64)
     return np.full(d, -np.finfo(np.float64).max), np.full(d, np.finfo(np.float64).max)
-
-
-# ==================================================================== CLI
-def configure_export_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    """Arguments of ``pricegym export RUN_DIR|MODEL [--agent NAME] [--market M] --out DIR``."""
-    parser.add_argument("source", help="a run directory, or a saved agent's .json")
-    parser.add_argument(
-        "--agent",
-        default=None,
-        help="in a run directory: the experiment's agent whose policy to export (required "
-        "when several were trained); the DP optimum and rule agents are exported too",
-    )
-    parser.add_argument(
-        "--seed", type=int, default=None, help="in a run directory: the replicate (default: first)"
-    )
-    parser.add_argument(
-        "--market",
-        default=None,
-        help="in a run directory: the run's market whose policy to export, e.g. fish/iv "
-        "(required when the run has several; 'MARKET vs RIVAL' for a policy trained against "
-        "a rival); for a saved agent: the registered id of the market it was trained in",
-    )
-    parser.add_argument("--out", required=True, help="folder to write policy.json/.onnx into")
-    parser.add_argument(
-        "--season-end",
-        metavar="YYYY-MM-DD",
-        default=None,
-        help="the deployed season's last trading day, stored in the card: `pricegym price "
-        "--date D` then tells the policy the trading days left from D to it (default: a "
-        "rolling horizon, the policy is told a full season remains every day)",
-    )
-    return parser
 
 
 def _summary_scores(run_dir: Path, agent: str, mode: str, arena: str) -> dict[str, Any] | None:
@@ -678,7 +645,7 @@ def export_run_policy(
     # The runner's context rebuilds markets exactly as training did; it is internal to
     # pricegym.experiments, so this module is its one other user.
     from pricegym.agents.base import PricingAgent, agent_kinds
-    from pricegym.experiments.runner import RunContext, needs_training, plan_cells
+    from pricegym.experiments.rundir import RunContext, needs_training, plan_cells
     from pricegym.experiments.schema import load_experiment
 
     run = Path(run_dir)
@@ -749,28 +716,3 @@ def export_run_policy(
         "trained_in_run": trained_here,
     }
     return _write_export(Path(out_dir), card, blob)
-
-
-def cli_export(args: argparse.Namespace) -> int:
-    """Run ``pricegym export``: print the card's path; errors raise ``pricegym.errors``."""
-    source = Path(args.source)
-    if source.is_dir():
-        card = export_run_policy(
-            source,
-            args.out,
-            agent=args.agent,
-            market=args.market,
-            seed=args.seed,
-            season_end=args.season_end,
-        )
-    else:
-        agent = _load_agent(source)
-        market = args.market if args.market is not None else getattr(agent, "env_id", None)
-        if market is None:
-            raise ConfigError(
-                f"{source}: the market it was trained in is not recorded; pass --market ID "
-                "(e.g. --market pricegym/Markdown-v0)."
-            )
-        card = export_policy(agent, args.out, market=market, season_end=args.season_end)
-    print(card)
-    return 0

@@ -561,12 +561,17 @@ def evaluate_logged(
     if logging_policy is not None:
         if grid is not None:
             window = np.asarray(logging_policy.density(history, target))
-        elif hasattr(logging_policy, "window_probability"):
-            window = logging_policy.window_probability(history, target, _HALF_WIDTH[kernel] * h)
         else:
-            window = (
-                np.asarray(logging_policy.density(history, target)) * 2 * _HALF_WIDTH[kernel] * h
-            )
+            assert h is not None  # the bandwidth, set above whenever grid is None
+            if hasattr(logging_policy, "window_probability"):
+                window = logging_policy.window_probability(history, target, _HALF_WIDTH[kernel] * h)
+            else:
+                window = (
+                    np.asarray(logging_policy.density(history, target))
+                    * 2
+                    * _HALF_WIDTH[kernel]
+                    * h
+                )
         support = float(np.mean(window < SUPPORT_PROBABILITY))
     texts = _warnings(table, ess, outside, support, target.size, lo, hi, float(level))
     mean_w = float(w.mean())

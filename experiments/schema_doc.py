@@ -3,7 +3,7 @@
 :func:`render` writes the Markdown page ``docs/experiment-schema.md``: every
 section of an experiment file with each key's type, default, allowed values,
 meaning and one example. The fixed sections come from the table the validator
-reads (:mod:`._schema_keys`); the sections whose keys are code come from that
+reads (:mod:`.schema._keys`); the sections whose keys are code come from that
 code: ``market.options`` from :class:`~pricegym.envs.config.MarketConfig`,
 ``market.oligopoly`` from :class:`~pricegym.envs.oligopoly.OligopolyEnv`,
 ``market.data.synthetic`` from :func:`~pricegym.demand.synthetic.generate_history`,
@@ -26,8 +26,8 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from pricegym.experiments import _schema_keys
-from pricegym.experiments._schema_keys import REQUIRED, KeyDoc, yaml_default
+from pricegym.experiments.schema import _keys
+from pricegym.experiments.schema._keys import REQUIRED, KeyDoc, yaml_default
 
 __all__ = ["docstring_args", "main", "render"]
 
@@ -234,7 +234,7 @@ def _signature_rows(
     """Rows of ``func``'s parameters (``only`` those, when given: what the validator takes)."""
     skip = {"self", "name", *skip}
     keep = None if only is None else set(only)
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for pname, p in inspect.signature(func).parameters.items():
         if pname in skip or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
@@ -338,7 +338,7 @@ _OPTION_EXAMPLES = {
 
 def _dataclass_rows(cls: type, section: str, examples: Mapping[str, str]) -> list[tuple[str, ...]]:
     docs = docstring_args(cls.__doc__)
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for f in dataclasses.fields(cls):
         if f.default is not dataclasses.MISSING:
             default = yaml_default(f.default)
@@ -458,7 +458,7 @@ def _market_synthetic() -> list[str]:
 
 def _model_params() -> list[str]:
     from pricegym.demand.base import model_families
-    from pricegym.experiments._schema_common import _load_families
+    from pricegym.experiments.schema._common import _load_families
 
     _load_families()
     out = [
@@ -482,7 +482,7 @@ def _model_params() -> list[str]:
 
 def _agent_params() -> list[str]:
     from pricegym.agents.base import agent_kinds
-    from pricegym.experiments._schema_common import _load_agent_kinds
+    from pricegym.experiments.schema._common import _load_agent_kinds
 
     _load_agent_kinds()
     out = [
@@ -544,7 +544,7 @@ def render() -> str:
         "",
         *_bundled(),
     ]
-    for sec in _schema_keys.SECTIONS:
+    for sec in _keys.SECTIONS:
         title = sec.path or "top level"
         out += ["", f"## `{title}`" if sec.path else "## Top level", "", sec.doc, ""]
         out += _declared(sec.keys)

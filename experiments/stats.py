@@ -48,6 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -262,7 +263,7 @@ def league_table(
     by: Sequence[str] = ("market", "agent"),
     optimum: dict[str, float] | None = None,
     best_fixed: dict[str, float] | None = None,
-    exact: Mapping[object, float] | None = None,
+    exact: Mapping[Any, float] | None = None,
     extra: Sequence[str] = ("avg_price", "sell_through", "lost_sales"),
     confidence: float = 0.95,
     seed: int = 0,
@@ -316,7 +317,7 @@ def league_table(
             iqm_high=mid.high,
         )
         market = row.get("market")
-        opt = None if optimum is None else optimum.get(market)
+        opt = None if optimum is None or market is None else optimum.get(market)
         known = None if exact is None else exact.get(key if len(key) > 1 else key[0])
         if known is not None:
             row["exact"] = float(known)
@@ -328,7 +329,7 @@ def league_table(
             )
             if known is not None:
                 row["exact_pct"] = 100 * float(known) / opt
-            fixed = None if best_fixed is None else best_fixed.get(market)
+            fixed = None if best_fixed is None or market is None else best_fixed.get(market)
             if fixed is not None and opt - fixed > GAIN_SPAN_RTOL * abs(opt):
                 span = opt - fixed
                 row.update(

@@ -3,7 +3,7 @@
 Fit demand models to a seller's sales history (:mod:`pricegym.demand`), compile
 them to fast numpy kernels, and drive pricing markets with them. The package's
 gymnasium ids (``pricegym/Monopoly-v0``, ``Markdown-v0``, ``Duopoly-v0``,
-``Fitted-v0``; see :mod:`pricegym.envs.registration`) are registered as soon as
+``Fitted-v0``; see :mod:`pricegym.registration`) are registered as soon as
 both pricegym and gymnasium are imported, in either order, without ``import
 pricegym`` importing gymnasium itself: a service that only serves exported
 policies (:mod:`pricegym.runtime`) needs neither gymnasium nor torch.
@@ -26,15 +26,15 @@ __all__ = ["ENV_IDS", "__version__", "register_envs"]
 
 
 def register_envs() -> list[str]:
-    """Register pricegym's gymnasium ids (idempotent); see :mod:`pricegym.envs.registration`."""
-    from pricegym.envs.registration import register_envs as _register
+    """Register pricegym's gymnasium ids (idempotent); see :mod:`pricegym.registration`."""
+    from pricegym.registration import register_envs as _register
 
     return _register()
 
 
 def __getattr__(name: str) -> Any:
     if name == "ENV_IDS":
-        from pricegym.envs.registration import ENV_IDS
+        from pricegym.registration import ENV_IDS
 
         return ENV_IDS
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

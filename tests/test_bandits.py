@@ -250,7 +250,7 @@ def test_thompson_likelihood_auto_is_chosen_from_the_market(tmp_path):
     a kernel-free market selling at most one unit a period gets Bernoulli."""
     import gymnasium as gym
 
-    import pricegym.envs.registration  # noqa: F401  (the pricegym/... ids)
+    import pricegym.registration  # noqa: F401  (the pricegym/... ids)
 
     env = gym.make("pricegym/Monopoly-v0")  # linear demand 100 - 10p: ~90 units at p = 1
     agent = ThompsonSampling().bind(env)

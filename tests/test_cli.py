@@ -18,6 +18,7 @@ import pytest
 import pricegym
 import pricegym.errors
 from pricegym import cli
+from pricegym.cli._common import DEFAULT_MODEL
 from pricegym.demand.base import DemandModel
 from pricegym.demand.selection import DEFAULT_FAMILIES
 
@@ -490,7 +491,7 @@ def test_avocado_auto_compares_every_family(capsys):
 
 def test_cigar_panel_default_model(capsys):
     doc = run_json(capsys, "fit", "--dataset", "cigar")
-    assert doc["model"] == cli.DEFAULT_MODEL == "linear"
+    assert doc["model"] == DEFAULT_MODEL == "linear"
     assert doc["data"]["n_products"] == 46
     el = doc["elasticity"]
     assert el["estimate"] < 0
@@ -502,7 +503,7 @@ def test_cigar_panel_default_model(capsys):
 
 
 def test_demo_falls_back_to_synthetic_data(capsys, monkeypatch):
-    monkeypatch.setattr(cli, "_package_available", lambda package: False)
+    monkeypatch.setattr(cli.demo, "_package_available", lambda package: False)
     code, out, err = run(capsys, "demo", "--families", "linear,loglinear,poisson")
     assert code == 0, err
     assert "synthetic" in out

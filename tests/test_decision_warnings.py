@@ -177,8 +177,8 @@ def _run(config: dict, run_dir: Path):
 
 
 def test_run_without_cost_on_inelastic_demand_says_so_in_results_and_league_table(tmp_path, capsys):
+    from pricegym.cli.run import _print_summary
     from pricegym.errors import DecisionWarning
-    from pricegym.experiments.runner import _print_summary
 
     with pytest.warns(DecisionWarning, match="no finite optimum"):
         result = _run(_experiment(-0.6, {}), tmp_path / "run")
@@ -201,7 +201,7 @@ def test_run_with_yaml_cost_charges_it_and_has_no_decision_notes(tmp_path):
     import warnings
 
     from pricegym.errors import DecisionWarning
-    from pricegym.experiments._runner_results import decision_notes
+    from pricegym.experiments.rundir import decision_notes
 
     with warnings.catch_warnings():
         warnings.simplefilter("error", DecisionWarning)
@@ -219,7 +219,7 @@ def test_run_with_yaml_cost_charges_it_and_has_no_decision_notes(tmp_path):
 
 
 def test_every_agent_at_the_grid_edge_is_said():
-    from pricegym.experiments._runner_results import decision_notes, grid_edge
+    from pricegym.experiments.rundir import decision_notes, grid_edge
 
     assert grid_edge(5.0, 1.0, 5.0) == "top"
     assert grid_edge(4.97, 1.0, 5.0) == "top"  # within 1% of the range
@@ -234,3 +234,42 @@ def test_every_agent_at_the_grid_edge_is_said():
     summary = pd.DataFrame({"market": ["shop", "shop"], "grid_edge": ["top", "top"]})
     [note] = decision_notes(bench, summary)
     assert "every agent's average price sits at the top of the price grid (5)" in note
+
+
+def test_unit_cost_given_to_fit_travels_with_the_saved_model(tmp_path, capsys):
+    """``fit --unit-cost C --out`` stores C; a YAML market and Fitted-v0 built from the
+    file charge it (profit != revenue, no 'cost: not given' note); options.cost wins."""
+    import gymnasium as gym
+
+    import pricegym  # noqa: F401  (registers the ids)
+    from pricegym.demand.base import DemandModel
+    from pricegym.experiments.schema import load_experiment
+
+    model_path = tmp_path / "m.json"
+    code = cli.main(
+        [
+            "fit",
+            "--dataset",
+            "avocado",
+            "--no-backtest",
+            "--unit-cost",
+            "0.4",
+            "--out",
+            str(model_path),
+        ]
+    )
+    assert code == 0
+    capsys.readouterr()
+    saved = DemandModel.load(model_path).unit_cost_
+    assert saved == {"value": 0.4, "source": "pricegym fit (--unit-cost)"}
+    base = {"name": "c", "agents": [{"name": "f", "kind": "fixed_price", "params": {"price": 1.1}}]}
+    spec = load_experiment({**base, "market": {"model_path": str(model_path)}}).market
+    assert spec.options["cost"] == 0.4
+    given = {"model_path": str(model_path), "options": {"cost": 0.1}}
+    assert load_experiment({**base, "market": given}).market.options["cost"] == 0.1
+    env = gym.make("pricegym/Fitted-v0", model_path=str(model_path))
+    assert env.unwrapped.config.cost == 0.4
+    assert (
+        gym.make("pricegym/Fitted-v0", model_path=str(model_path), cost=0.2).unwrapped.config.cost
+        == 0.2
+    )

@@ -157,7 +157,7 @@ def test_example_script_prints_a_league_table(capsys):
 def test_registered_env_id_as_market():
     import gymnasium
 
-    from pricegym.envs.registration import register_envs
+    from pricegym.registration import register_envs
 
     register_envs()
     env = gymnasium.make("pricegym/Markdown-v0")

@@ -267,7 +267,7 @@ def test_cli_export_from_run_dir(tmp_path, capsys):
     import argparse
 
     from pricegym.agents.base import PricingAgent
-    from pricegym.experiments.export import cli_export, configure_export_parser
+    from pricegym.cli.export import cli_export, configure_export_parser
     from pricegym.experiments.runner import run_experiment
 
     run_dir = tmp_path / "run"
@@ -541,7 +541,7 @@ def test_run_export_refusals_write_nothing(two_markets, tmp_path, argv, says):
 
 
 def test_run_export_of_the_dp_optimum(two_markets, tmp_path):
-    from pricegym.experiments.runner import RunContext
+    from pricegym.experiments.rundir import RunContext
     from pricegym.experiments.schema import load_experiment
 
     ctx = RunContext(load_experiment(two_markets / "config.yaml"), two_markets)

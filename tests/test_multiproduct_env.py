@@ -21,8 +21,8 @@ from pricegym.demand.logit_shares import LogitShares
 from pricegym.envs.multiproduct import MultiProductEnv
 from pricegym.envs.multiproduct_registration import CATALOGUE_ENV_IDS
 from pricegym.envs.multiproduct_vector import MultiProductVectorEnv
-from pricegym.envs.registration import ENV_IDS
 from pricegym.errors import ConfigError, DecisionWarning, ExtrapolationWarning
+from pricegym.registration import ENV_IDS
 
 QUALITY, ALPHA, COST = [2.0, 1.5, 1.0], 1.0, [1.0, 0.8, 0.5]
 TRUTH = LogitCatalogueTruth(QUALITY, ALPHA, market_size=10.0, support=(0.5, 6.0))

@@ -316,10 +316,10 @@ def test_round_robin_of_two_different_q_learners_is_refused_with_the_estimate(tm
 
 
 def test_timing_the_first_episodes_does_not_change_the_training(monkeypatch):
-    from pricegym.experiments import _runner_compute
     from pricegym.experiments.evaluate import derive_seeds, play_oligopoly
+    from pricegym.experiments.runner import _compute
 
-    monkeypatch.setattr(_runner_compute, "_PROBE_PERIODS", 60)  # 3 of 25 episodes
+    monkeypatch.setattr(_compute, "_PROBE_PERIODS", 60)  # 3 of 25 episodes
     env = OligopolyEnv(n_prices=5, horizon=20)
 
     def pair():
@@ -328,7 +328,7 @@ def test_timing_the_first_episodes_does_not_change_the_training(monkeypatch):
         return a, b
 
     split = pair()
-    _runner_compute._train_oligopoly(list(split), [True, True], env, [{"periods": 500}] * 2, 9)
+    _compute._train_oligopoly(list(split), [True, True], env, [{"periods": 500}] * 2, 9)
     whole = pair()
     play_oligopoly(
         list(whole),

@@ -20,9 +20,9 @@ from pricegym.demand.selection import make_model
 from pricegym.demand.synthetic import DemandTruth, generate_history
 from pricegym.envs.market import PricingEnv
 from pricegym.envs.multiproduct_registration import CATALOGUE_ENV_IDS
-from pricegym.envs.registration import ENV_IDS, register_envs
 from pricegym.envs.vector import MarketVectorEnv
 from pricegym.errors import ConfigError, DecisionWarning, ModelFileError
+from pricegym.registration import ENV_IDS, register_envs
 
 # the catalogue markets (MultiProductEnv) have their own tests: test_multiproduct_env.py
 PRICEGYM_IDS = sorted(
@@ -52,7 +52,7 @@ def test_import_registers_every_id_idempotently():
     importlib.reload(pricegym)
     assert {k: gym.registry[k] for k in PRICEGYM_IDS} == specs
     for spec in specs.values():
-        assert spec.vector_entry_point == "pricegym.envs.registration:make_market_vector_env"
+        assert spec.vector_entry_point == "pricegym.registration:make_market_vector_env"
 
 
 def test_import_pricegym_stays_light():

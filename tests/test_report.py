@@ -16,13 +16,12 @@ import pytest
 from matplotlib.image import imread
 
 from pricegym.agents.dp import solve_dp
+from pricegym.cli.report import cli_report, configure_report_parser
 from pricegym.demand import ExponentialTruth
 from pricegym.errors import ConfigError
 from pricegym.experiments import report
 from pricegym.experiments.report import (
     build_report,
-    cli_report,
-    configure_report_parser,
     cross_model_matrix,
     head_to_head_matrix,
     league_bars,
@@ -33,6 +32,7 @@ from pricegym.experiments.report import (
     render_report,
     replay_cell,
 )
+from pricegym.experiments.report._output import WIDTH
 from pricegym.experiments.runner import plan_cells, run_experiment
 
 OPTIONS = {"n_prices": 6, "p_min": 0.5, "p_max": 5.0, "horizon": 8, "inventory": 6}
@@ -169,7 +169,7 @@ def test_each_png_is_an_image_of_its_recorded_size(name, request):
         image = imread(run / fig["file"])
         assert image.shape[:2] == (fig["height"], fig["width"]), fig["file"]
         assert image.shape[2] in (3, 4)
-        assert fig["width"] == (800 if fig["section"] == "demand" else report.WIDTH)
+        assert fig["width"] == (800 if fig["section"] == "demand" else WIDTH)
         assert np.ptp(image[..., :3]) > 0.5  # something is drawn, not a blank canvas
         tag = f'src="{fig["file"]}" width="{fig["width"]}" height="{fig["height"]}"'
         assert tag in (run / "index.html").read_text()
@@ -250,7 +250,7 @@ def test_replay_reproduces_every_recorded_episode(single):
 
 def test_policy_map_of_the_dp_agent_is_its_table(single):
     from pricegym.experiments.evaluate import build_env
-    from pricegym.experiments.runner import Cell, RunContext, cell_agent
+    from pricegym.experiments.rundir import Cell, RunContext, cell_agent
 
     run = load_run(single)
     ctx = RunContext(run.config, run.path)

@@ -14,14 +14,13 @@ import pytest
 import yaml
 
 from pricegym.agents.dp import fixed_price_values, solve_dp
+from pricegym.cli.run import cli_run, configure_run_parser
 from pricegym.demand import ExponentialTruth
 from pricegym.envs.oligopoly import logit_monopoly_prices, logit_nash_prices
 from pricegym.errors import ConfigError
 from pricegym.experiments import runner
 from pricegym.experiments.runner import (
     EPISODE_COLUMNS,
-    cli_run,
-    configure_run_parser,
     plan_cells,
     run_experiment,
 )
@@ -468,7 +467,8 @@ def test_changed_data_file_is_not_silently_reused(tmp_path):
 def test_cross_model_refuses_markets_with_other_price_grids():
     from pricegym.demand.parametric import ExponentialTruth
     from pricegym.envs.market import PricingEnv
-    from pricegym.experiments.runner import Cell, _check_same_layout
+    from pricegym.experiments.rundir import Cell
+    from pricegym.experiments.runner._compute import _check_same_layout
 
     truth = ExponentialTruth(a=50.0, alpha=0.5)
     home = PricingEnv(truth, {"n_prices": 4, "horizon": 5, "prices": [1.0, 2.0, 3.0, 4.0]})

@@ -23,13 +23,12 @@ pytest.importorskip("onnxruntime", reason="the [onnx] extra")
 
 import pricegym  # noqa: F401  (registers the ids)
 from pricegym.agents.sb3 import SB3Agent
+from pricegym.cli.price import cli_price, configure_price_parser
 from pricegym.errors import DataValidationError, PricegymError
 from pricegym.experiments.export import export_policy
 from pricegym.runtime import (
     ObservationError,
     PolicyFileError,
-    cli_price,
-    configure_price_parser,
     load_policy,
 )
 
@@ -193,3 +192,33 @@ def test_runtime_imports_no_training_stack(policy_dir, policy):
 
 def test_runtime_imports_no_gymnasium(policy_dir):
     assert "gymnasium" not in _probe(policy_dir)["modules"]
+
+
+_CLI_PROBE = textwrap.dedent(
+    """
+    import importlib.abc, sys
+    BLOCKED = {"pandas", "scipy", "statsmodels", "sklearn", "torch", "gymnasium",
+               "stable_baselines3", "sb3_contrib", "matplotlib", "rich", "yaml", "pyarrow"}
+    class Block(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] in BLOCKED:
+                raise ImportError(f"{name} is not installed (blocked by the test)")
+    sys.meta_path.insert(0, Block())
+    from pricegym.cli import main
+    sys.exit(main(sys.argv[1:]))
+    """
+)
+
+
+def test_price_command_runs_with_only_numpy_and_onnxruntime(policy_dir, policy):
+    """``pricegym price`` through the real CLI entry point, in a process where pandas,
+    scipy, statsmodels, scikit-learn, torch, gymnasium, SB3, matplotlib, rich and yaml
+    cannot be imported: the parser of every other command is never built."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _CLI_PROBE, "price", str(policy_dir), "--obs", json.dumps(OBS)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert float(proc.stdout.split()[-1]) == policy.price(OBS)

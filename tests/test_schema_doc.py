@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from pricegym.experiments import _schema_common, _schema_keys
-from pricegym.experiments.schema import bundled_experiments, load_experiment
+from pricegym.experiments.schema import _common, _keys, bundled_experiments, load_experiment
 from pricegym.experiments.schema_doc import docstring_args, render
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "experiment-schema.md"
@@ -84,16 +83,16 @@ def _configs(tmp_path: Path, weekly_history: Any) -> list[Any]:
 
 def test_every_key_the_validator_accepts_is_on_the_page(tmp_path, weekly_history, monkeypatch):
     seen: dict[str, set[str]] = {}
-    original = _schema_common._Section.__init__
+    original = _common._Section.__init__
 
     def record(self, data, path, known, what):
-        seen.setdefault(_schema_keys.normalize(path), set()).update(known)
+        seen.setdefault(_keys.normalize(path), set()).update(known)
         original(self, data, path, known, what)
 
-    monkeypatch.setattr(_schema_common._Section, "__init__", record)
+    monkeypatch.setattr(_common._Section, "__init__", record)
     for config in _configs(tmp_path, weekly_history):
         load_experiment(config)
-    declared = {s.path for s in _schema_keys.SECTIONS}
+    declared = {s.path for s in _keys.SECTIONS}
     assert set(seen) == declared  # every fixed section was opened, and nothing else
     page = _sections(PAGE.read_text(encoding="utf-8"))
     for path, keys in seen.items():
@@ -109,8 +108,8 @@ def test_keys_that_come_from_code_are_on_the_page():
     from pricegym.envs.config import CompetitorConfig, MarketConfig
     from pricegym.envs.oligopoly import OligopolyEnv
 
-    _schema_common._load_agent_kinds()
-    _schema_common._load_families()
+    _common._load_agent_kinds()
+    _common._load_families()
     page = _sections(PAGE.read_text(encoding="utf-8"))
     assert {f.name for f in dataclasses.fields(MarketConfig)} == page["market.options"]
     assert {f.name for f in dataclasses.fields(CompetitorConfig)} == page[
@@ -128,7 +127,7 @@ def test_keys_that_come_from_code_are_on_the_page():
 
 
 def test_every_declared_key_has_a_type_default_meaning_and_example():
-    for sec in _schema_keys.SECTIONS:
+    for sec in _keys.SECTIONS:
         for key in sec.keys:
             assert key.type and key.default and key.doc, (sec.path, key.name)
             assert key.example.startswith(f"{key.name}: "), (sec.path, key.name)

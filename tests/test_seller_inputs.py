@@ -21,11 +21,12 @@ import pandas as pd
 import pytest
 
 from pricegym.agents.dp import DPAgent
+from pricegym.cli.price import cli_price, configure_price_parser
 from pricegym.demand import load_history, make_model
 from pricegym.envs.market import PricingEnv
 from pricegym.errors import ConfigError
 from pricegym.experiments.export import export_policy
-from pricegym.runtime import cli_price, configure_price_parser, load_policy
+from pricegym.runtime import load_policy
 from pricegym.seller_inputs import InputError, build_observation
 
 N_STATES = 1000

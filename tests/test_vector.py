@@ -26,9 +26,9 @@ from pricegym.envs import _fastpath
 from pricegym.envs import vector as vector_module
 from pricegym.envs._streams import _MarketStreams
 from pricegym.envs.market import PricingEnv
-from pricegym.envs.registration import market_setup
 from pricegym.envs.vector import STEP_KEYS, MarketVectorEnv, SB3VecEnv
 from pricegym.errors import ConfigError
+from pricegym.registration import market_setup
 
 NEXT, SAME = AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP
 
