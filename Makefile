@@ -58,6 +58,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_gvr_rl.py
 	$(BIN)/python benchmarks/bench_ferreira.py
 	$(BIN)/python benchmarks/bench_cross_model.py
+	$(BIN)/python benchmarks/bench_multiproduct.py
 	$(BIN)/python benchmarks/bench_scaling.py
 	$(BIN)/python benchmarks/bench_inference.py
 	$(BIN)/python benchmarks/bench_bandit_collusion.py

@@ -262,6 +262,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "censored": _script_formatter("censored"),
     "bandit_collusion": _script_formatter("bandit_collusion"),
     "regret": _script_formatter("regret"),
+    "multiproduct": _script_formatter("multiproduct"),
 }
 
 

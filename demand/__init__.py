@@ -32,6 +32,7 @@ _EXPORTS = {
     "LinearTruth": "pricegym.demand.parametric",
     "LogLinearDemand": "pricegym.demand.regression",
     "LogLogSystem": "pricegym.demand.multiproduct",
+    "LogitCatalogueTruth": "pricegym.demand.catalogue_truth",
     "LogitShares": "pricegym.demand.logit_shares",
     "LogitTruth": "pricegym.demand.parametric",
     "MLPKernel": "pricegym.demand.mlp",
@@ -63,6 +64,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
         error_metrics,
         model_families,
     )
+    from pricegym.demand.catalogue_truth import LogitCatalogueTruth
     from pricegym.demand.censored import CensoredNegBinDemand, CensoredPoissonDemand, TobitDemand
     from pricegym.demand.choice_logit import ChoiceLogit
     from pricegym.demand.data import SalesHistory, load_history
@@ -106,6 +108,7 @@ __all__ = [
     "LinearTruth",
     "LogLinearDemand",
     "LogLogSystem",
+    "LogitCatalogueTruth",
     "LogitShares",
     "LogitTruth",
     "MLPKernel",

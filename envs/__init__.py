@@ -19,6 +19,8 @@ _EXPORTS = {
     "OligopolyEnv": "pricegym.envs.oligopoly",
     "OpponentWrapper": "pricegym.envs.oligopoly",
     "MarketVectorEnv": "pricegym.envs.vector",
+    "MultiProductEnv": "pricegym.envs.multiproduct",
+    "MultiProductVectorEnv": "pricegym.envs.multiproduct_vector",
     "check_market_invariants": "pricegym.envs.checks",
     "InvariantViolation": "pricegym.envs.checks",
 }
@@ -27,6 +29,8 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
     from pricegym.envs.checks import InvariantViolation, check_market_invariants
     from pricegym.envs.config import CompetitorConfig, MarketConfig
     from pricegym.envs.market import PricingEnv
+    from pricegym.envs.multiproduct import MultiProductEnv
+    from pricegym.envs.multiproduct_vector import MultiProductVectorEnv
     from pricegym.envs.oligopoly import OligopolyEnv, OpponentWrapper
     from pricegym.envs.vector import MarketVectorEnv
 
@@ -36,6 +40,8 @@ __all__ = [
     "InvariantViolation",
     "MarketConfig",
     "MarketVectorEnv",
+    "MultiProductEnv",
+    "MultiProductVectorEnv",
     "OligopolyEnv",
     "OpponentWrapper",
     "PricingEnv",

@@ -362,7 +362,8 @@ def make_market_vector_env(
 
 
 def register_envs() -> list[str]:
-    """Register every id of :data:`ENV_IDS` with gymnasium (ids already there are kept).
+    """Register every id of :data:`ENV_IDS` with gymnasium (ids already there are kept),
+    and the catalogue ids of :mod:`pricegym.envs.multiproduct_registration`.
 
     Returns the ids registered by this call.
     """
@@ -377,4 +378,6 @@ def register_envs() -> list[str]:
             kwargs={"preset": preset},
         )
         added.append(env_id)
-    return added
+    from pricegym.envs.multiproduct_registration import register_catalogue_envs
+
+    return added + register_catalogue_envs()  # the catalogue markets (issue 13)

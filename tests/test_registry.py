@@ -19,11 +19,15 @@ import pricegym
 from pricegym.demand.selection import make_model
 from pricegym.demand.synthetic import DemandTruth, generate_history
 from pricegym.envs.market import PricingEnv
+from pricegym.envs.multiproduct_registration import CATALOGUE_ENV_IDS
 from pricegym.envs.vector import MarketVectorEnv
 from pricegym.errors import ConfigError, DecisionWarning, ModelFileError
 from pricegym.registration import ENV_IDS, register_envs
 
-PRICEGYM_IDS = sorted(k for k in gym.registry if k.startswith("pricegym/"))
+# the catalogue markets (MultiProductEnv) have their own tests: test_multiproduct_env.py
+PRICEGYM_IDS = sorted(
+    k for k in gym.registry if k.startswith("pricegym/") and k not in CATALOGUE_ENV_IDS
+)
 
 
 @pytest.fixture(scope="module")

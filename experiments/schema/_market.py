@@ -192,7 +192,21 @@ def _market_env(sec: _Section, name: Any, base: Path | None) -> MarketSpec:
 
     _load_registrations()
     env_id = sec.get_str("env")
-    ids = sorted(k for k in gymnasium.registry if str(k).startswith("pricegym/"))
+    from pricegym.envs.multiproduct_registration import CATALOGUE_ENV_IDS
+
+    ids = sorted(
+        k
+        for k in gymnasium.registry
+        if str(k).startswith("pricegym/") and k not in CATALOGUE_ENV_IDS
+    )
+    if env_id in CATALOGUE_ENV_IDS:
+        raise _error(
+            "market.env",
+            env_id,
+            "is a catalogue market (MultiProductEnv, a price per product), which experiments "
+            "do not run yet (issue 13)",
+            f"use one of {ids}, or gymnasium.make({env_id!r}) from Python",
+        )
     if env_id not in gymnasium.registry:
         close = difflib.get_close_matches(str(env_id), ids, n=1, cutoff=0.5)
         hint = f" Did you mean {close[0]!r}?" if close else ""
