@@ -66,7 +66,7 @@ class DemandKernel(ABC):
         self.spec = spec
         self.noise = noise
         self.support = (float(support[0]), float(support[1]))
-        self.reference = {
+        self.reference: dict[str, Any] = {
             "t": float(reference["t"]),
             "competitors": np.asarray(reference["competitors"], dtype=np.float64),
             "promotions": np.asarray(reference["promotions"], dtype=np.float64),
