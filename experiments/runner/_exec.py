@@ -180,18 +180,37 @@ def _execute_ray(
     compute: Callable[[Mapping[str, Any], Mapping[str, Any], str], dict[str, Any]],
 ) -> None:
     ray = _connect_ray(address, jobs)
-    task = ray.remote(num_cpus=1)(compute)
-    refs = {task.remote(resolved, c.to_dict(), str(run_dir.resolve())): c for c in todo}
+    task = ray.remote(num_cpus=1)(_on_ray_node)
+    root = str(run_dir.resolve())
+    refs = {task.remote(compute, resolved, c.to_dict(), root): c for c in todo}
     pending = list(refs)
     try:
         while pending:
             ready, pending = ray.wait(pending, num_returns=1)
             for ref in ready:
-                done(refs[ref], ray.get(ref))
+                node, result = ray.get(ref)
+                # logs/run.log says where each cell ran (the result file does not: it
+                # stays byte-identical to the process pool's)
+                _log.info("cell %s ran on Ray node %s (%s)", refs[ref].id, node["id"], node["ip"])
+                done(refs[ref], result)
     except BaseException:
         for ref in pending:
             ray.cancel(ref)
         raise
+
+
+def _on_ray_node(
+    compute: Callable[[Mapping[str, Any], Mapping[str, Any], str], dict[str, Any]],
+    resolved: Mapping[str, Any],
+    cell: Mapping[str, Any],
+    run_dir: str,
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """A cell computed in a Ray worker, with the node it ran on (id and IP address)."""
+    import ray
+
+    context = ray.get_runtime_context()
+    node = {"id": context.get_node_id(), "ip": ray.util.get_node_ip_address()}
+    return node, compute(resolved, cell, run_dir)
 
 
 def _connect_ray(address: str | None, jobs: int) -> Any:
