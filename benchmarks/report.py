@@ -263,6 +263,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "bandit_collusion": _script_formatter("bandit_collusion"),
     "regret": _script_formatter("regret"),
     "multiproduct": _script_formatter("multiproduct"),
+    "ray_cluster": _script_formatter("ray_cluster"),
 }
 
 

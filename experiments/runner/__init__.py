@@ -58,7 +58,8 @@ Ray (``backend="ray"``): the same :func:`run_cell` runs as a Ray task
 "pricegym[ray]"`` and, on a multi-machine cluster, a run directory on a shared
 file system (cells read fitted models and trained policies from it).
 ``tests/test_runner.py`` runs it on a local Ray instance and checks it gives the
-process pool's numbers; a two-node cluster has not been run yet.
+process pool's numbers; ``benchmarks/bench_ray_cluster.py`` on a two-node cluster
+(byte-identical results, cells on both nodes, each cell's node in ``run.log``).
 
 The work is split by job into private modules; the public names are re-exported here
 (``__all__``), and tests import private helpers from their own module. What a run
