@@ -264,6 +264,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "regret": _script_formatter("regret"),
     "multiproduct": _script_formatter("multiproduct"),
     "ray_cluster": _script_formatter("ray_cluster"),
+    "validation": _script_formatter("validation"),
 }
 
 
