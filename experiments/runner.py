@@ -149,6 +149,7 @@ from pricegym.experiments._runner_fit import _fresh as _fresh
 from pricegym.experiments._runner_results import EPISODE_COLUMNS as EPISODE_COLUMNS
 from pricegym.experiments._runner_results import RunResult
 from pricegym.experiments._runner_results import _report as _report
+from pricegym.experiments.workers import WorkerPool
 
 # `NAME as NAME` above: re-exported beside __all__ (what tests, the report and the
 # benchmarks import from this module, private helpers included)
@@ -190,7 +191,7 @@ def run_experiment(
         config: an :class:`ExperimentConfig`, or anything :func:`load_experiment`
             reads (a YAML path, a bundled name, a dict).
         run_dir: the run directory (default: ``output.dir``, else ``runs/<name>``).
-        jobs: cells run at once (``jobs > 1``: a spawn-safe process pool).
+        jobs: cells run at once (``jobs > 1``: a :class:`~pricegym.experiments.workers.WorkerPool`).
         force: recompute every cell (and refit the models) instead of resuming.
         backend: ``"process"`` or ``"ray"`` (the optional extra ``pricegym[ray]``).
         address: the Ray cluster to join (``None``: start a local Ray).
@@ -240,7 +241,9 @@ def run_experiment(
     plan = plan_cells(cfg)
     computed: dict[str, int] = {}
     skipped: dict[str, int] = {}
-    pool = _Pool(jobs)
+    pool = WorkerPool(jobs)
+    if backend == "process" and jobs > 1:
+        pool.start()  # the workers' imports overlap the fitting below
     with _run_log(directory), contextlib.closing(pool):
         _log.info("run %s: %s cells", cfg.name, {s: len(c) for s, c in plan.items()})
         benchmarks = _fit(cfg, directory, force, progress)
