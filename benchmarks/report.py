@@ -259,6 +259,8 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "scaling": _script_formatter("scaling"),
     "causal": _script_formatter("causal"),
     "afp": _script_formatter("afp"),
+    "workers": _script_formatter("workers"),
+    "fit": _script_formatter("fit"),
 }
 
 
