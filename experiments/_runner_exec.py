@@ -24,6 +24,7 @@ from pricegym.experiments._runner_files import _write_json, read_cell
 
 if TYPE_CHECKING:
     from pricegym.experiments._runner_cells import Cell
+    from pricegym.experiments.workers import WorkerPool
 
 _log = logging.getLogger("pricegym.experiments")
 
@@ -108,7 +109,7 @@ def _execute(
     run_dir: Path,
     *,
     stage: str,
-    pool: _Pool,
+    pool: _Pool | WorkerPool,
     backend: str,
     address: str | None,
     force: bool,
@@ -150,7 +151,7 @@ def _execute_pool(
     todo: Sequence[Cell],
     resolved: dict[str, Any],
     run_dir: Path,
-    pool: _Pool,
+    pool: _Pool | WorkerPool,
     done: Callable[[Cell, dict[str, Any]], None],
     compute: Callable[[Mapping[str, Any], Mapping[str, Any], str], dict[str, Any]],
 ) -> None:
