@@ -265,6 +265,8 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "multiproduct": _script_formatter("multiproduct"),
     "ray_cluster": _script_formatter("ray_cluster"),
     "validation": _script_formatter("validation"),
+    "workers": _script_formatter("workers"),
+    "fit": _script_formatter("fit"),
 }
 
 

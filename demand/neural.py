@@ -54,6 +54,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from pricegym.demand._torch_threads import one_torch_thread
 from pricegym.demand.base import DemandModel, Elasticity
 from pricegym.demand.data import SalesHistory
 from pricegym.demand.features import FeatureSpec, MarketContext
@@ -284,6 +285,15 @@ class NeuralDemand(DemandModel):
             k-step bootstrap below).
         seed: seeds the one ``torch.Generator`` behind weight init and resampling.
         noise: ``"auto"``, ``"poisson"``, ``"negbin"`` or ``"lognormal"`` (sampled units).
+        batch_size: ``None`` (default): full-batch L-BFGS as above. An integer >= 1:
+            when the training rows outnumber it, mini-batch Adam over ``epochs``
+            shuffled passes with step ``learning_rate`` instead
+            (:mod:`pricegym.demand._neural_minibatch`), for panels of 10⁵-10⁶ rows
+            whose full batches are slow. No bootstrap interval then (warned when
+            ``n_bootstrap > 0``): the k-step bootstrap needs a fit at an optimum,
+            and a fixed number of Adam epochs is not one — refits that continue the
+            descent gave intervals that missed their own estimate (measured).
+        epochs, learning_rate: the mini-batch fit's passes (>= 1) and Adam step (> 0).
 
     Fitted attributes (besides the base class's): ``spec_``, ``hidden_``, ``params_``
     (weights by name), ``scalers_``, ``initial_lags_`` (n_products, lags), ``last_t_``
@@ -338,6 +348,9 @@ class NeuralDemand(DemandModel):
         seed: int = 0,
         noise: str = "auto",
         season_period: float | None = None,
+        batch_size: int | None = None,
+        epochs: int = 10,
+        learning_rate: float = 0.01,
     ) -> None:
         self.hidden = hidden
         self.lags = lags
@@ -353,6 +366,9 @@ class NeuralDemand(DemandModel):
         self.seed = seed
         self.noise = noise
         self.season_period = season_period
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.learning_rate = learning_rate
 
     # ---------------------------------------------------------------- settings
     def _hidden(self) -> tuple[int, ...]:
@@ -375,9 +391,18 @@ class NeuralDemand(DemandModel):
             ("max_iter", 1),
             ("n_bootstrap", 0),
             ("bootstrap_iter", 1),
+            ("epochs", 1),
         ):
             if not _is_int(getattr(self, name), low):
                 raise ModelError(f"{name}={getattr(self, name)!r} must be an integer >= {low}.")
+        if self.batch_size is not None and not _is_int(self.batch_size, 1):
+            raise ModelError(
+                f"batch_size={self.batch_size!r} must be None (full-batch L-BFGS) or an "
+                "integer >= 1, e.g. 4096."
+            )
+        lr = self.learning_rate
+        if isinstance(lr, bool) or not isinstance(lr, int | float) or not (0 < lr < math.inf):
+            raise ModelError(f"learning_rate={lr!r} must be a finite number > 0 (e.g. 0.01).")
         if not _is_int(self.seed, 0):
             raise ModelError(f"seed={self.seed!r} must be an integer >= 0.")
         wd = self.weight_decay
@@ -415,6 +440,10 @@ class NeuralDemand(DemandModel):
 
     # ---------------------------------------------------------------- fitting
     def _fit(self, history: SalesHistory) -> None:
+        with one_torch_thread():  # tiny tensors: more threads only spin (see the module)
+            self._fit_net(history)
+
+    def _fit_net(self, history: SalesHistory) -> None:
         self._check_settings(warn=False)  # min_rows, called first by fit, has warned
         spec = self._spec(history)
         n_lags = int(self.lags)
@@ -466,7 +495,11 @@ class NeuralDemand(DemandModel):
         target = torch.as_tensor(units[keep] / unit_scale)
         ones = torch.ones(keep.size, dtype=torch.float64)
         wd, iters = float(self.weight_decay), int(self.max_iter)
-        objective = _train(net, x_t, z_t, target, ones, wd, iters)
+        minibatch = self.batch_size is not None and keep.size > int(self.batch_size)
+        if minibatch:
+            objective = self._minibatch(net, x_t, z_t, target, ones, int(self.epochs), generator)
+        else:
+            objective = _train(net, x_t, z_t, target, ones, wd, iters)
         if not math.isfinite(objective):
             raise ModelError(
                 f"{history.source}: the neural fit diverged (objective {objective}); use a "
@@ -475,7 +508,18 @@ class NeuralDemand(DemandModel):
         fitted_flat = net.flat()
 
         boot = np.empty((0, fitted_flat.size))
-        if int(self.n_bootstrap) and not getattr(self, "_skip_bootstrap", False):
+        bootstrap = int(self.n_bootstrap) and not getattr(self, "_skip_bootstrap", False)
+        if bootstrap and minibatch:
+            warnings.warn(
+                f"NeuralDemand(batch_size={self.batch_size}, n_bootstrap={self.n_bootstrap}): "
+                "a mini-batch fit gives no bootstrap interval (its k-step refits need a fit "
+                "at an optimum); the elasticity comes without one. Set n_bootstrap=0 to "
+                "silence this, or batch_size=None for full-batch L-BFGS with the interval.",
+                PricegymWarning,
+                stacklevel=3,
+            )
+            bootstrap = False
+        if bootstrap:
             strata = [torch.as_tensor(np.flatnonzero(codes[keep] == c)) for c in range(n_products)]
             twin = _MonotoneNet(z_raw.shape[1], self._hidden(), int(self.price_units), scalers)
             rows = []
@@ -510,6 +554,31 @@ class NeuralDemand(DemandModel):
         with torch.no_grad():
             mu = unit_scale * np.exp(net.core(x_t, z_t).numpy())
         self.deviance_ = _poisson_deviance(units[keep], mu)
+
+    def _minibatch(
+        self,
+        net: _MonotoneNet,
+        x: torch.Tensor,
+        z: torch.Tensor,
+        target: torch.Tensor,
+        weight: torch.Tensor,
+        epochs: int,
+        generator: torch.Generator,
+    ) -> float:
+        from pricegym.demand._neural_minibatch import train_minibatch
+
+        return train_minibatch(
+            net,
+            x,
+            z,
+            target,
+            weight,
+            float(self.weight_decay),
+            epochs=epochs,
+            batch_size=int(self.batch_size),  # type: ignore[arg-type]
+            learning_rate=float(self.learning_rate),
+            generator=generator,
+        )
 
     def _fit_for_backtest(self, history: SalesHistory) -> None:
         """Fit without the bootstrap (the backtest needs only point forecasts)."""

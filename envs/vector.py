@@ -76,6 +76,7 @@ from pricegym.demand.kernels import DemandKernel
 from pricegym.demand.statespace import ArimaxKernel
 from pricegym.envs import render as rendering
 from pricegym.envs._fastpath import BLOCK, SMALL_STATE
+from pricegym.envs._neural_batch import NeuralBatch
 from pricegym.envs._streams import _DrawnNormals, _MarketStreams, _noise_kind
 from pricegym.envs.competitors import CompetitorProcess
 from pricegym.envs.config import MarketConfig
@@ -371,11 +372,13 @@ class MarketVectorEnv(VectorEnv):
             static[:, 3 : 3 + m] = start_obs
         self._static_obs = static.astype(np.float32)
         fast = (
-            self.fast_path and not self._random_path and proto.mode in ("table", "linear", "arimax")
+            self.fast_path
+            and not self._random_path
+            and proto.mode in ("table", "linear", "arimax", "neural")
         )
         self.mode = proto.mode if fast else "kernel"
         #: expected demand cannot be negative (or NaN): the draws need not clip it
-        self._mu_nonneg = self.mode in ("linear", "arimax")
+        self._mu_nonneg = self.mode in ("linear", "arimax", "neural")
         if self.mode == "table":
             self._table = self._blocks(self._table_block)
             self._table_flat = self._table.reshape(-1)
@@ -393,6 +396,8 @@ class MarketVectorEnv(VectorEnv):
             self._base_flat = self._base.reshape(-1)
             self._n_prices = 1 if self._grid is None else self._grid.shape[0]
             self._setup_arimax(kern)
+        elif self.mode == "neural":
+            self._neural = NeuralBatch(kern, b, self._grid, self._blocks, self._context)
         # ------------------------------------------------------------ per-market state
         self._k = np.zeros(b, dtype=np.int64)
         self._inv = None if self._inv0 is None else np.full(b, self._inv0)
@@ -736,6 +741,8 @@ class MarketVectorEnv(VectorEnv):
             if self._log_link:
                 return self._scale * np.exp(yhat), yhat
             return np.where(yhat > 0.0, yhat, 0.0), yhat
+        if mode == "neural":
+            return self._neural.expected(k, idx, price, self._state["lags"]), None
         ctx = self._context(self.start_t + k, comp)
         mu = np.asarray(self.kernel.expected(price, ctx, self._state or None), np.float64)
         return mu, ctx
@@ -768,6 +775,8 @@ class MarketVectorEnv(VectorEnv):
                         acc += a[j] * row[j]
                     acc += innov * g
                 self._a = new
+        elif self.mode == "neural":
+            NeuralBatch.observe(self._state, demand)
         elif self.mode == "kernel" and self._stateful:
             self._state = self.kernel.update(self._state, price, extra, demand)
 

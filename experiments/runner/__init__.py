@@ -69,7 +69,7 @@ directory holds — :class:`Cell`, :func:`plan_cells`, :class:`RunContext`,
 
     _compute          run_cell and the train / evaluate / round-robin cells, the
                       training hooks above
-    _exec             where cells run: the spawn process pool, Ray, progress bars,
+    _exec             where cells run: the WorkerPool (experiments.workers), Ray, progress bars,
                       one BLAS/torch thread per cell
     _files            the run directory's files: atomic JSON / CSV /
                       Parquet writes, resolved.json and inputs.json checks, run.log
@@ -94,7 +94,7 @@ from typing import Any
 from pricegym.errors import ConfigError
 from pricegym.experiments.rundir import STAGES, Cell, RunContext, plan_cells
 from pricegym.experiments.runner._compute import run_cell
-from pricegym.experiments.runner._exec import _connect_ray, _execute, _import_ray, _Pool
+from pricegym.experiments.runner._exec import _connect_ray, _execute, _import_ray
 from pricegym.experiments.runner._files import (
     _input_digests,
     _prepare_dir,
@@ -104,6 +104,7 @@ from pricegym.experiments.runner._files import (
 )
 from pricegym.experiments.runner._fit import _fit
 from pricegym.experiments.runner._results import EPISODE_COLUMNS, RunResult, _report
+from pricegym.experiments.workers import WorkerPool
 
 __all__ = [
     "EPISODE_COLUMNS",
@@ -136,7 +137,7 @@ def run_experiment(
         config: an :class:`ExperimentConfig`, or anything :func:`load_experiment`
             reads (a YAML path, a bundled name, a dict).
         run_dir: the run directory (default: ``output.dir``, else ``runs/<name>``).
-        jobs: cells run at once (``jobs > 1``: a spawn-safe process pool).
+        jobs: cells run at once (``jobs > 1``: a :class:`~pricegym.experiments.workers.WorkerPool`).
         force: recompute every cell (and refit the models) instead of resuming.
         backend: ``"process"`` or ``"ray"`` (the optional extra ``pricegym[ray]``).
         address: the Ray cluster to join (``None``: start a local Ray).
@@ -186,7 +187,9 @@ def run_experiment(
     plan = plan_cells(cfg)
     computed: dict[str, int] = {}
     skipped: dict[str, int] = {}
-    pool = _Pool(jobs)
+    pool = WorkerPool(jobs)
+    if backend == "process" and jobs > 1:
+        pool.start()  # the workers' imports overlap the fitting below
     with _run_log(directory), contextlib.closing(pool):
         _log.info("run %s: %s cells", cfg.name, {s: len(c) for s, c in plan.items()})
         benchmarks = _fit(cfg, directory, force, progress)

@@ -1,4 +1,4 @@
-"""Where cells run: in the driver, in a spawn-safe process pool or as Ray tasks.
+"""Where cells run: in the driver, on the run's WorkerPool (warm forked workers) or as Ray tasks.
 
 A private module of :mod:`pricegym.experiments.runner` (which re-exports its public
 names). :func:`_execute` runs the unfinished cells of one stage
@@ -25,6 +25,7 @@ from pricegym.experiments.runner._files import _write_json
 
 if TYPE_CHECKING:
     from pricegym.experiments.rundir import Cell
+    from pricegym.experiments.workers import WorkerPool
 
 _log = logging.getLogger("pricegym.experiments")
 
@@ -74,42 +75,13 @@ def _progress(total: int, desc: str, initial: int, show: bool | None) -> Any:
     )
 
 
-def _worker_init() -> None:
-    _limit_threads()
-
-
-class _Pool:
-    """A spawn-safe process pool shared by every stage of a run (workers import once)."""
-
-    def __init__(self, jobs: int) -> None:
-        self.jobs = jobs
-        self._pool: Any = None
-
-    def get(self) -> Any:
-        if self._pool is None:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.jobs,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_worker_init,
-            )
-        return self._pool
-
-    def close(self, cancel: bool = False) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
-            self._pool = None
-
-
 def _execute(
     cells: Sequence[Cell],
     resolved: dict[str, Any],
     run_dir: Path,
     *,
     stage: str,
-    pool: _Pool,
+    pool: WorkerPool,
     backend: str,
     address: str | None,
     force: bool,
@@ -151,7 +123,7 @@ def _execute_pool(
     todo: Sequence[Cell],
     resolved: dict[str, Any],
     run_dir: Path,
-    pool: _Pool,
+    pool: WorkerPool,
     done: Callable[[Cell, dict[str, Any]], None],
     compute: Callable[[Mapping[str, Any], Mapping[str, Any], str], dict[str, Any]],
 ) -> None:
