@@ -679,7 +679,7 @@ class DemandModel(ABC):
         for col in ("t", "price", "units", "fitted"):
             arrays[f"data_{col}"] = self.data_points_[col].to_numpy(dtype=np.float64)
         params = {k: jsonable(v) for k, v in self.get_params().items()}
-        document = {
+        document: dict[str, Any] = {
             "family": self.family,
             "params": params,
             "fitted": {

@@ -101,7 +101,10 @@ class NeuralBatch:
             self._first = (first_w[:nc], first_b)
             self._lag_w = np.ascontiguousarray(first_w[nc:])  # (n_lags, H)
             self._later = [(np.ascontiguousarray(w), b) for w, b in hidden[1:]]
-            self._heads = (np.ascontiguousarray(heads), head_b)
+            self._heads: tuple[np.ndarray, np.ndarray] | None = (
+                np.ascontiguousarray(heads),
+                head_b,
+            )
         else:  # no trunk: the heads read z directly
             self._first = (heads[:nc], head_b)
             self._lag_w = np.ascontiguousarray(heads[nc:])
