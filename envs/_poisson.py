@@ -73,10 +73,9 @@ def _loggam(x: float) -> float:  # pragma: no cover  (compiled; tested through t
 
 
 @njit(inline="always")
-def _next_double(st: np.ndarray, r: int) -> float:  # pragma: no cover  (compiled)
-    """numpy's ``next_double`` of PCG64 state row ``st[r]`` (state hi, lo, inc hi, lo)."""
-    s_hi = st[r, 0]
-    s_lo = st[r, 1]
+def _pcg_step(s_hi, s_lo, i_hi, i_lo):  # pragma: no cover  (compiled)
+    """One PCG64 step on a state held in local variables: (numpy's ``next_double``, new
+    state hi, new state lo), for kernels that keep the state in registers across draws."""
     # the high 64 bits of s_lo · MUL_LO, from 32-bit halves
     a_lo = s_lo & _M32
     a_hi = s_lo >> _S32
@@ -90,14 +89,21 @@ def _next_double(st: np.ndarray, r: int) -> float:  # pragma: no cover  (compile
     hi = a_hi * b_hi + w2 + (t >> _S32)
     hi = hi + s_hi * _MUL_LO + s_lo * _MUL_HI
     lo = s_lo * _MUL_LO
-    lo2 = lo + st[r, 3]
-    hi = hi + st[r, 2] + (_ONE if lo2 < lo else _ZERO)
-    st[r, 0] = hi
-    st[r, 1] = lo2
+    lo2 = lo + i_lo
+    hi = hi + i_hi + (_ONE if lo2 < lo else _ZERO)
     x = hi ^ lo2
     rot = hi >> _S58
     out = (x >> rot) | (x << ((_S64 - rot) & _S63))
-    return np.float64(out >> _S11) * _TWO_M53
+    return np.float64(out >> _S11) * _TWO_M53, hi, lo2
+
+
+@njit(inline="always")
+def _next_double(st: np.ndarray, r: int) -> float:  # pragma: no cover  (compiled)
+    """numpy's ``next_double`` of PCG64 state row ``st[r]`` (state hi, lo, inc hi, lo)."""
+    u, hi, lo = _pcg_step(st[r, 0], st[r, 1], st[r, 2], st[r, 3])
+    st[r, 0] = hi
+    st[r, 1] = lo
+    return u
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
