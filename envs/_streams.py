@@ -36,13 +36,33 @@ from gymnasium.utils import seeding
 
 from pricegym.demand.kernels import DemandKernel
 from pricegym.demand.noise import NoiseModel
-from pricegym.errors import ModelError
+from pricegym.errors import ConfigError, ModelError
 
 #: Draws per market per chunk of the buffered normals.
 NORMAL_CHUNK = 512
 _MASK64 = (1 << 64) - 1
 #: Largest Poisson mean accepted (numpy's own limit is ~9e18; demand this large is a bug).
 _LAM_MAX = 1e12
+
+
+def per_market_seeds(seed: int | Sequence[int | None] | None, b: int) -> list[int | None]:
+    """The seed of each of ``b`` batched markets: ``None`` for all, ``seed + i`` for an int,
+    or one entry per market from a sequence.
+
+    Raises:
+        ConfigError: a sequence whose length is not ``b``.
+    """
+    if seed is None:
+        return [None] * b
+    if isinstance(seed, int | np.integer):
+        return [int(seed) + i for i in range(b)]
+    seeds = list(seed)
+    if len(seeds) != b:
+        raise ConfigError(
+            f"seed has {len(seeds)} entries but there are {b} markets; pass one seed "
+            "per market, an int (market i gets seed + i) or None."
+        )
+    return seeds
 
 
 class _MarketStreams:

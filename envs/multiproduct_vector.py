@@ -47,7 +47,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from pricegym.demand.multiproduct_protocol import MultiProductDemand
-from pricegym.envs._streams import _MarketStreams
+from pricegym.envs._streams import _MarketStreams, per_market_seeds
 from pricegym.envs.multiproduct import (
     SALES_OBS_CAP,
     STEP_KEYS,
@@ -190,14 +190,7 @@ class MultiProductVectorEnv(VectorEnv):
     ) -> tuple[np.ndarray, dict[str, Any]]:
         """Reset every market; ``seed=s`` seeds market i with s + i (a list: one per market)."""
         b = self.num_envs
-        if seed is None:
-            seeds: list[int | None] = [None] * b
-        elif isinstance(seed, int | np.integer):
-            seeds = [int(seed) + i for i in range(b)]
-        else:
-            seeds = list(seed)
-            if len(seeds) != b:
-                raise ConfigError(f"seed: {len(seeds)} seeds for {b} markets; give one per market.")
+        seeds = per_market_seeds(seed, b)
         self._streams.seed(range(b), seeds)
         self._seeded = True
         rows = np.arange(b)

@@ -77,7 +77,7 @@ from pricegym.demand.statespace import ArimaxKernel
 from pricegym.envs import render as rendering
 from pricegym.envs._fastpath import BLOCK, SMALL_STATE
 from pricegym.envs._neural_batch import NeuralBatch
-from pricegym.envs._streams import _DrawnNormals, _MarketStreams, _noise_kind
+from pricegym.envs._streams import _DrawnNormals, _MarketStreams, _noise_kind, per_market_seeds
 from pricegym.envs.competitors import CompetitorProcess
 from pricegym.envs.config import MarketConfig
 from pricegym.envs.market import PRICE_OBS_CAP, SALES_OBS_CAP, PricingEnv, Rival
@@ -484,17 +484,7 @@ class MarketVectorEnv(VectorEnv):
     ) -> tuple[np.ndarray, dict[str, Any]]:
         """Reset every market (or those of ``options["reset_mask"]``); see the class docstring."""
         b = self.num_envs
-        if seed is None:
-            seeds: list[int | None] = [None] * b
-        elif isinstance(seed, int | np.integer):
-            seeds = [int(seed) + i for i in range(b)]
-        else:
-            seeds = list(seed)
-            if len(seeds) != b:
-                raise ConfigError(
-                    f"seed has {len(seeds)} entries but there are {b} markets; pass one seed "
-                    "per market, an int (market i gets seed + i) or None."
-                )
+        seeds = per_market_seeds(seed, b)
         mask = None if options is None else options.get("reset_mask")
         if mask is not None:
             mask = np.asarray(mask)

@@ -609,3 +609,14 @@ def test_same_outcome_rejects_real_differences():
         assert_same_outcome(np.array([1, 2]), np.array([1, 3]))
     with pytest.raises(AssertionError, match="dtype"):
         assert_same_outcome(x.astype(np.float32), x)
+
+
+def test_per_market_seeds_expands_an_int_and_refuses_a_wrong_length_list():
+    """One rule for the single- and multi-product batched markets' ``reset(seed=...)``."""
+    from pricegym.envs._streams import per_market_seeds
+
+    assert per_market_seeds(None, 3) == [None, None, None]
+    assert per_market_seeds(np.int64(7), 3) == [7, 8, 9]
+    assert per_market_seeds([1, None, 4], 3) == [1, None, 4]
+    with pytest.raises(ConfigError, match=r"seed has 2 entries but there are 3 markets"):
+        per_market_seeds([1, 2], 3)
