@@ -559,3 +559,39 @@ def test_evaluate_says_what_it_did_with_learners_and_refuses_what_cannot_work(ca
     assert code == 0 and "trained" not in out and "Evaluated with" not in out
     code, _, err = run(capsys, "evaluate", "fixed_price", *market, "--train-episodes", "3")
     assert code == 2 and "not an online learner" in err
+
+
+_WARN_SCRIPT = """
+import sys, warnings
+from pricegym import cli
+from pricegym.errors import DecisionWarning
+
+def warn(args):
+    warnings.warn("the optimum 9.0 is at the grid's top\\nFix: widen it.", DecisionWarning)
+    warnings.warn("a library's note", RuntimeWarning)
+    return 0
+
+cli.COMMANDS = (cli.Command("warn", "warns", lambda p: p, warn),)
+before = warnings.formatwarning
+code = cli.main(sys.argv[1:])
+assert warnings.formatwarning is before, "main left its warning format behind"
+sys.exit(code)
+"""
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_pricegym_warnings_read_like_errors_and_others_keep_python_format(debug):
+    """Unrecorded warnings on stderr: pricegym's as ``warning: Category: text`` (no
+    source line), others (and all with --debug) in Python's ``file:line: Category``."""
+    argv = ["warn", *(["--debug"] if debug else [])]
+    proc = subprocess.run(
+        [sys.executable, "-W", "always", "-c", _WARN_SCRIPT, *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    plain = "warning: DecisionWarning: the optimum 9.0 is at the grid's top\nFix: widen it.\n"
+    assert (plain in proc.stderr) is not debug
+    assert ("<string>:7: DecisionWarning: the optimum 9.0" in proc.stderr) is debug
+    assert "<string>:8: RuntimeWarning: a library's note" in proc.stderr

@@ -65,6 +65,7 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -73,7 +74,7 @@ import pricegym
 from pricegym.cli import demand, demo, evaluate, export, fit, init, price, report, run, validate
 from pricegym.cli._common import EXIT_USAGE
 from pricegym.cli.fit import fit_document
-from pricegym.errors import PricegymError
+from pricegym.errors import PricegymError, PricegymWarning
 
 __all__ = ["COMMANDS", "Command", "build_parser", "fit_document", "main"]
 
@@ -101,29 +102,6 @@ class Command:
     run: Callable[[argparse.Namespace], int] | None = None
     children: tuple[Command, ...] = ()
     description: str = ""
-
-
-# ====================================================================== utilities
-
-
-# ====================================================================== data
-
-
-# ====================================================================== fit
-
-
-# ====================================================================== rendering
-
-
-# ====================================================================== demand plot
-
-
-# ====================================================================== demo
-
-
-# ====================================================================== experiments
-# The experiment commands live in pricegym.experiments; their modules are imported
-# only when the command runs (evaluate pulls in numpy/pandas and the markets).
 
 
 # ====================================================================== parser
@@ -276,6 +254,29 @@ def _report_error(exc: BaseException, debug: bool) -> int:
     return EXIT_USAGE
 
 
+def _format_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    line: str | None = None,
+) -> str:
+    """``warning: Category: text`` for pricegym's warnings (no file, line or source).
+
+    A pricegym warning is a message to the user (an optimum at the grid's edge, a
+    weak instrument), not a note to a programmer, so it reads like ``error: ...``;
+    other categories keep Python's format. Only the text is changed: recorded
+    warnings (``pytest.warns``, the commands' own collectors) are untouched.
+    """
+    if issubclass(category, PricegymWarning):
+        text = "\n".join(part for part in str(message).splitlines() if part.strip())
+        return f"warning: {category.__name__}: {text}\n"
+    return _PYTHON_FORMATWARNING(message, category, filename, lineno, line)
+
+
+_PYTHON_FORMATWARNING = warnings.formatwarning
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``pricegym`` program on ``argv`` (default ``sys.argv[1:]``); return the exit code.
 
@@ -297,10 +298,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args._run is None:
         args._parser.print_help(sys.stderr)
         return EXIT_USAGE
+    previous = warnings.formatwarning
     try:
+        if not debug:  # --debug shows where a warning came from, as Python does
+            warnings.formatwarning = _format_warning
         return int(args._run(args))
     except (PricegymError, OSError) as exc:
         return _report_error(exc, debug)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    finally:  # main also runs inside other programs (the tests): leave no hook behind
+        warnings.formatwarning = previous
