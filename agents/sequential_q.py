@@ -277,6 +277,7 @@ class SequentialQResult:
         outcome: (S,) index into :data:`OUTCOMES` of the limit cycle's class.
         cycle_length: (S,) periods of the limit cycle (1 for a fixed point).
         cycles: the limit cycle's moves per session (price indices).
+        first_mover: (S,) the firm that makes each cycle's first move.
         prices: (S, 2) average price per firm over the limit cycle.
         profits: (S, 2) average profit per firm over the limit cycle.
         delta: (S,) collusion index of the two firms' mean profit.
@@ -293,6 +294,7 @@ class SequentialQResult:
     outcome: np.ndarray
     cycle_length: np.ndarray
     cycles: list[np.ndarray]
+    first_mover: np.ndarray
     prices: np.ndarray
     profits: np.ndarray
     delta: np.ndarray
@@ -416,6 +418,7 @@ def run_sequential_sessions(
     strategies = np.empty((n_sessions, 2, m), dtype=np.int64)
     last_change = np.empty((n_sessions, 2), dtype=np.int64)
     cycles: list[np.ndarray] = []
+    first_mover = np.empty(n_sessions, dtype=np.int64)
     seconds = 0.0
     for s, child in enumerate(children):
         t0 = time.perf_counter()
@@ -432,6 +435,7 @@ def run_sequential_sessions(
         avg_pi[s] = table[np.arange(2), own, own[:, ::-1]].mean(axis=0)
         strategies[s], last_change[s] = greedy, changed
         cycles.append(moves)
+        first_mover[s] = first
     delta = (avg_pi.mean(axis=1) - nash_profit) / (monopoly_profit - nash_profit)
     return SequentialQResult(
         config=cfg,
@@ -442,6 +446,7 @@ def run_sequential_sessions(
         outcome=outcome,
         cycle_length=cycle_length,
         cycles=cycles,
+        first_mover=first_mover,
         prices=avg_price,
         profits=avg_pi,
         delta=delta,

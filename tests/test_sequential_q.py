@@ -79,7 +79,10 @@ def test_maskin_tirole_profits_split_the_market_at_ties() -> None:
 
 def test_market_profits_of_an_env_are_its_rewards() -> None:
     env = OligopolyEnv(
-        kernel=LinearOligopolyTruth(), prices=np.linspace(0.3, 1.05, 5), moves="sequential"
+        kernel=LinearOligopolyTruth(),
+        cost=0.0,
+        prices=np.linspace(0.3, 1.05, 5),
+        moves="sequential",
     )
     grid, pi = market_profits(env)
     env.reset(seed=0, options={"prices": [grid[1], grid[4]]})
@@ -94,6 +97,7 @@ def test_market_profits_of_an_env_are_its_rewards() -> None:
 def test_compiled_sessions_equal_the_env_oracle() -> None:
     env = OligopolyEnv(
         kernel=LinearOligopolyTruth(),
+        cost=0.0,
         prices=np.linspace(0.3, 1.05, 7),
         moves="sequential",
         horizon=None,
