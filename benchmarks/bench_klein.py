@@ -275,10 +275,21 @@ def readme_table(doc: dict[str, Any]) -> str:
         f"{c['delta']:g}, {c['periods']:,} periods, ε_T = {c['final_epsilon']:g}, Q_0 = 0; "
         "outcome = the limit cycle of greedy play after learning; 'stable last 10%' = neither "
         "firm's greedy price changed in the last 10% of periods. Settings as we know them from "
-        f"the paper, not re-verified ({doc['published']['settings_status'].split(': ')[0]}). "
+        "the paper (a public third-party replication uses the same numbers), not re-verified "
+        "against its text. "
         f"Compiled loop = Python loop stepping OligopolyEnv(moves='sequential') on "
         f"{ref['sessions']} sessions × {ref['periods']:,} periods: {ref['identical']}. Wall "
         f"{doc['wall_s']:.0f} s; written by `benchmarks/bench_klein.py`.",
+        "",
+        "Updates per Q entry, T/2/m² (T/2 moves per firm over m × m entries): "
+        + ", ".join(
+            f"{r['grid']}: {c['periods'] / 2 / r['n_prices'] ** 2:,.0f}"
+            for r in doc["rows"]
+            if r["market"] == "klein"
+        )
+        + ". The same T on every grid (as we understand the paper's baseline) leaves the "
+        "finest grids with the fewest updates per entry, mostly in the exploration phase, so "
+        "their shares say the least about settled play.",
         "",
         "Published finding, as stated in the source (" + doc["published"]["source"] + ", "
         "abstract): with a limited set of discrete prices the Q-learners converge to collusive "
@@ -305,7 +316,11 @@ def comparison(doc: dict[str, Any]) -> str:
     )
     ks = sorted(klein)
     fixed_by_k = [klein[k]["fixed_point"]["share"] for k in ks]
-    monotone = all(a >= b for a, b in itertools.pairwise(fixed_by_k))
+    rises = [
+        (a, b)
+        for a, b in itertools.pairwise(ks)
+        if klein[b]["fixed_point"]["share"] > klein[a]["fixed_point"]["share"]
+    ]
     parts = [
         f"k = {COARSE}: {cf['share']:.0%} of sessions end at a fixed point (Δ = "
         f"{cf['delta_mean']:.3f} there, against {coarse['competitive_delta']:.3f} for the grid's "
@@ -328,8 +343,16 @@ def comparison(doc: dict[str, Any]) -> str:
         + ", ".join(str(k) for k in ks)
         + " the fixed-point share is "
         + ", ".join(f"{x:.1%}" for x in fixed_by_k)
-        + (" (falling with k)." if monotone else " (not monotone in k)."),
+        + (" (falling with k)." if not rises else "; it does not fall at every step: "),
     ]
+    for a, b in rises:
+        la, ha = klein[a]["fixed_point"]["share_ci95"]
+        lb, hb = klein[b]["fixed_point"]["share_ci95"]
+        overlap = lb <= ha and la <= hb
+        parts[-1] += (
+            f"from k = {a} to k = {b} it rises, [{la:.1%}, {ha:.1%}] to [{lb:.1%}, {hb:.1%}] "
+            + ("(the intervals overlap)." if overlap else "(the intervals do not overlap).")
+        )
     lin = [r for r in doc["rows"] if r["market"] == "linear"]
     if lin:
         parts.append(

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+
 import numpy as np
 import pytest
 
@@ -180,3 +185,27 @@ def test_wilson_interval_brackets_the_share() -> None:
     lo, hi = wilson_interval(30, 100)
     assert lo < 0.3 < hi
     assert (lo, hi) == pytest.approx((0.2189, 0.3958), abs=1e-4)
+
+
+# ------------------------------------------------------------ the benchmark's own code
+def _bench() -> ModuleType:
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_klein.py"
+    spec = importlib.util.spec_from_file_location("_bench_klein", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_reference_check_and_readme_table() -> None:
+    bench = _bench()
+    ref = bench.reference_check(seed=1, periods=400, sessions=1)
+    assert ref["identical"] and ref["max_abs_q_difference"] <= 1e-12
+    results = Path(__file__).resolve().parent.parent / "benchmarks" / "results" / "klein.json"
+    doc = json.loads(results.read_text())
+    table = bench.readme_table(doc)
+    assert "as stated in the source (Klein, T. (2021)" in table
+    assert table.count("| klein |") == len(bench.KLEIN_GRIDS)
+    # the verdict flips when the coarse grid stops producing fixed points
+    doc["rows"][0]["fixed_point"].update(share=0.2, share_ci95=[0.15, 0.25])
+    assert "does NOT find collusive fixed points" in bench.comparison(doc)
