@@ -63,6 +63,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_inference.py
 	$(BIN)/python benchmarks/bench_bandit_collusion.py
 	$(BIN)/python benchmarks/bench_regret.py
+	$(BIN)/python benchmarks/bench_klein.py
 	$(BIN)/python benchmarks/report.py
 
 report: $(STAMP)

@@ -262,6 +262,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "censored": _script_formatter("censored"),
     "bandit_collusion": _script_formatter("bandit_collusion"),
     "regret": _script_formatter("regret"),
+    "klein": _script_formatter("klein"),
     "multiproduct": _script_formatter("multiproduct"),
     "ray_cluster": _script_formatter("ray_cluster"),
     "validation": _script_formatter("validation"),
