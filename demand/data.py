@@ -1064,11 +1064,16 @@ def _row_rule_message(
         f"validation rules ({_ROW_CONVENTION}):"
     ]
     for v in violations:
+        shown: dict[int, Any]
         if v.numbers is not None:  # a range rule: show the number that was read
             shown = dict(zip(v.positions.tolist(), v.numbers.tolist(), strict=True))
         else:  # show the cell as it is in the source
             shown = {int(p): raw[v.role.source].iloc[p] for p in v.positions[:_MAX_LISTED]}
-        rows = _rows_text(v.positions, rownum, lambda p, shown=shown: _fmt_value(shown[p]))
+
+        def describe(p: int, shown: dict[int, Any] = shown) -> str:
+            return _fmt_value(shown[p])
+
+        rows = _rows_text(v.positions, rownum, describe)
         lines.append(
             f"  - {v.what} in column {_column_text(v.role)}: {rows} (rule {v.rule}: {v.text})"
         )
