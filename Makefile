@@ -25,13 +25,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+# CI runs this target (.ci/run): lint, then mypy (see type), then the tests.
+test: lint type
 	$(BIN)/python -m pytest
 
 # Static checkers do not run the editable install's import hook, so they cannot see
 # package-dir's mapping (pricegym.envs -> envs/, ...). typing-tree builds a git-ignored
 # mirror of the installed layout out of symlinks, build/typing/pricegym/; mypy
 # (settings in pyproject) and pyright/IDEs ([tool.pyright] extraPaths) read it.
+# mypy's cache lives beside the tree, in build/mypy-cache, so a rebuilt tree keeps it.
 TYPING_DIRS := demand envs agents experiments
 typing-tree:
 	rm -rf build/typing && mkdir -p build/typing/pricegym
@@ -39,7 +41,8 @@ typing-tree:
 	for d in $(TYPING_DIRS); do ln -s ../../../$$d build/typing/pricegym/$$d; done
 
 type: $(STAMP) typing-tree
-	cd build/typing && ../../$(BIN)/mypy --config-file ../../pyproject.toml -p pricegym
+	cd build/typing && ../../$(BIN)/mypy --config-file ../../pyproject.toml \
+		--cache-dir ../mypy-cache -p pricegym
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not slow"

@@ -56,6 +56,7 @@ from typing import Any, Literal, Self
 import numpy as np
 from scipy.optimize import linprog
 
+from pricegym._validate import Interval, real
 from pricegym.agents.rules import MarketAgent, MarketView
 from pricegym.errors import ConfigError, PricegymWarning
 
@@ -65,16 +66,13 @@ RewardKind = Literal["profit", "units"]
 
 
 def _number(name: str, value: Any, low: float, high: float = math.inf, *, open_low=False) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name}={value!r} must be a number.") from None
-    ok = math.isfinite(v) and (v > low if open_low else v >= low) and v <= high
-    if not ok:
-        lo = f"> {low:g}" if open_low else f">= {low:g}"
-        hi = "" if high == math.inf else f" and <= {high:g}"
-        raise ConfigError(f"{name}={value!r} must be finite, {lo}{hi}.")
-    return v
+    return real(
+        name,
+        value,
+        Interval(low, high, "right" if open_low else "both"),
+        message="{name}={value!r} must be finite, {bounds}.",
+        not_a_number="{name}={value!r} must be a number.",
+    )
 
 
 class GridBandit(MarketAgent):

@@ -63,6 +63,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from pricegym._validate import integer
 from pricegym.agents._qrivals import RivalSessionResult, train_against
 from pricegym.agents.base import PricingAgent
 from pricegym.agents.equilibrium import Market, as_oligopoly
@@ -405,10 +406,10 @@ def run_sessions(
     """
     cfg = _config(config)
     env = _grid_market(market)
-    s = _count("n_sessions", n_sessions, "e.g. 1000")
-    jobs = _count("n_jobs", n_jobs, "e.g. 2 on a two-core machine")
+    s = integer("n_sessions", n_sessions, 1, "e.g. 1000")
+    jobs = integer("n_jobs", n_jobs, 1, "e.g. 2 on a two-core machine")
     if window is not None:
-        _count("window", window, "or None for the default")
+        integer("window", window, 1, "or None for the default")
     n, m, k = env.n_sellers, env.grid.size, cfg.memory
     n_states = m ** (n * k)
     q_bytes = (s if keep_q else min(s, jobs)) * n * n_states * m * 8
@@ -473,12 +474,6 @@ def run_sessions(
         q=out.get("q"),
         seconds=seconds,
     )
-
-
-def _count(name: str, value: Any, fix: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-        raise ConfigError(f"{name}={value!r} must be an integer >= 1; {fix}.")
-    return int(value)
 
 
 def _config(config: QLearningConfig | Mapping[str, Any] | None) -> QLearningConfig:

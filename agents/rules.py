@@ -58,6 +58,7 @@ from typing import Any, Literal
 import numpy as np
 from scipy import optimize
 
+from pricegym._validate import NON_NEGATIVE, POSITIVE, real
 from pricegym.agents.base import PricingAgent
 from pricegym.agents.view import PRICE_RTOL, MarketView
 from pricegym.demand.kernels import DemandKernel
@@ -172,15 +173,13 @@ class MarketAgent(PricingAgent):
 
 
 def _positive(name: str, value: Any, allow_zero: bool = False) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name}={value!r} must be a number.") from None
-    ok = math.isfinite(v) and (v >= 0 if allow_zero else v > 0)
-    if not ok:
-        rule = ">= 0" if allow_zero else "> 0"
-        raise ConfigError(f"{name}={value!r} must be finite and {rule}; pass e.g. {name}=1.0.")
-    return v
+    return real(
+        name,
+        value,
+        NON_NEGATIVE if allow_zero else POSITIVE,
+        message="{name}={value!r} must be {rule}; pass e.g. {name}=1.0.",
+        not_a_number="{name}={value!r} must be a number.",
+    )
 
 
 def _money(value: float) -> str:

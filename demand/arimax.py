@@ -511,6 +511,7 @@ class ArimaxDemand(StatsmodelsResultsMixin, DemandModel):
         The one-step forecast from the end of the data (like :meth:`expected_units`),
         transformed like the kernel: clipped at 0, or smear·exp for the log target.
         """
+        assert isinstance(kern, ArimaxKernel)  # the kernel _make_kernel compiles
         x = self.spec_.build_context(prices, ctx)
         yhat = np.array(
             [

@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from pricegym._validate import POSITIVE, real
 from pricegym.demand.features import FeatureSpec, MarketContext
 from pricegym.demand.kernels import DemandKernel, KernelState
 from pricegym.errors import ModelError
@@ -79,13 +80,6 @@ class GaussianNoise:
     def variance(self, mean: np.ndarray) -> np.ndarray:
         """σ² for every entry of ``mean``."""
         return np.full(np.shape(mean), self.sigma**2)
-
-
-def _finite(name: str, value: Any, rule: str, ok: bool) -> float:
-    v = float(value)
-    if not (np.isfinite(v) and ok):
-        raise ModelError(f"{name}={value!r} must be finite and {rule}.")
-    return v
 
 
 def _costs(cost: float | Sequence[float], n: int) -> np.ndarray:
@@ -170,9 +164,15 @@ class LinearOligopolyTruth(DemandKernel):
         sigma: float = 0.0,
         support: Sequence[float] = (0.25, 1.1),
     ) -> None:
-        self.intercept = _finite("intercept", intercept, "> 0", float(intercept) > 0)
-        self.own_slope = _finite("own_slope", own_slope, "> 0", float(own_slope) > 0)
-        self.cross_slope = _finite("cross_slope", cross_slope, "a number", True)
+        must = "{name}={value!r} must be {rule}."
+        self.intercept = real("intercept", intercept, POSITIVE, message=must, error=ModelError)
+        self.own_slope = real("own_slope", own_slope, POSITIVE, message=must, error=ModelError)
+        self.cross_slope = real(
+            "cross_slope",
+            cross_slope,
+            message="{name}={value!r} must be finite and a number.",
+            error=ModelError,
+        )
         n = int(n_sellers)
         _check_market(n, self.own_slope, self.cross_slope)
         self.n_sellers = n

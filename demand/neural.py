@@ -104,6 +104,13 @@ class _Affine(nn.Module):
 class _MonotoneNet(nn.Module):
     """The torch twin of :class:`MLPKernel`: returns ``log(μ / unit_scale)``."""
 
+    # buffers of _SCALERS, registered in __init__ (nn.Module types them Tensor | Module)
+    z_mean: torch.Tensor
+    z_sd: torch.Tensor
+    log_price_mean: torch.Tensor
+    log_price_sd: torch.Tensor
+    unit_scale: torch.Tensor
+
     def __init__(
         self, n_z: int, hidden: Sequence[int], price_units: int, scalers: Mapping[str, np.ndarray]
     ) -> None:
@@ -535,7 +542,7 @@ class NeuralDemand(DemandModel):
 
         self.spec_ = spec
         self.hidden_ = self._hidden()
-        self.results_ = net
+        self.results_: _MonotoneNet | None = net  # None on a loaded model
         self.params_ = net.arrays()
         self.scalers_ = {k: np.asarray(v, dtype=np.float64) for k, v in scalers.items()}
         self.bootstrap_params_ = boot
@@ -546,10 +553,10 @@ class NeuralDemand(DemandModel):
         self.mean_units_ = np.array([units[codes == c].mean() for c in range(n_products)])
         tails = []
         for c in range(n_products):
-            rows = np.flatnonzero(codes == c)
-            rows = rows[np.argsort(t[rows], kind="stable")]
+            own = np.flatnonzero(codes == c)
+            own = own[np.argsort(t[own], kind="stable")]
             periods = self.last_t_[c] - np.arange(n_lags, dtype=np.float64)
-            tails.append(_carry_lookup(t[rows], units[rows], periods, self.mean_units_[c]))
+            tails.append(_carry_lookup(t[own], units[own], periods, self.mean_units_[c]))
         self.initial_lags_ = np.stack(tails).reshape(n_products, n_lags)
         with torch.no_grad():
             mu = unit_scale * np.exp(net.core(x_t, z_t).numpy())
@@ -606,7 +613,7 @@ class NeuralDemand(DemandModel):
             params,
             self.scalers_,
             self.initial_lags_,
-            noise=noise or getattr(self, "noise_", NoiseModel()),
+            noise=noise if noise is not None else getattr(self, "noise_", NoiseModel()),
             support=self.support_,
             reference=self.reference_,
         )
@@ -638,6 +645,7 @@ class NeuralDemand(DemandModel):
             lags: recent units per market, shape (n, lags), column 0 the most recent;
                 default each market's product's last units in the fitted history.
         """
+        assert isinstance(kern, MLPKernel)  # the kernel _make_kernel compiles
         n = prices.size
         recent = self._initial_state(kern, n, ctx)["lags"] if lags is None else lags
         recent = np.asarray(recent, dtype=np.float64).reshape(n, kern.n_lags)
@@ -854,7 +862,7 @@ class NeuralDemand(DemandModel):
 
 
 def _is_int(value: Any, low: int) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int | np.integer) and value >= low
+    return not isinstance(value, bool) and isinstance(value, int | np.integer) and int(value) >= low
 
 
 def _training_lags(

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from pricegym._validate import POSITIVE, real
 from pricegym.demand.features import FeatureSpec, MarketContext
 from pricegym.demand.kernels import DemandKernel, KernelState
 from pricegym.demand.noise import NoiseModel
@@ -33,11 +34,8 @@ from pricegym.errors import ModelError
 __all__ = ["ConstantElasticity", "ExponentialTruth", "LinearTruth", "LogitTruth"]
 
 
-def _positive(name: str, value: float, rule: str = "> 0") -> float:
-    v = float(value)
-    if not np.isfinite(v) or v <= 0:
-        raise ModelError(f"{name}={value!r} must be finite and {rule}.")
-    return v
+def _positive(name: str, value: float) -> float:
+    return real(name, value, POSITIVE, message="{name}={value!r} must be {rule}.", error=ModelError)
 
 
 def _support(support: Sequence[float]) -> tuple[float, float]:

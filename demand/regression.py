@@ -190,7 +190,7 @@ class _RegressionDemand(StatsmodelsResultsMixin, DemandModel):
             self.spec_,
             coef,
             self.link,
-            noise or getattr(self, "noise_", NoiseModel()),
+            noise if noise is not None else getattr(self, "noise_", NoiseModel()),
             self.support_,
             self.reference_,
             scale=self.scale_,

@@ -39,6 +39,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.signal import lfilter
 
+from pricegym._validate import POSITIVE, real
 from pricegym.demand.data import FREQUENCIES, SEASON_PERIODS, SalesHistory, load_history
 from pricegym.errors import ConfigError, PricegymWarning
 
@@ -645,8 +646,13 @@ def _freq(freq: str) -> str:
 
 
 def _positive(name: str, value: float) -> None:
-    if not (isinstance(value, int | float | np.number) and math.isfinite(value) and value > 0):
-        raise ConfigError(f"{name}={value!r} must be a finite number > 0.")
+    real(
+        name,
+        value,
+        POSITIVE,
+        message="{name}={value!r} must be a finite number > 0.",
+        convert=False,
+    )
 
 
 def _prices(name: str, value: ArrayLike) -> np.ndarray:

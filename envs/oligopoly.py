@@ -30,6 +30,7 @@ from numpy.typing import ArrayLike
 from pettingzoo import ParallelEnv
 from scipy import optimize, special
 
+from pricegym._validate import REAL, Interval, choice, integer, real
 from pricegym.demand.kernels import DemandKernel
 from pricegym.demand.parametric import LogitTruth
 from pricegym.errors import ConfigError, ExtrapolationWarning, ModelError
@@ -550,19 +551,19 @@ class OligopolyEnv(ParallelEnv):
                     f"{given} were given together with kernel={type(kernel).__name__}; the "
                     "kernel defines demand, so drop them or drop kernel= to use the logit."
                 )
-        self.memory = _integer("memory", memory, 1, "use memory=1 to observe the last round")
+        self.memory = integer("memory", memory, 1, "use memory=1 to observe the last round")
         self.horizon = (
             None
             if horizon is None
-            else _integer("horizon", horizon, 1, "pass a number of rounds, or None for no cut-off")
+            else integer("horizon", horizon, 1, "pass a number of rounds, or None for no cut-off")
         )
         self.xi = _number("xi", xi, "xi widens the [p^N, p^M] range; use e.g. 0.1", 0.0)
         self.noise = bool(noise)
-        kind = _choice("action", action, ("discrete", "continuous"))
+        kind = choice("action", action, ("discrete", "continuous"))
         self.action_type: Literal["discrete", "continuous"] = (
             "discrete" if kind == "discrete" else "continuous"
         )
-        self.moves = _choice(
+        self.moves = choice(
             "moves", moves, ("simultaneous", "sequential"), " Alternating moves are 'sequential'."
         )
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -667,7 +668,7 @@ class OligopolyEnv(ParallelEnv):
                 implied[name] = int(np.shape(value)[0])
         if n_sellers is not None:
             implied = {
-                "n_sellers": _integer(
+                "n_sellers": integer(
                     "n_sellers", n_sellers, 2, "use PricingEnv for a single seller"
                 ),
                 **implied,
@@ -734,7 +735,7 @@ class OligopolyEnv(ParallelEnv):
                     f"n_prices={n_prices!r} but prices has {grid.size} entries; give one of them."
                 )
         else:
-            m = _integer(
+            m = integer(
                 "n_prices",
                 15 if n_prices is None else n_prices,
                 2,
@@ -1096,30 +1097,8 @@ def _number(
     name: str, value: Any, fix: str, low: float | None = None, strict: bool = False
 ) -> float:
     """``value`` as a finite float (> low if strict, else >= low), or a ConfigError."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        v = float("nan")
-    if np.isfinite(v) and (low is None or (v > low if strict else v >= low)):
-        return v
-    rule = "finite" if low is None else f"finite and {'>' if strict else '>='} {low:g}"
-    raise ConfigError(f"{name}={value!r} must be {rule}; {fix}.")
-
-
-def _integer(name: str, value: Any, minimum: int, fix: str) -> int:
-    """``value`` as an int >= minimum, or a ConfigError."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ConfigError(f"{name}={value!r} must be an integer >= {minimum}; {fix}.")
-    return int(value)
-
-
-def _choice(name: str, value: Any, options: tuple[str, ...], note: str = "") -> str:
-    """``value`` if it is one of ``options``, or a ConfigError suggesting the closest."""
-    if value not in options:
-        close = difflib.get_close_matches(str(value), options, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else note
-        raise ConfigError(f"{name}={value!r} is unknown; use one of {list(options)}.{hint}")
-    return str(value)
+    within = REAL if low is None else Interval(low, closed="neither" if strict else "left")
+    return real(name, value, within, message="{name}={value!r} must be {rule}; {fix}.", fix=fix)
 
 
 def _per_seller(name: str, value: Any, n: int, low: float | None = None) -> np.ndarray:

@@ -66,6 +66,7 @@ from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
 import numpy as np
+from gymnasium import spaces
 from gymnasium.error import InvalidAction, ResetNeeded
 from gymnasium.vector import AutoresetMode, SyncVectorEnv, VectorEnv
 from gymnasium.vector.utils import batch_space
@@ -206,6 +207,7 @@ class MarketVectorEnv(VectorEnv):
         "autoreset_mode": AutoresetMode.NEXT_STEP,
         "render_modes": ["ansi"],
     }
+    single_observation_space: spaces.Box  # PricingEnv's; VectorEnv declares a plain Space
 
     def __init__(
         self,
@@ -395,6 +397,7 @@ class MarketVectorEnv(VectorEnv):
             self._base = self._blocks(block)
             self._base_flat = self._base.reshape(-1)
             self._n_prices = 1 if self._grid is None else self._grid.shape[0]
+            assert isinstance(kern, ArimaxKernel)  # the kernel _fast_class chose "arimax" for
             self._setup_arimax(kern)
         elif self.mode == "neural":
             self._neural = NeuralBatch(kern, b, self._grid, self._blocks, self._context)
@@ -495,9 +498,9 @@ class MarketVectorEnv(VectorEnv):
                 )
         if self._sync is not None:
             sync_options = None if options is None else dict(options)
-            obs, info = self._sync.reset(seed=seeds, options=sync_options)
-            self._last_info = info
-            return obs, info
+            obs, sync_info = self._sync.reset(seed=seeds, options=sync_options)
+            self._last_info = sync_info
+            return obs, sync_info
         rows = self._rows if mask is None else np.flatnonzero(mask)
         self._obs = self._obs.copy()  # the caller may hold the last one
         self._streams.seed(rows.tolist(), [seeds[i] for i in rows.tolist()])
@@ -600,7 +603,7 @@ class MarketVectorEnv(VectorEnv):
         info = self._last_info
         lines = []
         for i in range(self.num_envs):
-            status = {
+            status: dict[str, float] = {
                 k: float(info[k][i])
                 for k in ("t", "price", "demand", "sales", "inventory", "profit")
                 if k in info and info["_" + k][i]
@@ -832,6 +835,7 @@ class MarketVectorEnv(VectorEnv):
         if resetting is not None:
             k = np.minimum(k, self.episode_length - 1)
         # 2. competitor prices of the period
+        comp_obs: np.ndarray | None
         if self._random_path:
             comp = self._comp[self._rows, k]
             comp_obs = np.minimum(comp * self._inv_pmax, PRICE_OBS_CAP)

@@ -153,4 +153,5 @@ def stop_fork_server() -> None:
         return
     from multiprocessing import forkserver
 
-    forkserver._forkserver._stop()
+    # typeshed stubs list ForkServer's public methods only; CPython 3.7-3.13 have _stop
+    forkserver._forkserver._stop()  # type: ignore[attr-defined]

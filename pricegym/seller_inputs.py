@@ -62,6 +62,7 @@ from typing import Any
 
 import numpy as np
 
+from pricegym._validate import to_float
 from pricegym.errors import DataValidationError
 
 __all__ = [
@@ -250,10 +251,9 @@ def trading_period(card_inputs: Mapping[str, Any], date: Any) -> int:
 def _number(name: str, value: Any, *, minimum: float | None = 0.0) -> float:
     if isinstance(value, bool):
         value = None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} = {value!r} is not a number; pass a real value.") from None
+    number = to_float(value)
+    if number is None:
+        raise InputError(f"{name} = {value!r} is not a number; pass a real value.")
     if not math.isfinite(number):
         raise InputError(f"{name} = {value!r} is not a finite number; pass a real value.")
     if minimum is not None and number < minimum:

@@ -322,6 +322,9 @@ def test_markdown_market_for_learning_test() -> None:
     truth = ExponentialTruth(**MARKDOWN_TRUTH)
     sol = solve_dp(truth, MARKDOWN)
     fixed = fixed_price_values(truth, MARKDOWN)
+    # 13.0782 / 12.3077: also what tests/test_registry.py's independent backward induction
+    # (_markdown_dp, scipy's Poisson pmf) gives on this market (13.078218 / 12.307699);
+    # solve_dp's docstring example quotes them to 3 decimals
     assert sol.expected_value == pytest.approx(13.0782, abs=1e-3)
     assert fixed.max() / sol.expected_value <= 0.96
     assert fixed.max() == pytest.approx(12.3077, abs=1e-3)

@@ -91,6 +91,7 @@ LAYERS = [
             "pricegym.errors",
             "pricegym._lazy",
             "pricegym._json",
+            "pricegym._validate",
             "pricegym.runtime",
             "pricegym.seller_inputs",
         ),

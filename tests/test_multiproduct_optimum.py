@@ -49,6 +49,10 @@ def test_logit_closed_form_is_scipys_optimum_with_equal_markups(quality, alpha, 
 
 def test_registered_logit_catalogue_optimum_numbers():
     p_star, m = logit_optimal_prices(QUALITY, ALPHA, COST)
+    # by hand: m = (1 + W0(sum_k exp(q_k - alpha c_k) / e)) / alpha = 1.9280049 (scipy's
+    # lambertw), p* = c + m; v* = N (m - 1/alpha) = 10 x 0.9280049 (s0 = 1/(alpha m)); the
+    # grid vector (3, 2.5, 2.5) earns N sum (p - c) e^(q - alpha p) / (1 + sum e^(q - alpha p))
+    # = 9.2267311
     assert m == pytest.approx(1.928005, abs=1e-6)
     np.testing.assert_allclose(p_star, [2.928005, 2.728005, 2.428005], atol=1e-6)
     env = gym.make("pricegym/LogitCatalogue-v0").unwrapped
@@ -143,6 +147,9 @@ def test_dp_policy_earns_its_value_in_the_market_and_the_lp_bounds_it():
     env = gym.make("pricegym/LogitCatalogueStock-v0").unwrapped
     dp = catalogue_dp(env)
     lp = fluid_lp_bound(env)
+    # regression pins: catalogue_dp's and fluid_lp_bound's (HiGHS) values on this market when
+    # they were written (the env's docstring and the README quote 114.99 / 122.51); the DP
+    # is checked against a brute force above, the bound only by dp < bound here
     assert dp.start_value == pytest.approx(114.98705, abs=1e-4)
     assert lp["bound"] == pytest.approx(122.50974, abs=1e-4)
     assert dp.start_value < lp["bound"]

@@ -178,6 +178,8 @@ def test_markdown_dynamic_pricing_beats_every_fixed_price():
     env = gym.make("pricegym/Markdown-v0").unwrapped
     value, best_fixed, policy = _markdown_dp(env)
     optimum = value[int(env.config.inventory)]
+    # 27.872: this independent DP's value, equal to solve_dp's (27.872061; the README's
+    # "DP optimum (exact)" rows quote it)
     assert optimum == pytest.approx(27.872, abs=1e-3)
     assert best_fixed / optimum <= 0.96
     # the batched market agrees with the DP: play its policy in 4000 markets

@@ -9,6 +9,8 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from pricegym.cli._common import _positive_int as _jobs  # --jobs N: an integer >= 1
+
 if TYPE_CHECKING:
     from pricegym.experiments.runner import RunResult
 
@@ -68,16 +70,6 @@ def configure_run_parser(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="skip the figures and index.html (draw them later with `pricegym report RUN_DIR`)",
     )
-
-
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be >= 1")
-    return value
 
 
 def cli_run(args: argparse.Namespace) -> int:
