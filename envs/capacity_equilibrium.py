@@ -163,6 +163,12 @@ def _inputs(
     return a, c, k
 
 
+def _per_price(quality: ArrayLike, prices: np.ndarray) -> np.ndarray:
+    """``quality`` as one value per seller of ``prices`` (..., n) when given as a scalar."""
+    q = np.atleast_1d(np.asarray(quality, dtype=np.float64))
+    return np.broadcast_to(q, (prices.shape[-1],)).copy() if q.size == 1 else q
+
+
 def _shares(p: np.ndarray, a: np.ndarray, outside: float, mu: float) -> np.ndarray:
     from pricegym.envs.oligopoly import logit_shares
 
@@ -183,7 +189,7 @@ def rationed_profits(
     ``capacity`` is the per-round capacity k_i (scalar, (n,), or None for none).
     """
     p = np.asarray(prices, dtype=np.float64)
-    a, c, k = _inputs(quality, outside, mu, cost, capacity, market_size)
+    a, c, k = _inputs(_per_price(quality, p), outside, mu, cost, capacity, market_size)
     units = market_size * _shares(p, a, outside, mu)
     return (p - c) * np.minimum(units, k)
 
@@ -204,7 +210,7 @@ def capacity_clearing_prices(
     κ_i ≥ 1 (the capacity covers the whole market) or unconstrained. Shape (n,).
     """
     p = np.asarray(prices, dtype=np.float64)
-    a, _, k = _inputs(quality, outside, mu, 0.0, capacity, market_size)
+    a, _, k = _inputs(_per_price(quality, p), outside, mu, 0.0, capacity, market_size)
     n = a.size
     out = np.full(n, -np.inf)
     u = (a - p) / mu

@@ -445,9 +445,13 @@ class OligopolyEnv(ParallelEnv):
     benchmarks become the capacity-constrained ones of
     :mod:`pricegym.envs.capacity_equilibrium` with the per-round capacity
     k_i = capacity_i / horizon (the static game whose equilibrium played every
-    round exhausts no stock early; see that module), and the default price grid is
-    built from them. Needs the logit market (no ``kernel``), no ``shocks``, and a
-    ``horizon``. Without ``capacity`` (the default) nothing here applies.
+    round exhausts no stock early; see that module). The default price grid is
+    the unconstrained market's, its top raised to the capacity monopoly price
+    where that is higher: ``m`` prices on [p^N_u − ξ·g, max(p^M_u, p^M) + ξ·g]
+    with g = p^M_u − p^N_u (capacity can close the gap between the constrained
+    p^N and p^M, which then cannot span a grid). Needs the logit market (no
+    ``kernel``), no ``shocks``, and a ``horizon``. Without ``capacity`` (the
+    default) nothing here applies.
 
     ## Benchmarks
 
@@ -802,17 +806,18 @@ class OligopolyEnv(ParallelEnv):
             pn, pm = float(self.nash_prices.min()), float(self.monopoly_prices.max())
             gap = pm - pn
             lo, hi = pn - self.xi * gap, pm + self.xi * gap
+            if self.capacity is not None:
+                # the unconstrained market's range, raised to the capacity monopoly price:
+                # capacity can close the Nash–monopoly gap, and the grid must stay usable
+                pn = float(logit_nash_prices(self.quality, self.outside, self.mu, self.cost).min())
+                pu = logit_monopoly_prices(self.quality, self.outside, self.mu, self.cost).max()
+                gap = float(pu) - pn
+                lo, hi = pn - self.xi * gap, max(float(pu), pm) + self.xi * gap
             if not (lo > 0 and hi > lo):
                 raise ConfigError(
                     f"xi={self.xi} gives the price range [{lo:.6g}, {hi:.6g}] from p^N={pn:.6g} "
                     f"and p^M={pm:.6g}; it must be positive and non-empty. Use a smaller xi, "
-                    "or pass prices= explicitly"
-                    + (
-                        " (with this capacity Nash and monopoly prices coincide, as both "
-                        "clear the capacity)."
-                        if self.capacity is not None and gap <= 1e-9
-                        else "."
-                    )
+                    "or pass prices= explicitly."
                 )
             grid = np.linspace(lo, hi, m)
         if self.kernel is not None:
