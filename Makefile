@@ -65,6 +65,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_scaling.py
 	$(BIN)/python benchmarks/bench_inference.py
 	$(BIN)/python benchmarks/bench_bandit_collusion.py
+	$(BIN)/python benchmarks/bench_capacity.py
 	$(BIN)/python benchmarks/bench_regret.py
 	$(BIN)/python benchmarks/bench_klein.py
 	$(BIN)/python benchmarks/report.py

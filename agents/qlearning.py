@@ -171,12 +171,30 @@ def profit_table(market: Market) -> np.ndarray:
     Shape ``(m,)*n + (n,)``: entry ``[a_0, …, a_{n−1}, i]`` is seller i's profit
     ``(p_i − c_i)·q_i(p)`` at prices ``p_j = grid[a_j]``, from the market's own
     demand (the logit, or its demand kernel). Computed once, in one batch.
+
+    With ``capacity`` the profit is ``(p_i − c_i)·min(q_i(p), k_i)`` with the
+    per-round capacity k_i = capacity_i / horizon: the Q-learner's state holds
+    prices only, so :func:`run_sessions` plays the stationary game in which each
+    round's stock k_i is renewed every round (the game whose equilibrium the
+    capacity benchmarks are); in the env itself unsold stock carries over.
     """
     env = _grid_market(market)
     n, m = env.n_sellers, env.grid.size
     idx = np.indices((m,) * n).reshape(n, -1).T  # (m^n, n), seller 0 most significant
     prices = env.grid[idx]
-    if env.kernel is None:
+    if env.capacity is not None and env.horizon is not None:
+        from pricegym.envs.capacity_equilibrium import rationed_profits
+
+        profits = rationed_profits(
+            prices,
+            env.quality,
+            env.outside,
+            env.mu,
+            env.cost,
+            env.capacity / env.horizon,
+            env.market_size,
+        )
+    elif env.kernel is None:
         profits = logit_profits(prices, env.quality, env.outside, env.mu, env.cost, env.market_size)
     else:
         kernel, b = env.kernel, prices.shape[0]

@@ -261,6 +261,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "afp": _script_formatter("afp"),
     "censored": _script_formatter("censored"),
     "bandit_collusion": _script_formatter("bandit_collusion"),
+    "capacity": _script_formatter("capacity"),
     "regret": _script_formatter("regret"),
     "klein": _script_formatter("klein"),
     "multiproduct": _script_formatter("multiproduct"),

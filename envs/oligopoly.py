@@ -396,8 +396,9 @@ class OligopolyEnv(ParallelEnv):
 
     ## Observation Space
 
-    ``Box(0, 1, (k·N + s + R,), float32)`` for memory k, N sellers, s = 1 with
-    sequential moves (else 0) and R shock regimes (0 without shocks). Each seller
+    ``Box(0, 1, (k·N + s + R + v,), float32)`` for memory k, N sellers, s = 1 with
+    sequential moves (else 0), R shock regimes (0 without shocks) and v = N + 1
+    with ``capacity`` (else 0). Each seller
     sees the market from its own seat: its own price first, then its rivals in
     seat order. A price is coded as its grid index divided by m − 1 (discrete
     actions; ``round(x·(m−1))`` recovers the index) or as ``(p − p_lo)/(p_hi −
@@ -410,6 +411,8 @@ class OligopolyEnv(ParallelEnv):
     | ℓ·N … ℓ·N+N−1       | the same, ℓ+1 rounds ago (ℓ = 1 … k−1)          | coded | [0, 1] |
     | k·N (sequential)    | rounds until this seller moves, divided by N−1  | –     | [0, 1] |
     | k·N+s … k·N+s+R−1   | one-hot regime that governs the coming round    | –     | {0, 1} |
+    | k·N+s … k·N+s+N−1   | (capacity) stock left / capacity: own, rivals   | –     | [0, 1] |
+    | k·N+s+N (capacity)  | rounds left in the episode / horizon            | –     | [0, 1] |
 
     For seller i "rival in seat order" means sellers 0 … i−1, i+1 … N−1.
     :meth:`state` is seller 0's observation, a complete description of the state.
@@ -432,6 +435,24 @@ class OligopolyEnv(ParallelEnv):
     ``monopoly_price``, ``nash_profit`` and ``monopoly_profit`` for that seller
     (the benchmarks of the round just played; at reset, of the coming round); the
     reward equals ``(price − unit_cost)·quantity`` exactly.
+
+    ## Inventory
+
+    ``capacity`` (units per seller, for the whole episode) gives every seller a
+    stock at reset. A seller sells ``min(demand, stock left)``; the demand it
+    cannot serve is lost (it does not go to rivals), and its stock falls by what
+    it sold. ``quantity`` is then the units sold; ``infos`` add ``demand`` (units
+    demanded before rationing) and ``stock`` (units left after the round). The
+    benchmarks become the capacity-constrained ones of
+    :mod:`pricegym.envs.capacity_equilibrium` with the per-round capacity
+    k_i = capacity_i / horizon (the static game whose equilibrium played every
+    round exhausts no stock early; see that module). The default price grid is
+    the unconstrained market's, its top raised to the capacity monopoly price
+    where that is higher: ``m`` prices on [p^N_u − ξ·g, max(p^M_u, p^M) + ξ·g]
+    with g = p^M_u − p^N_u (capacity can close the gap between the constrained
+    p^N and p^M, which then cannot span a grid). Needs the logit market (no
+    ``kernel``), no ``shocks``, and a ``horizon``. Without ``capacity`` (the
+    default) nothing here applies.
 
     ## Benchmarks
 
@@ -458,7 +479,9 @@ class OligopolyEnv(ParallelEnv):
 
     The repeated game has no natural end: there is no termination. After
     ``horizon`` rounds every seller is truncated and removed from ``agents``;
-    ``horizon=None`` plays forever.
+    ``horizon=None`` plays forever. With ``capacity`` the episode is a selling
+    season whose time left is observed: after ``horizon`` rounds, or once every
+    seller has sold out, every seller is *terminated* (a real end).
 
     ## Arguments
 
@@ -476,6 +499,8 @@ class OligopolyEnv(ParallelEnv):
       ``moves``: ``"simultaneous"`` or ``"sequential"``.
     - ``shocks``: :class:`MarkovShocks` (or a mapping of its fields).
     - ``horizon``: rounds per episode (default 1000) or None.
+    - ``capacity``: None (default, unlimited) or each seller's stock for the
+      episode (> 0; scalar or one per seller); see *Inventory*.
     - ``noise``: sample units instead of using expected units (default False).
     - ``render_mode``: None or ``"ansi"`` (a one-line summary of the last round).
 
@@ -495,7 +520,8 @@ class OligopolyEnv(ParallelEnv):
 
     ## Version History
 
-    - v0: initial release (``pricegym/oligopoly_v0``).
+    - v0: initial release (``pricegym/oligopoly_v0``); the optional ``capacity``
+      (finite inventory) was added later and leaves markets without it unchanged.
     """
 
     metadata: dict[str, Any] = {  # noqa: RUF012 - PettingZoo reads it as a class attribute
@@ -526,6 +552,7 @@ class OligopolyEnv(ParallelEnv):
         noise: bool = False,
         extrapolate: bool = False,
         render_mode: str | None = None,
+        capacity: float | Sequence[float] | None = None,
     ) -> None:
         n = self._resolve_sellers(n_sellers, quality, cost, kernel)
         self.n_sellers = n
@@ -576,6 +603,7 @@ class OligopolyEnv(ParallelEnv):
                 f"shocks={shocks!r} must be a MarkovShocks, a mapping of its fields, or None."
             )
         self.shocks = shocks
+        self.capacity = self._capacity(capacity, n)
 
         # The market of each regime, its benchmarks, and the price grid.
         n_regimes = 1 if shocks is None else shocks.n_regimes
@@ -621,7 +649,8 @@ class OligopolyEnv(ParallelEnv):
         self._seat = {a: i for i, a in enumerate(self.possible_agents)}
         self._n_regimes = n_regimes
         self._seq = int(self.moves == "sequential")
-        self.obs_dim = self.memory * n + self._seq + (0 if shocks is None else n_regimes)
+        self._stock_at = self.memory * n + self._seq + (0 if shocks is None else n_regimes)
+        self.obs_dim = self._stock_at + (0 if self.capacity is None else n + 1)
         self.observation_spaces = {
             a: spaces.Box(0.0, 1.0, (self.obs_dim,), np.float32) for a in self.possible_agents
         }
@@ -644,8 +673,33 @@ class OligopolyEnv(ParallelEnv):
         self._p = np.zeros((self.memory, n))
         self._kstate: dict[str, np.ndarray] = {}
         self._last: dict[str, np.ndarray] | None = None
+        self._stock = None if self.capacity is None else self.capacity.copy()
 
     # ------------------------------------------------------------ construction
+    def _capacity(self, capacity: Any, n: int) -> np.ndarray | None:
+        """The per-seller stock for an episode, or None; ConfigError where it cannot apply."""
+        if capacity is None:
+            return None
+        stock = _per_seller("capacity", capacity, n, low=0.0)
+        if np.any(stock <= 0):
+            raise ConfigError(
+                f"capacity={capacity!r} must be > 0 units for every seller (a seller without "
+                "stock cannot sell); give the stock each seller holds for the episode."
+            )
+        problems = [
+            (self.horizon is None, "horizon=None", "pass horizon=T, the rounds of a season"),
+            (self.kernel is not None, "a demand kernel", "use the logit market (no kernel=)"),
+            (self.shocks is not None, "Markov shocks", "drop shocks="),
+        ]
+        for bad, what, fix in problems:
+            if bad:
+                raise ConfigError(
+                    f"capacity={capacity!r} (stock for an episode) cannot be combined with "
+                    f"{what}: the capacity benchmarks are those of the logit market over a "
+                    f"season of horizon rounds; {fix}."
+                )
+        return stock
+
     @staticmethod
     def _resolve_sellers(
         n_sellers: int | None,
@@ -695,6 +749,15 @@ class OligopolyEnv(ParallelEnv):
 
     def _benchmarks(self, cost: np.ndarray, quality_scale: float) -> tuple[np.ndarray, np.ndarray]:
         """(Nash prices, monopoly prices) of the market with these costs and quality scale."""
+        if self.capacity is not None:
+            from pricegym.envs.capacity_equilibrium import capacity_monopoly, capacity_nash
+
+            assert self.horizon is not None  # checked in _capacity
+            args = (self.quality, self.outside, self.mu, cost, self.capacity / self.horizon)
+            return (
+                capacity_nash(*args, market_size=self.market_size).prices,
+                capacity_monopoly(*args, market_size=self.market_size).prices,
+            )
         if self.kernel is None:
             a = self.quality * quality_scale
             return (
@@ -744,6 +807,13 @@ class OligopolyEnv(ParallelEnv):
             pn, pm = float(self.nash_prices.min()), float(self.monopoly_prices.max())
             gap = pm - pn
             lo, hi = pn - self.xi * gap, pm + self.xi * gap
+            if self.capacity is not None:
+                # the unconstrained market's range, raised to the capacity monopoly price:
+                # capacity can close the Nash–monopoly gap, and the grid must stay usable
+                pn = float(logit_nash_prices(self.quality, self.outside, self.mu, self.cost).min())
+                pu = logit_monopoly_prices(self.quality, self.outside, self.mu, self.cost).max()
+                gap = float(pu) - pn
+                lo, hi = pn - self.xi * gap, max(float(pu), pm) + self.xi * gap
             if not (lo > 0 and hi > lo):
                 raise ConfigError(
                     f"xi={self.xi} gives the price range [{lo:.6g}, {hi:.6g}] from p^N={pn:.6g} "
@@ -813,6 +883,8 @@ class OligopolyEnv(ParallelEnv):
         self._t = 0
         self._kstate = self._kernels[self._regime].initial_state(1)
         self._last = None
+        if self.capacity is not None:
+            self._stock = self.capacity.copy()
         self.agents = self.possible_agents[:]
         r = self._regime
         infos = {
@@ -904,6 +976,10 @@ class OligopolyEnv(ParallelEnv):
         units = kernel.sample(self.np_random, expected) if self.noise else expected
         self._kstate = kernel.update(self._kstate, prices, self._context, units)
         expected, units = expected[0], units[0]
+        demand = units
+        if self._stock is not None:  # lost sales: sell what is in stock
+            units = np.minimum(units, self._stock)
+            self._stock = self._stock - units
         cost = self._costs[r]
         profit = (p - cost) * units
         self._u[1:], self._p[1:] = self._u[:-1], self._p[:-1]
@@ -915,6 +991,7 @@ class OligopolyEnv(ParallelEnv):
                 self._n_regimes - 1,
             )
         done = self.horizon is not None and self._t >= self.horizon
+        season_over = self._stock is not None and (done or not np.any(self._stock > 0))
         agents = self.possible_agents
         moved = np.zeros(n, dtype=bool)
         moved[list(movers)] = True
@@ -936,14 +1013,18 @@ class OligopolyEnv(ParallelEnv):
             }
             for i, a in enumerate(agents)
         }
+        if self._stock is not None:
+            for i, a in enumerate(agents):
+                infos[a]["demand"] = float(demand[i])
+                infos[a]["stock"] = float(self._stock[i])
         self._last = {"prices": p, "units": units, "profit": profit, "regime": np.array(r)}
-        if done:
+        if done or season_over:
             self.agents = []
         return (
             self._observations(),
             rewards,
-            dict.fromkeys(agents, False),
-            dict.fromkeys(agents, done),
+            dict.fromkeys(agents, season_over),
+            dict.fromkeys(agents, done and not season_over),
             infos,
         )
 
@@ -955,6 +1036,10 @@ class OligopolyEnv(ParallelEnv):
             obs[:, k * n] = ((np.arange(n) - self._t) % n) / (n - 1)
         if self.shocks is not None:
             obs[:, k * n + self._seq + self._regime] = 1.0
+        if self._stock is not None and self.capacity is not None and self.horizon is not None:
+            at = self._stock_at
+            obs[:, at : at + n] = (self._stock / self.capacity)[self._perm]
+            obs[:, at + n] = (self.horizon - self._t) / self.horizon
         return {a: obs[i] for i, a in enumerate(self.possible_agents)}
 
     def state(self) -> np.ndarray:
