@@ -179,3 +179,30 @@ def test_header_warns_about_a_market_that_is_not_calibrated(run: Path) -> None:
     page = (run / "index.html").read_text()
     assert all(n.replace("'", "&#x27;") in page for n in notes)
     assert np.isfinite(data.validation["markets"]["syn/poisson"]["result"]["crps"])  # type: ignore[index]
+
+
+def test_a_market_fitted_to_a_stock_column_is_validated_against_capped_sales(
+    tmp_path: Path,
+) -> None:
+    from pricegym.demand.censored_synthetic import stockout_history
+
+    history, _ = stockout_history(1, n_periods=80)
+    csv = tmp_path / "sales.csv"
+    history.frame[["period", "price", "units", "stock"]].to_csv(csv, index=False)
+    config = {
+        "name": "stock",
+        "market": {
+            "data": {"path": str(csv), "stock": "stock"},
+            "model": {"family": "censored_poisson"},
+            "options": {"n_prices": 5, "horizon": 3, "cost": 0.5},
+        },
+        "agents": [{"name": "myopic", "kind": "myopic"}],
+        "evaluation": {"episodes": 1, "seeds": 1},
+    }
+    path = _run(config, tmp_path / "run")
+    (entry,) = json.loads((path / "validation.json").read_text())["markets"].values()
+    r = entry["result"]
+    assert entry["status"] == "ok" and r["n_rows"] == 16
+    stock = history.column("stock")[64:]
+    assert np.all(np.asarray(r["rows"]["high95"]) <= stock)  # capped paths
+    assert "capped at each period's stock before scoring" in r["verdict"]
