@@ -62,7 +62,9 @@ def validation_html(run: RunData) -> str:
 
     assert run.validation is not None
     settings = run.validation.get("settings", {})
-    rows, verdicts, tol = [], [], {}
+    rows: list[list[str]] = []
+    verdicts: list[str] = []
+    tol: dict[str, Any] = {}
     for market, entry in _ok(run):
         r = entry["result"]
         tol = r.get("tolerance", tol)
