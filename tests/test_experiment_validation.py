@@ -128,8 +128,10 @@ def test_the_report_has_a_validation_section_with_table_and_pit_figure(run: Path
     assert 'src="figures/validation_pit.png"' in section
     manifest = json.loads((run / "report.json").read_text())
     pit = [f for f in manifest["figures"] if f["section"] == "validation"]
-    assert [f["file"] for f in pit] == ["figures/validation_pit.png"]
-    assert (run / "figures" / "validation_pit.png").stat().st_size > 0
+    assert [f["file"] for f in pit] == ["figures/validation_pit.png", "figures/validation_band.png"]
+    for figure in ("validation_pit.png", "validation_band.png"):
+        assert (run / "figures" / figure).stat().st_size > 0
+    assert pit[1]["height"] == 40 + 240 * 2  # one panel per market
 
 
 def test_validation_changes_no_cell_and_a_rerun_reuses_it(run: Path, tmp_path: Path) -> None:
@@ -150,16 +152,14 @@ def test_validation_changes_no_cell_and_a_rerun_reuses_it(run: Path, tmp_path: P
     document = json.loads((off / "validation.json").read_text())
     assert document["settings"] == {"holdout": 6, "paths": 200}
     assert document["markets"]["syn/linear"]["result"]["n_rows"] == 6
-
-
-def test_a_market_that_cannot_be_validated_is_said_and_the_run_goes_on(tmp_path: Path) -> None:
+    # a hold-out that leaves one period to train on: said, and the run goes on
+    run_experiment(_with({"holdout": 59}), off, progress=False, command=["x"], report=False)
+    entry = json.loads((off / "validation.json").read_text())["markets"]["syn/poisson"]
+    assert entry["status"] == "failed" and "leaves 1 to train on" in entry["reason"]
     from pricegym.experiments.report import render_report
 
-    path = _run(_with({"holdout": 59}), tmp_path / "short")  # leaves 1 period to train on
-    entry = json.loads((path / "validation.json").read_text())["markets"]["syn/poisson"]
-    assert entry["status"] == "failed" and "leaves 1 to train on" in entry["reason"]
-    render_report(path)
-    page = (path / "index.html").read_text()
+    render_report(off)
+    page = (off / "index.html").read_text()
     assert "syn/poisson: not validated — " in page and "leaves 1 to train on" in page
 
 

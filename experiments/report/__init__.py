@@ -99,6 +99,7 @@ from pricegym.experiments.report._run import (
 )
 from pricegym.experiments.report._tournament import _fig_tournament
 from pricegym.experiments.report._validation import (
+    _fig_holdout_band,
     _fig_validation,
     validation_html,
     validation_notes,
@@ -472,6 +473,7 @@ def render_report(run_dir: str | Path) -> Report:
     _fig_tournament(run, out)
     _fig_demand(run, out)
     _fig_validation(run, out)
+    _fig_holdout_band(run, out)
     keep = {Path(f.file).name for f in out.figures}
     if out.dir.is_dir():
         for stale in out.dir.glob("*.png"):

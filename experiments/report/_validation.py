@@ -4,10 +4,11 @@ Split out of :mod:`pricegym.experiments.report`. It reads ``validation.json``
 (written by the runner's validation step, :mod:`pricegym.experiments.runner._validate`)
 and draws nothing it did not save: the table (coverage of the 50/80/95% intervals
 against their binomial tolerance, mean PIT, CRPS and its skill, simulated vs actual
-revenue with its 95% band, the calibration), each market's verdict sentence, and
-one figure of PIT histograms (:func:`_fig_validation`). :func:`validation_notes`
-gives the page header's warnings for markets that are not calibrated, since a
-policy's simulated gain in such a market may not carry over to real sales.
+revenue with its 95% band, the calibration), each market's verdict sentence, a
+figure of PIT histograms (:func:`_fig_validation`) and, for markets of one series,
+the held-out sales against the simulated 95% band (:func:`_fig_holdout_band`).
+:func:`validation_notes` gives the page header's warnings for markets that are not
+calibrated, since a policy's simulated gain there may not carry over to real sales.
 """
 
 from __future__ import annotations
@@ -187,4 +188,64 @@ def _fig_validation(run: RunData, out: _Output) -> None:
         "(randomised PIT, 10 bins, density 1 = flat). Flat inside the grey band: calibrated; "
         "U-shaped: the market is overconfident (its noise too narrow); hump-shaped: "
         "underconfident; tilted: biased. From validation.json.",
+    )
+
+
+BAND_TITLE = "Held-out sales against the market's 95% band"
+
+
+def _fig_holdout_band(run: RunData, out: _Output) -> None:
+    """One panel per validated single-series market: held-out sales over time, the
+    simulated mean and the central 95% band of the paths (panels of products: skipped)."""
+    if _why_none(run) is not None:
+        return  # the PIT figure's line says why
+    series = [
+        (m, e) for m, e in _ok(run) if not str(e["result"].get("unit", "")).startswith("rows")
+    ]
+    if not series:
+        if _ok(run):
+            out.skip(
+                SECTION,
+                BAND_TITLE,
+                "the held-out rows are product-periods of a panel, one band per product; "
+                "the PIT histogram and the table summarise them.",
+            )
+        return
+    import numpy as np
+
+    fig = _new_figure(WIDTH, 40 + 240 * len(series))
+    axes = np.atleast_1d(fig.subplots(len(series), 1, squeeze=False)).ravel()
+    for ax, (market, entry) in zip(axes, series, strict=True):
+        r = entry["result"]
+        rows = r["rows"]
+        t = np.asarray(rows["t"], dtype=np.float64)
+        ax.fill_between(
+            t,
+            rows["low95"],
+            rows["high95"],
+            color="C0",
+            alpha=0.25,
+            linewidth=0,
+            label="95% of simulated paths",
+        )
+        ax.plot(t, rows["simulated_mean"], color="C0", linewidth=1.5, label="simulated mean")
+        ax.plot(t, rows["actual"], "o", color="black", markersize=3, label="actual sales")
+        cover = (r.get("coverage") or {}).get("0.95")
+        ax.set_title(
+            f"{market} ({r.get('family')}): 95% intervals cover {_pct(cover)} of "
+            f"{r.get('n_rows')} held-out {r.get('unit')}",
+            fontsize=9,
+        )
+        ax.set_xlabel("t (period index)")
+        ax.set_ylabel("units")
+    axes[0].legend(fontsize=8, loc="best")
+    out.save(
+        fig,
+        "validation_band",
+        SECTION,
+        BAND_TITLE,
+        "The held-out periods replayed through each market at their actual prices, "
+        "competitor prices and calendar: real sales (dots), the mean of the simulated "
+        "paths and the central 95% of them (capped at the stock where the history has a "
+        "stock column). From validation.json.",
     )
