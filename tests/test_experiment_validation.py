@@ -206,3 +206,15 @@ def test_a_market_fitted_to_a_stock_column_is_validated_against_capped_sales(
     stock = history.column("stock")[64:]
     assert np.all(np.asarray(r["rows"]["high95"]) <= stock)  # capped paths
     assert "capped at each period's stock before scoring" in r["verdict"]
+
+
+def test_pricegym_run_prints_one_validation_line_per_market(run: Path) -> None:
+    from pricegym.experiments.runner._validate import validation_lines
+
+    lines = validation_lines(run)
+    document = json.loads((run / "validation.json").read_text())
+    assert [line.split()[1] for line in lines] == list(document["markets"])
+    r = document["markets"]["syn/poisson"]["result"]
+    assert lines[0].startswith(f"Validation: syn/poisson (poisson) is {r['calibration']} on ")
+    cover = "/".join(f"{r['coverage'][k]:.0%}" for k in ("0.5", "0.8", "0.95"))
+    assert f"the last 12 periods: 50/80/95% intervals cover {cover}" in lines[0]

@@ -152,8 +152,13 @@ def validation_lines(run_dir: Path) -> list[str]:
         r = entry["result"]
         cover = r["coverage"]
         bias = r.get("revenue_bias")
+        state = (
+            "cannot be judged (too few held-out rows)"
+            if r["calibration"] == "too few rows"
+            else f"is {r['calibration']}"
+        )
         lines.append(
-            f"Validation: {market} ({r['family']}) is {r['calibration']} on the last "
+            f"Validation: {market} ({r['family']}) {state} on the last "
             f"{r['n_holdout_periods']} periods: 50/80/95% intervals cover "
             + "/".join(f"{float(cover[k]):.0%}" for k in ("0.5", "0.8", "0.95"))
             + " of the held-out sales"
