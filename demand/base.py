@@ -201,8 +201,9 @@ class DemandModel(ABC):
     promotion), ``in_sample_`` (:func:`error_metrics`), ``noise_``
     (:class:`NoiseModel`), ``elasticity_`` (cached :class:`Elasticity`),
     ``backtest_`` (cached :class:`BacktestResult` or ``None``), ``data_points_``
-    (the training rows' ``t``, ``price``, ``units`` and in-sample ``fitted`` values;
-    saved with the model so plots work after loading), ``calendar_`` (the
+    (the training rows' ``t``, ``price``, ``units`` and in-sample ``fitted`` values,
+    and ``censored`` (sold out) when the history has stock columns; saved with the
+    model so plots work after loading), ``calendar_`` (the
     :class:`~pricegym.demand.calendar.TradingCalendar` of daily data, whose trading
     days ``t`` counts; ``None`` otherwise, and for model files saved before
     calendars existed, whose daily ``t`` counts calendar days), ``products_reference_``
@@ -321,6 +322,8 @@ class DemandModel(ABC):
         self.data_points_ = pd.DataFrame(
             {"t": history.t, "price": history.price, "units": history.units, "fitted": fitted}
         )
+        if history.has_stock:  # the plot marks the sold-out periods
+            self.data_points_["censored"] = history.censored
         self.elasticity_ = self.elasticity()
         return self
 
@@ -678,6 +681,8 @@ class DemandModel(ABC):
         arrays = dict(arrays)
         for col in ("t", "price", "units", "fitted"):
             arrays[f"data_{col}"] = self.data_points_[col].to_numpy(dtype=np.float64)
+        if "censored" in self.data_points_:
+            arrays["data_censored"] = self.data_points_["censored"].to_numpy(dtype=np.float64)
         params = {k: jsonable(v) for k, v in self.get_params().items()}
         document: dict[str, Any] = {
             "family": self.family,
@@ -745,6 +750,8 @@ class DemandModel(ABC):
             model.data_points_ = pd.DataFrame(
                 {c: arrays.pop(f"data_{c}") for c in ("t", "price", "units", "fitted")}
             )
+            if "data_censored" in arrays:  # fitted to a history with stock columns
+                model.data_points_["censored"] = arrays.pop("data_censored") == 1.0
             model._set_state(doc["state"], arrays)
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFileError(

@@ -39,8 +39,11 @@ inventory (``PricingEnv`` config) caps sales.
 
 The rolling-origin backtest (:meth:`~pricegym.demand.base.DemandModel.backtest`)
 scores expected demand against the recorded sales, so on sold-out periods it reads a
-censored fit as over-forecasting (by design: the sales understate the demand); that is
-also why ``--model auto`` (ranked by backtest error) does not list these families.
+censored fit as over-forecasting (by design: the sales understate the demand). A model
+comparison (``--model auto``, :func:`~pricegym.demand.selection.compare_models`) on a
+history with sold-out periods adds these families and scores every family's backtest
+censoring-aware instead (:mod:`pricegym.demand._censored_scoring`), and says how in its
+notes.
 
 Without censored periods each reduces to plain maximum likelihood: censored
 Poisson is the Poisson GLM (same coefficients; its intervals are the ML ones,

@@ -12,6 +12,9 @@ the coefficient band, ``coef_`` / ``coef_cov_``).
   their means, no promotion, the first product), with the band and the data points.
 - :func:`plot_fit_over_time` draws actual vs in-sample fitted units over the period
   index ``t`` and the rolling-origin backtest forecasts against the actuals.
+- **Sold-out periods**: when the model was fitted to a history with stock columns
+  (``data_points_["censored"]``), both panels mark the periods that sold out (their
+  units are a lower bound of demand) with their own marker and say how many.
 - :func:`plot_model` puts them together: one panel, or two for time-series models
   (family ``arimax``) and any model with a backtest.
 - :func:`save_figure` writes a figure atomically (temporary file + rename).
@@ -63,6 +66,20 @@ _CURVE_COLOUR = "C0"
 _DATA_COLOUR = "0.35"
 #: Noise band width in standard deviations of sampled units.
 _NOISE_SDS = 2.0
+#: Colour and marker of sold-out periods (units = stock: a lower bound of demand).
+_SOLD_OUT_COLOUR = "C1"
+_SOLD_OUT_MARKER = "^"
+
+
+def _sold_out(points: pd.DataFrame) -> np.ndarray:
+    """Boolean mask of the sold-out rows of ``data_points_`` (all False without stock)."""
+    if "censored" not in points:
+        return np.zeros(len(points), dtype=bool)
+    return points["censored"].to_numpy(dtype=bool)
+
+
+def _sold_out_label(n: int, total: int) -> str:
+    return f"sold out: {n} of {total} periods (units = stock, demand >= units)"
 
 
 @dataclass(frozen=True)
@@ -259,7 +276,8 @@ def plot_demand(
     ``extend`` extension on each side; the band follows the same split. The
     support's ends are marked with dotted vertical lines. Data points are
     ``data_points_`` (price, units); for a panel they are every product's rows,
-    while the curve is that of the first product.
+    while the curve is that of the first product. Sold-out periods (a model fitted
+    to a history with stock columns) are open triangles, labelled with their count.
 
     Args:
         model: a fitted or loaded demand model.
@@ -277,15 +295,28 @@ def plot_demand(
     fig, ax = _new_axes(ax)
     points = model.data_points_
     data_label = "data (all products)" if _is_panel(model) else "data"
+    out = _sold_out(points)
     ax.scatter(
-        points["price"],
-        points["units"],
+        points["price"][~out],
+        points["units"][~out],
         s=14,
         color=_DATA_COLOUR,
         alpha=0.6,
         label=data_label,
         zorder=3,
     )
+    if out.any():
+        ax.scatter(
+            points["price"][out],
+            points["units"][out],
+            s=22,
+            marker=_SOLD_OUT_MARKER,
+            facecolors="none",
+            edgecolors=_SOLD_OUT_COLOUR,
+            linewidths=1.2,
+            label=_sold_out_label(int(out.sum()), len(points)),
+            zorder=4,
+        )
     inside = band.in_support
     below = band.prices <= support[0]
     above = band.prices >= support[1]
@@ -365,7 +396,9 @@ def plot_fit_over_time(model: DemandModel, ax: Axes | None = None) -> Figure:
 
     For a panel, units are summed over products at each ``t``. The backtest
     forecasts (``backtest_.predictions``) are drawn per fold, each fold a separate
-    line from its forecast origin; absent when the model has no backtest.
+    line from its forecast origin; absent when the model has no backtest. Periods in
+    which the product (for a panel: any product) sold out are open triangles on the
+    actual units.
 
     Args:
         model: a fitted or loaded demand model.
@@ -379,6 +412,25 @@ def plot_fit_over_time(model: DemandModel, ax: Axes | None = None) -> Figure:
     points = model.data_points_.groupby("t", sort=True)[["units", "fitted"]].sum()
     what = "total units (all products)" if panel else "units"
     ax.plot(points.index, points["units"], color="black", linewidth=1, label=f"actual {what}")
+    data = model.data_points_
+    out = _sold_out(data)
+    if out.any():
+        times = np.unique(data["t"].to_numpy()[out])
+        ax.scatter(
+            times,
+            points.loc[times, "units"],
+            s=24,
+            marker=_SOLD_OUT_MARKER,
+            facecolors="none",
+            edgecolors=_SOLD_OUT_COLOUR,
+            linewidths=1.2,
+            label=(
+                f"sold out: {times.size} of {points.index.size} periods"
+                + (" (any product)" if panel else "")
+                + ": a lower bound of demand"
+            ),
+            zorder=4,
+        )
     ax.plot(
         points.index,
         points["fitted"],
@@ -406,6 +458,8 @@ def plot_fit_over_time(model: DemandModel, ax: Axes | None = None) -> Figure:
             )
         wape = bt.metrics.get("wape", float("nan"))
         title += f"; backtest: {bt.n_splits} folds x {bt.test_size} periods, WAPE {wape:.1%}"
+        if out.any():  # the plain WAPE: sold-out sales understate demand
+            title += "\n(WAPE of demand against sales, which understate it where sold out)"
     ax.set_title(title)
     ax.set_xlabel(_time_label(model))
     ax.set_ylabel("units")

@@ -5,6 +5,14 @@ Every family is refitted on the same rolling-origin folds (the same
 out-of-sample errors are comparable. The league table is ranked by backtest WAPE
 (weighted absolute percentage error), which is scale-free and robust to the small
 counts that make MAPE explode.
+
+**Sold-out periods.** When the history maps a stock or sold-out column and some
+periods sold out, the default families include the censored ones
+(:data:`~pricegym.demand.censored.CENSORED_FAMILY_NAMES`) and every family's
+backtest errors are censoring-aware (:mod:`pricegym.demand._censored_scoring`:
+expected sales under the stock against the recorded sales, or, with a flag only,
+a sold-out period an error only where the forecast falls below its sales); the
+comparison's notes say which rule scored them.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from pricegym.demand.base import DemandModel, model_families
 from pricegym.demand.data import SalesHistory
 from pricegym.errors import DataValidationError, ModelError, PricegymError
 
-__all__ = ["ModelComparison", "compare_models", "make_model"]
+__all__ = ["ModelComparison", "compare_models", "default_families", "make_model"]
 
 #: Families tried by ``--model auto``, in the order they are reported on ties.
 DEFAULT_FAMILIES: tuple[str, ...] = ("linear", "loglinear", "poisson", "arimax", "neural")
@@ -29,6 +37,18 @@ DEFAULT_FAMILIES: tuple[str, ...] = ("linear", "loglinear", "poisson", "arimax",
 DEFAULT_SPLITS = 5
 #: Fewest folds a comparison shortens its backtest to for a short history.
 MIN_SPLITS = 2
+
+
+def default_families(history: SalesHistory) -> tuple[str, ...]:
+    """The families ``--model auto`` compares on ``history``: :data:`DEFAULT_FAMILIES`,
+    then the censored families when some of its periods sold out."""
+    from pricegym.demand._censored_scoring import has_censoring
+
+    if not has_censoring(history):
+        return DEFAULT_FAMILIES
+    from pricegym.demand.censored import CENSORED_FAMILY_NAMES
+
+    return DEFAULT_FAMILIES + CENSORED_FAMILY_NAMES
 
 
 def make_model(family: str, **params: Any) -> DemandModel:
@@ -104,7 +124,8 @@ def compare_models(
 
     Args:
         history: the sales history.
-        families: family names (default :data:`DEFAULT_FAMILIES`).
+        families: family names (default :func:`default_families`: the censored
+            families join the defaults when some periods sold out).
         params: optional hyper-parameters per family, e.g. ``{"arimax": {"order": (1, 0, 1)}}``.
         n_splits: number of folds, or ``None`` to choose as above.
         test_size: periods per fold (see :meth:`DemandModel.backtest`); with
@@ -115,8 +136,11 @@ def compare_models(
             the message lists every family with its reason (a
             :class:`~pricegym.errors.DataValidationError` when every reason is one).
     """
-    names = tuple(families) if families else DEFAULT_FAMILIES
+    from pricegym.demand._censored_scoring import censored_metrics, has_censoring, scoring_note
+
+    names = tuple(families) if families else default_families(history)
     params = params or {}
+    censored = has_censoring(history)
     reasons: dict[str, str] = {}
     errors: list[PricegymError] = []
     fitted: dict[str, DemandModel] = {}
@@ -132,7 +156,7 @@ def compare_models(
             continue
         fitted[name] = model
 
-    notes: list[str] = []
+    notes: list[str] = [scoring_note(history)] if censored else []
     blocked: dict[str, str] = {}
     if n_splits is None:
         choice = _choose_folds(history, fitted, test_size)
@@ -160,16 +184,17 @@ def compare_models(
             )
             continue
         models[name] = model
+        metrics = censored_metrics(model, history, bt.predictions) if censored else bt.metrics
         el = model.elasticity_
         info = model.information()
         rows[name] = {
             "model": name,
             "status": "ok",
             "in_sample_wape": model.in_sample_["wape"],
-            "backtest_wape": bt.metrics["wape"],
-            "backtest_mae": bt.metrics["mae"],
-            "backtest_rmse": bt.metrics["rmse"],
-            "backtest_bias": bt.metrics["bias"],
+            "backtest_wape": metrics["wape"],
+            "backtest_mae": metrics["mae"],
+            "backtest_rmse": metrics["rmse"],
+            "backtest_bias": metrics["bias"],
             "elasticity": el.estimate,
             "elasticity_low": el.ci_low,
             "elasticity_high": el.ci_high,

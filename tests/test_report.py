@@ -142,7 +142,12 @@ def test_figures_drawn_for_an_oligopoly_round_robin(duopoly):
         "head_to_head__logit.png",
     }
     skipped = {s["title"] for s in manifest["skipped"]}
-    assert skipped == {"Learning curves", "Cross-model matrix", "Demand-model fit"}
+    assert skipped == {
+        "Learning curves",
+        "Cross-model matrix",
+        "Demand-model fit",
+        "Held-out PIT histograms",
+    }
     assert manifest["notes"] == []
     page = (duopoly / "index.html").read_text()
     assert "Round robin (head_to_head.csv)" in page and "Nash prices" in page

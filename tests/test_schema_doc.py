@@ -71,6 +71,7 @@ def _configs(tmp_path: Path, weekly_history: Any) -> list[Any]:
                 "data": {"path": str(csv), "select_product": None},
                 "model": [{"family": "loglinear"}, {"name": "p", "family": "poisson"}],
                 "options": {"horizon": 3},
+                "validate": {"holdout": 1, "paths": 100},
             },
             "agents": [fixed],
         },

@@ -34,6 +34,8 @@ policy maps         the saved policies of the first replicate seed, asked for th
 head-to-head        ``head_to_head.csv`` (round robin) and the vs_rules rows of summary.csv
 cross-model matrix  ``cross_model.csv``
 demand-model fit    the fitted models in ``models/`` (:func:`pricegym.demand.plot.plot_model`)
+market validation   ``validation.json``: each fitted market scored on held-out history (a
+                    table, the verdicts and PIT histograms; ``_validation``)
 ==================  ===========================================================================
 
 A figure without data in a run is not drawn; the page says why in one line.
@@ -55,6 +57,7 @@ the runner::
                          demand-model fits
     _maps                policy maps (policy_map, oligopoly_policy_map)
     _tournament          head-to-head, vs-rules and cross-model heat maps
+    _validation          the market-validation section (validation.json)
 
 This module puts them together: :func:`render_report` draws every figure and writes
 ``index.html`` and ``report.json``; :func:`build_report` and the ``pricegym report``
@@ -95,6 +98,12 @@ from pricegym.experiments.report._run import (
     load_run,
 )
 from pricegym.experiments.report._tournament import _fig_tournament
+from pricegym.experiments.report._validation import (
+    _fig_holdout_band,
+    _fig_validation,
+    validation_html,
+    validation_notes,
+)
 from pricegym.experiments.rundir import decision_notes
 
 __all__ = [
@@ -125,6 +134,7 @@ SECTIONS: dict[str, str] = {
     "policies": "Policy maps",
     "tournament": "Head-to-head and cross-model",
     "demand": "Demand models",
+    "validation": "Market validation",
 }
 
 
@@ -398,6 +408,7 @@ def _page(run: RunData, report_figs: Sequence[ReportFigure], out: _Output) -> st
         + (', <a href="cross_model.csv">cross_model.csv</a>' if run.cross_model is not None else "")
         + ', <a href="report.json">report.json</a>.</p>',
         *(f'<p class="note">{e(note)}</p>' for note in decision_notes(run.benchmarks, run.summary)),
+        *(f'<p class="note">{e(note)}</p>' for note in validation_notes(run)),
         "<nav>"
         + "".join(f'<a href="#{k}">{e(v)}</a>' for k, v in SECTIONS.items())
         + '<a href="#benchmarks">Benchmarks</a><a href="#run">Run</a></nav>',
@@ -408,6 +419,8 @@ def _page(run: RunData, report_figs: Sequence[ReportFigure], out: _Output) -> st
             parts.append(_league_html(run))
         if key == "tournament":
             parts.append(_h2h_html(run))
+        if key == "validation":
+            parts.append(validation_html(run))
         for fig in report_figs:
             if fig.section == key:
                 parts.append(
@@ -459,6 +472,8 @@ def render_report(run_dir: str | Path) -> Report:
     _fig_policies(run, out, replays)
     _fig_tournament(run, out)
     _fig_demand(run, out)
+    _fig_validation(run, out)
+    _fig_holdout_band(run, out)
     keep = {Path(f.file).name for f in out.figures}
     if out.dir.is_dir():
         for stale in out.dir.glob("*.png"):

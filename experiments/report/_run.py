@@ -44,6 +44,8 @@ class RunData:
         head_to_head, cross_model: those tables when the tournament modes ran.
         command, config_text: ``command.txt`` and ``config.yaml`` as text.
         versions: ``versions.json``.
+        validation: ``validation.json`` (held-out validation of the fitted markets),
+            ``None`` when the run has none.
     """
 
     path: Path
@@ -58,6 +60,7 @@ class RunData:
     config_text: str = ""
     versions: dict[str, Any] = field(default_factory=dict)
     config_error: str | None = None
+    validation: dict[str, Any] | None = None
 
 
 def _not_a_run(path: Path, why: str) -> ConfigError:
@@ -122,6 +125,7 @@ def load_run(run_dir: str | Path) -> RunData:
         config_text=_read_text(path / "config.yaml"),
         versions=_read_json(path / "versions.json", {}),
         config_error=error,
+        validation=_read_json(path / "validation.json", None),
     )
 
 

@@ -16,7 +16,9 @@ pure function :func:`run_cell` of (resolved config, cell key, run directory):
   ``force=True`` recomputes everything.
 
 Stages: **fit** (demand models fitted once, saved to ``models/``; benchmarks: DP
-optimum, best fixed price, Nash and monopoly), **train** (one cell per agent that
+optimum, best fixed price, Nash and monopoly; then each market fitted to data is
+validated on held-out history into ``validation.json``, see
+:mod:`~pricegym.experiments.runner._validate`), **train** (one cell per agent that
 has a training budget × training market × seed; the trained policy is saved to
 ``policies/``), **evaluate** (solo cells), **tournament** (vs_rules, round_robin,
 cross_model cells), **report** (episodes.csv / .parquet, summary.csv, and where
@@ -29,6 +31,7 @@ The run directory::
     versions.json                Python and package versions
     seeds.json                   the experiment seed and every cell's derived seeds
     benchmarks.json              DP optimum / best fixed price, or Nash / monopoly, per market
+    validation.json              each fitted market scored on held-out history (market.validate)
     models/                      fitted demand models (JSON + .npz)
     policies/                    trained agents (JSON + .npz, or the agent's own format)
     cells/                       one JSON result per finished cell
@@ -74,6 +77,7 @@ directory holds — :class:`Cell`, :func:`plan_cells`, :class:`RunContext`,
     _files            the run directory's files: atomic JSON / CSV /
                       Parquet writes, resolved.json and inputs.json checks, run.log
     _fit              the fit stage: demand models, benchmarks, agent checks
+    _validate         held-out validation of the fitted markets (validation.json)
     _results          the report stage's tables (episodes, summary, head_to_head,
                       cross_model) and RunResult
 
@@ -104,6 +108,7 @@ from pricegym.experiments.runner._files import (
 )
 from pricegym.experiments.runner._fit import _fit
 from pricegym.experiments.runner._results import EPISODE_COLUMNS, RunResult, _report
+from pricegym.experiments.runner._validate import _validate
 from pricegym.experiments.workers import WorkerPool
 
 __all__ = [
@@ -193,6 +198,7 @@ def run_experiment(
     with _run_log(directory), contextlib.closing(pool):
         _log.info("run %s: %s cells", cfg.name, {s: len(c) for s, c in plan.items()})
         benchmarks = _fit(cfg, directory, force, progress)
+        _validate(cfg, directory, force)
         for stage in STAGES:
             computed[stage], skipped[stage] = _execute(
                 plan[stage],

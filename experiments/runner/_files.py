@@ -71,7 +71,12 @@ def _versions() -> dict[str, str | None]:
 
 
 def _comparable(resolved: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in resolved.items() if k != "output"}
+    """What must match for cells to be reused: all but ``output`` and ``market.validate``
+    (validation changes no cell; ``validation.json`` records its own settings)."""
+    out = {k: v for k, v in resolved.items() if k != "output"}
+    if isinstance(out.get("market"), Mapping):
+        out["market"] = {k: v for k, v in out["market"].items() if k != "validate"}
+    return out
 
 
 def _input_digests(config: ExperimentConfig) -> dict[str, str]:

@@ -242,6 +242,37 @@ SECTIONS: tuple[SectionDoc, ...] = (
                 "market.options); gymnasium.make keyword arguments for env.",
                 "options: {n_prices: 9, horizon: 12, cost: 700}",
             ),
+            K(
+                "validate",
+                "mapping, or false",
+                "{holdout: 20%, paths: 1000} for data markets",
+                "Score each fitted market on held-out history (pricegym validate): refit on "
+                "the first periods, replay the rest, write validation.json and the report's "
+                "Market validation section. Data markets only (see market.validate); false "
+                "turns it off.",
+                "validate: {holdout: 12, paths: 2000}",
+            ),
+        ),
+    ),
+    SectionDoc(
+        "market.validate",
+        "Held-out validation of every market fitted to market.data (on by default; computed "
+        "after the fit stage, never changes a cell's result).",
+        (
+            K(
+                "holdout",
+                "share (20%, 0.2) or int >= 1",
+                "20%",
+                "The last periods held out: a share of the periods or a number of them.",
+                "holdout: 20%",
+            ),
+            K(
+                "paths",
+                "int >= 100",
+                "1000",
+                "Simulated sales paths per held-out period.",
+                "paths: 1000",
+            ),
         ),
     ),
     SectionDoc(

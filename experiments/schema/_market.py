@@ -31,6 +31,7 @@ from pricegym.experiments.schema._common import (
 )
 from pricegym.experiments.schema._iv import instrumented_model, load_instrument_columns
 from pricegym.experiments.schema._specs import DataSpec, MarketSpec, ModelSpec
+from pricegym.experiments.schema._validate import parse_validation
 
 #: ``load_history`` keywords a ``market.data`` section may give for a file.
 _LOAD_KEYS: tuple[str, ...] = tuple(
@@ -91,6 +92,8 @@ def _parse_market(raw: Any, base: Path | None) -> MarketSpec:
             "an oligopoly takes its settings in market.oligopoly (OligopolyEnv arguments)",
             "move these settings into market.oligopoly",
         )
+    if source != "data":
+        parse_validation(sec.data.get("validate"), source)  # refused where there is no history
     name = sec.raw("name")
     if source == "env":
         return _market_env(sec, name, base)
@@ -311,6 +314,7 @@ def _market_data(sec: _Section, name: Any, base: Path | None) -> MarketSpec:
         options=options,
         action=options.get("action", "discrete"),
         has_competitors=competitors,
+        validation=parse_validation(sec.data.get("validate"), "data"),
     )
 
 

@@ -98,6 +98,9 @@ class MarketSpec:
         n_sellers: sellers in the market (1 for single-seller markets).
         has_competitors: whether a rival can set a competitor price (single seller).
         finite: whether an episode ends by itself (finite stock or a horizon).
+        validation: held-out validation settings of a data market (``holdout``,
+            ``paths``; see :mod:`~pricegym.experiments.schema._validate`), ``None`` when
+            it is off or the source has no history to validate on.
     """
 
     name: str
@@ -112,6 +115,7 @@ class MarketSpec:
     n_sellers: int = 1
     has_competitors: bool | None = None
     finite: bool = True
+    validation: dict[str, Any] | None = None
 
     @property
     def is_oligopoly(self) -> bool:
@@ -137,6 +141,7 @@ class MarketSpec:
             assert self.data is not None
             out["data"] = self.data.to_dict()
             out["model"] = [m.to_dict() for m in self.models]
+            out["validate"] = dict(self.validation) if self.validation is not None else False
         elif self.source == "model":
             out["model_path"] = self.models[0].file
         elif self.source == "demand":

@@ -189,9 +189,9 @@ def _compare(
     history, said in its notes). When no family fits, the error lists each family
     with its reason.
     """
-    from pricegym.demand.selection import DEFAULT_FAMILIES, compare_models
+    from pricegym.demand.selection import compare_models, default_families
 
-    names = tuple(families) if families else DEFAULT_FAMILIES
+    names = tuple(families) if families else default_families(history)
     with _stderr().status(
         f"Fitting and backtesting {len(names)} model families ({', '.join(names)}) "
         f"on {history.source} ..."
@@ -356,7 +356,8 @@ def _configure_fit(parser: argparse.ArgumentParser) -> None:
     model.add_argument(
         "--families",
         metavar="LIST",
-        help="with --model auto: the comma-separated families to compare (default: all)",
+        help="with --model auto: the comma-separated families to compare (default: all; "
+        "with sold-out periods also the censored ones, scored censoring-aware)",
     )
     model.add_argument(
         "--splits",

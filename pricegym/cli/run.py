@@ -173,6 +173,10 @@ def _print_summary(result: RunResult) -> None:
         from pricegym.experiments.stats import few_seeds_note
 
         console.print(Text(few_seeds_note(s)))
+    from pricegym.experiments.runner._validate import validation_lines
+
+    for line in validation_lines(result.run_dir):
+        console.print(Text(line))
     ran = sum(result.computed.values())
     kept = sum(result.skipped.values())
     console.print(

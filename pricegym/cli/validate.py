@@ -11,6 +11,14 @@ competitor prices, promotions and calendar of its history, so the data are
 needed too: DATA with the same column options as ``pricegym fit``, or nothing
 when the model was fitted on a bundled data set (its source names it).
 
+**Sold-out periods.** With ``--stock-col COL`` each simulated path's demand is capped
+at the held-out period's stock (sales = min(demand, stock)) before scoring, so a
+history whose sales were capped is scored sales against sales (coverage, PIT, CRPS
+and revenue alike); the verdict says how many held-out periods sold out. With only
+``--stockout-col`` there is no stock to cap with, and the verdict warns that the
+scores read the market as too high there. (A time-series market's state is updated
+with the simulated demand, as in an env.)
+
 ``--instrument NAME`` (as for ``pricegym fit``) validates each family's
 instrumented twin; both of its stages are refitted on the training periods only,
 so no held-out period informs the first stage.
