@@ -1,4 +1,4 @@
-"""Causal demand: the own price treated as endogenous, identified by instruments.
+"""Causal demand: the own (and competitor) prices treated as endogenous, identified by instruments.
 
 Sellers set prices in response to demand they see and the analyst does not
 (busy weeks, stock-outs, weather), so the ordinary regression of units on price is
@@ -30,6 +30,22 @@ heteroskedasticity-robust) with a :class:`WeakInstrumentWarning` below 10, the
 partial R², the endogeneity test (Durbin–Wu–Hausman), the over-identification
 test when there are more instruments than the one endogenous price, and the
 ordinary and IV elasticities side by side with a verdict (``causal_``).
+
+Competitor prices can be endogenous too (a busy week is busy for the rival as
+well): ``endogenous={"comp_price": ["comp_cost"]}`` (CLI ``--instrument-for
+comp_price=comp_cost``, YAML ``model.endogenous``) treats that competitor column as
+endogenous with its own instruments. 2SLS then has several endogenous regressors
+(linearmodels uses every excluded instrument in every first stage); the control
+function runs one first stage per endogenous price and puts every residual in the
+GLM (the kernel integrates all of them out, ``mean(exp(V rho))``). The order
+condition (at least as many distinct instruments as endogenous prices) is checked
+with a :class:`ModelError`. Each endogenous price gets its own first stage
+(:func:`first_stages`: the per-variable F, the Shea partial R² and the
+Sanderson–Windmeijer conditional F, which is the weak-instrument test that still
+works when instruments move the prices only together); ``causal_["endogenous"]``
+lists the prices treated as endogenous, ``causal_["exogenous_prices"]`` the others,
+and ``causal_["cross"]`` sets each competitor coefficient of the ordinary and the
+IV fit side by side.
 
 The backtest refits both stages inside every fold (the base class clones and
 fits), so no held-out period informs the first stage.
