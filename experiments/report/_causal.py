@@ -28,6 +28,7 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pricegym.errors import PricegymError
@@ -59,18 +60,27 @@ def _model_markets(run: RunData) -> list[tuple[str, str, Any]]:
     from pricegym.demand.base import DemandModel
 
     market = run.resolved.get("market", {})
-    if "data" not in market:
-        return []
     label = str(market.get("name", ""))
+    if market.get("model_path"):  # a saved model is the market
+        files = [(label, Path(market["model_path"]).stem, Path(market["model_path"]))]
+    elif "data" in market:
+        entries = list(market.get("model", []))
+        files = []
+        for entry in entries:  # labels as MarketSpec.market_names: one model keeps the name
+            name = str(entry.get("name", "model"))
+            path = (
+                Path(entry["file"]) if entry.get("file") else run.path / "models" / f"{name}.json"
+            )
+            files.append((label if len(entries) == 1 else f"{label}/{name}", name, path))
+    else:
+        return []
     out = []
-    for entry in market.get("model", []):
-        name = str(entry.get("name", "model"))
-        path = run.path / "models" / f"{name}.json"
+    for market_label, name, path in files:
         try:
             model = DemandModel.load(path) if path.is_file() else None
         except PricegymError:
             model = None
-        out.append((f"{label}/{name}", name, model))
+        out.append((market_label, name, model))
     return out
 
 
