@@ -36,7 +36,7 @@ the ``--instrument`` option.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pricegym.errors import ConfigError
@@ -162,7 +162,7 @@ def instrumented_families(
     family: str,
     families: Sequence[str] | None,
     instruments: Sequence[str],
-    endogenous: dict[str, Sequence[str]] | None = None,
+    endogenous: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
     """``(family, families, params)`` of a fit with ``instruments``.
 
