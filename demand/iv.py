@@ -824,8 +824,9 @@ def _cov_type(cov_type: str) -> str:
 class LinearIVDemand(_TwoStageLeastSquares, LinearDemand):
     """Linear demand ``units = a + b·price + …`` by two-stage least squares.
 
-    The price (level) is instrumented; competitor prices, promotions and the other
-    terms are exogenous. See :mod:`pricegym.demand.iv`.
+    The price (level) is instrumented; competitor prices are exogenous unless
+    ``endogenous`` names them (competitor column → its instruments), promotions and
+    the other terms are exogenous. See :mod:`pricegym.demand.iv`.
     """
 
     family = "linear_iv"
@@ -853,10 +854,12 @@ class PoissonCFDemand(_Instrumented, PoissonDemand):
     GLM; the kernel is the average structural function; standard errors and the
     elasticity's interval come from a seeded pairs bootstrap over both stages.
 
-    Hyper-parameters: those of :class:`PoissonDemand` plus ``instruments`` (as
-    :class:`LinearIVDemand`), ``n_boot`` (bootstrap resamples, default 199; 0
-    skips them and keeps the GLM's covariance, which ignores the generated
-    regressor) and ``seed`` (of the bootstrap's one generator, default 0).
+    Hyper-parameters: those of :class:`PoissonDemand` plus ``instruments`` and
+    ``endogenous`` (as :class:`LinearIVDemand`; each endogenous competitor price adds
+    a first stage and a control term ``control:log_competitor:NAME``), ``n_boot``
+    (bootstrap resamples, default 199; 0 skips them and keeps the GLM's covariance,
+    which ignores the generated regressor) and ``seed`` (of the bootstrap's one
+    generator, default 0).
     """
 
     family = "poisson_cf"

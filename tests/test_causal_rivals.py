@@ -185,16 +185,17 @@ def test_cli_bad_instrument_for_exits_2_with_the_fix(tmp_path, capsys, extra, ne
     assert code == 2 and needle in err and "Fix" in err
 
 
-def test_cli_instrument_for_needs_an_own_price_instrument(tmp_path):
+def test_cli_instrument_for_needs_an_own_price_instrument():
+    import argparse
+
     from pricegym.cli._causal import endogenous_of
-    from pricegym.cli._common import _load  # noqa: F401  (the parser's option exists)
 
-    class Args:
-        instrument = None
-        instrument_for = ["comp_price=comp_cost"]
-
-    with pytest.raises(ConfigError, match="own price has no instrument"):
-        endogenous_of(Args())  # type: ignore[arg-type]
+    args = argparse.Namespace(instrument=None, instrument_for=["comp_price=comp_cost"])
+    with pytest.raises(ConfigError, match="own price has no instrument") as info:
+        endogenous_of(args)
+    assert "--instrument cost" in str(info.value)
+    args = argparse.Namespace(instrument=["cost"], instrument_for=["c=a,b", "c=b,d"])
+    assert endogenous_of(args) == {"c": ("a", "b", "d")}  # one price given twice: merged
 
 
 def test_yaml_endogenous_loads_the_columns_and_fits_the_twin(tmp_path):
