@@ -138,6 +138,17 @@ def test_sanderson_windmeijer_f_sees_instruments_that_move_prices_only_together(
     for fs in stages.values():
         assert fs["f"] > 100  # relevant one by one
         assert fs["sw_f"] < 10 and fs["weak"]  # but not apart from each other
+    # the same statistic by the libraries: linearmodels' 2SLS of p on q (instruments z),
+    # then statsmodels' F test of z in the OLS of its residual, on L − m + 1 = 1 df
+    import pandas as pd
+    import statsmodels.api as sm
+    from linearmodels.iv import IV2SLS
+
+    resid = IV2SLS(d[:, 0], exog, pd.DataFrame({"q": d[:, 1]}), z).fit().resids
+    ols = sm.OLS(np.asarray(resid), np.column_stack([exog, z])).fit()
+    rss_u, rss_r = ols.ssr, float(np.sum((resid - resid.mean()) ** 2))
+    oracle = ((rss_r - rss_u) / 1) / (rss_u / ols.df_resid)
+    assert stages["p"]["sw_f"] == pytest.approx(oracle, rel=1e-8)
     # one endogenous price: the SW F is the ordinary first-stage F
     one = first_stages(d[:, :1], ["p"], exog, z, ["a", "b"], y)["p"]
     assert one["sw_f"] == pytest.approx(first_stage(d[:, 0], exog, z, ["a", "b"], y)["f"], rel=1e-8)
