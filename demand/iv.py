@@ -1,4 +1,4 @@
-"""Causal demand: the own price treated as endogenous, identified by instruments.
+"""Causal demand: the own (and competitor) prices treated as endogenous, identified by instruments.
 
 Sellers set prices in response to demand they see and the analyst does not
 (busy weeks, stock-outs, weather), so the ordinary regression of units on price is
@@ -31,6 +31,22 @@ partial R², the endogeneity test (Durbin–Wu–Hausman), the over-identificati
 test when there are more instruments than the one endogenous price, and the
 ordinary and IV elasticities side by side with a verdict (``causal_``).
 
+Competitor prices can be endogenous too (a busy week is busy for the rival as
+well): ``endogenous={"comp_price": ["comp_cost"]}`` (CLI ``--instrument-for
+comp_price=comp_cost``, YAML ``model.endogenous``) treats that competitor column as
+endogenous with its own instruments. 2SLS then has several endogenous regressors
+(linearmodels uses every excluded instrument in every first stage); the control
+function runs one first stage per endogenous price and puts every residual in the
+GLM (the kernel integrates all of them out, ``mean(exp(V rho))``). The order
+condition (at least as many distinct instruments as endogenous prices) is checked
+with a :class:`ModelError`. Each endogenous price gets its own first stage
+(:func:`first_stages`: the per-variable F, the Shea partial R² and the
+Sanderson–Windmeijer conditional F, which is the weak-instrument test that still
+works when instruments move the prices only together); ``causal_["endogenous"]``
+lists the prices treated as endogenous, ``causal_["exogenous_prices"]`` the others,
+and ``causal_["cross"]`` sets each competitor coefficient of the ordinary and the
+IV fit side by side.
+
 The backtest refits both stages inside every fold (the base class clones and
 fits), so no held-out period informs the first stage.
 """
@@ -38,7 +54,7 @@ fits), so no held-out period informs the first stage.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
@@ -68,7 +84,9 @@ __all__ = [
     "LogLinearIVDemand",
     "PoissonCFDemand",
     "WeakInstrumentWarning",
+    "cross_verdict",
     "first_stage",
+    "first_stages",
     "instrument_matrix",
     "iv_family",
     "split_instruments",
@@ -276,6 +294,108 @@ def first_stage(
     }
 
 
+def first_stages(
+    endog: np.ndarray,
+    names: Sequence[str],
+    exog: np.ndarray,
+    z: np.ndarray,
+    labels: Sequence[str],
+    dep: np.ndarray,
+) -> dict[str, dict[str, Any]]:
+    """First stages of several endogenous prices: one dict per column of ``endog``.
+
+    Each entry has the keys of :func:`first_stage` (linearmodels' per-variable
+    first-stage F of *all* excluded instruments, classical and robust, the partial
+    R², the OLS coefficients and ``residual``; ``kleibergen_paap_f`` and
+    ``cragg_donald_f`` are the joint rank statistics, the same in every entry), plus
+
+    - ``shea_partial_r2``: linearmodels' Shea partial R² (the instruments' share of
+      this price's variation that the *other* endogenous prices' first stages do not
+      already explain);
+    - ``sw_f`` and ``sw_pvalue``: the Sanderson–Windmeijer (2016) conditional F of this
+      price. The price is regressed by 2SLS on the other endogenous prices (same
+      instruments, same exogenous terms) and the residual on the exogenous terms and
+      the instruments; the classical F of the instruments there, with ``L − m + 1``
+      numerator degrees of freedom (L instruments, m endogenous prices), tests whether
+      the instruments move this price *apart from* the others. linearmodels does not
+      compute it; it is the numpy algebra of that definition (with one endogenous price
+      it is the ordinary first-stage F exactly).
+
+    ``weak`` is ``min(f, robust_f, sw_f) < WEAK_F``: the per-variable F can be large
+    for two prices that the instruments move only together, the SW F cannot.
+
+    Raises:
+        ModelError: fewer instruments than endogenous prices (the order condition), or
+            linearmodels is not installed.
+    """
+    IV2SLS = _linearmodels_iv()[0]
+    endog = np.asarray(endog, dtype=np.float64).reshape(len(exog), -1)
+    n, m = endog.shape
+    q = z.shape[1]
+    if q < m:
+        raise ModelError(
+            f"{m} endogenous prices ({list(names)}) but only {q} instrument(s) {list(labels)} "
+            "(the order condition: at least one excluded instrument per endogenous price). "
+            "Fix: give each endogenous price its own instrument (e.g. a competitor's cost)."
+        )
+    cols = [f"x{i}" for i in range(exog.shape[1])]
+    ex = pd.DataFrame(exog, columns=cols)
+    keys = [f"e{j}" for j in range(m)]
+    en = pd.DataFrame(endog, columns=keys)
+    zz = pd.DataFrame(z, columns=[f"z{i}" for i in range(q)])
+    y = pd.Series(np.asarray(dep, dtype=np.float64), name="y")
+    classical = IV2SLS(y, ex, en, zz).fit(cov_type="unadjusted", debiased=True).first_stage
+    robust = IV2SLS(y, ex, en, zz).fit(cov_type="robust", debiased=True).first_stage
+    w = np.column_stack([exog, z])
+    out: dict[str, dict[str, Any]] = {}
+    for j, (key, name) in enumerate(zip(keys, names, strict=True)):
+        diag, rdiag = classical.diagnostics.loc[key], robust.diagnostics.loc[key]
+        ols = classical.individual[key]
+        f, robust_f = float(diag["f.stat"]), float(rdiag["f.stat"]) / q
+        sw_f, sw_p = _sanderson_windmeijer(endog, j, exog, w, q)
+        coef = ols.params.reindex(zz.columns).to_numpy(dtype=np.float64)
+        out[name] = {
+            "f": f,
+            "f_pvalue": float(diag["f.pval"]),
+            "robust_f": robust_f,
+            "robust_f_pvalue": float(rdiag["f.pval"]),
+            "partial_r2": float(diag["partial.rsquared"]),
+            "shea_partial_r2": float(diag["shea.rsquared"]),
+            "sw_f": sw_f,
+            "sw_pvalue": sw_p,
+            "kleibergen_paap_f": float(robust.kleibergen_paap_f),
+            "cragg_donald_f": float(classical.cragg_donald_f),
+            "coef": dict(zip(labels, coef.tolist(), strict=True)),
+            "weak": bool(min(f, robust_f, sw_f) < WEAK_F),
+            "n": int(n),
+            "k": int(q),
+            "residual": np.asarray(ols.resids, dtype=np.float64),
+        }
+    return out
+
+
+def _sanderson_windmeijer(
+    endog: np.ndarray, j: int, exog: np.ndarray, w: np.ndarray, q: int
+) -> tuple[float, float]:
+    """Sanderson–Windmeijer conditional F of endogenous column ``j`` (see :func:`first_stages`)."""
+    n, m = endog.shape
+    target = endog[:, j]
+    others = np.delete(endog, j, axis=1)
+    if m > 1:  # 2SLS of the price on the other endogenous prices: project them first
+        fitted = w @ np.linalg.lstsq(w, others, rcond=None)[0]
+        beta = np.linalg.lstsq(np.column_stack([exog, fitted]), target, rcond=None)[0]
+        resid = target - np.column_stack([exog, others]) @ beta
+    else:
+        resid = target
+    rss_u = float(np.sum((resid - w @ np.linalg.lstsq(w, resid, rcond=None)[0]) ** 2))
+    rss_r = float(np.sum((resid - exog @ np.linalg.lstsq(exog, resid, rcond=None)[0]) ** 2))
+    df1, df2 = q - m + 1, n - w.shape[1]
+    if rss_u <= 0 or df2 <= 0:
+        return float("nan"), float("nan")
+    stat = ((rss_r - rss_u) / df1) / (rss_u / df2)
+    return float(stat), float(stats.f.sf(stat, df1, df2))
+
+
 def _linearmodels_iv() -> tuple[Any, Any]:
     """linearmodels' ``IV2SLS`` and ``IVGMM``, or a ModelError naming the extra."""
     try:
@@ -299,6 +419,7 @@ class _Instrumented(_Host):
     _method: ClassVar[str] = "2SLS (linearmodels IV2SLS)"
 
     instruments: Sequence[str]
+    endogenous: Mapping[str, Sequence[str] | str] | None
     causal_: dict[str, Any]
     _quick: bool
 
@@ -323,14 +444,85 @@ class _Instrumented(_Host):
         self.spec_ = self._spec(history)
         x = pd.DataFrame(self.spec_.from_history(history), columns=self.spec_.names)
         self._check_identified(x, history.source)
-        z, labels = instrument_matrix(history, tuple(self.instruments), self.spec_.price_transform)
+        rivals = self._rival_instruments()
+        names = tuple(self.instruments) + tuple(n for group in rivals.values() for n in group)
+        names = tuple(dict.fromkeys(names))
+        z, labels = instrument_matrix(history, names, self.spec_.price_transform)
+        terms = self._endogenous_terms()
+        if len(labels) < len(terms):
+            raise ModelError(
+                f"{history.source}: {len(terms)} prices are treated as endogenous ({terms}) "
+                f"but there are only {len(labels)} distinct instrument(s) {labels} (the order "
+                "condition: at least as many excluded instruments as endogenous prices; an "
+                "instrument named for two prices counts once). Fix: give each endogenous "
+                "competitor price an instrument of its own, e.g. its cost "
+                "(--instrument-for COMP=COMP_COST; YAML endogenous: {COMP: [COMP_COST]})."
+            )
         return x, z, labels
+
+    # -- which prices are endogenous ---------------------------------------------
+    def _rival_instruments(self) -> dict[str, tuple[str, ...]]:
+        """The ``endogenous`` hyper-parameter checked: competitor column -> its instruments.
+
+        Raises:
+            ModelError: not a mapping of names to non-empty name lists, ``hausman`` for a
+                competitor, or a competitor that is not a term of the model.
+        """
+        raw = getattr(self, "endogenous", None)
+        if raw is None:
+            return {}
+        fix = "Fix: e.g. endogenous={'comp_price': ['comp_cost']} (CLI --instrument-for " + (
+            "comp_price=comp_cost)."
+        )
+        if not isinstance(raw, Mapping):
+            raise ModelError(
+                f"endogenous={raw!r} must map each endogenous competitor-price column to its "
+                f"instruments. {fix}"
+            )
+        out: dict[str, tuple[str, ...]] = {}
+        for name, value in raw.items():
+            group = [value] if isinstance(value, str) else value
+            ok = isinstance(group, Sequence) and not isinstance(group, str) and len(group) > 0
+            if (
+                not isinstance(name, str)
+                or not ok
+                or not all(isinstance(g, str) and g for g in group)
+            ):
+                raise ModelError(
+                    f"endogenous[{name!r}]={value!r}: each endogenous competitor price needs a "
+                    f"non-empty list of instrument names (data columns or cost). {fix}"
+                )
+            if any(g in BUILTIN_INSTRUMENTS for g in group):
+                raise ModelError(
+                    f"endogenous[{name!r}]={value!r}: the hausman instrument is built from the "
+                    "own price (the leave-one-out mean of the other markets), so it does not "
+                    "instrument a competitor price. Fix: instrument the competitor price with "
+                    "a shifter of its own (its cost, a column of the data)."
+                )
+            out[name] = tuple(dict.fromkeys(group))
+        spec = getattr(self, "spec_", None)
+        if spec is not None:
+            missing = [c for c in out if c not in spec.competitors]
+            if missing:
+                raise ModelError(
+                    f"competitor price(s) {missing} are declared endogenous but are not terms "
+                    f"of the model (its competitor prices: {list(spec.competitors)}). Fix: map "
+                    "the column as a competitor price (--competitor COL, market.data."
+                    "competitors) and keep it in the model's competitors."
+                )
+        return out
+
+    def _endogenous_terms(self) -> list[str]:
+        """The regressors treated as endogenous: the own price, then the declared competitors."""
+        pre = "competitor:" if self.spec_.price_transform == "level" else "log_competitor:"
+        return [self.spec_.price_name, *(pre + c for c in self._rival_instruments())]
 
     def _first_stage(
         self, x: pd.DataFrame, z: np.ndarray, labels: list[str], dep: np.ndarray
     ) -> np.ndarray:
-        price = self.spec_.price_name
-        exog = x.drop(columns=[price]).to_numpy()
+        """First stage(s): the residual of each endogenous price, shape (rows, prices)."""
+        terms = self._endogenous_terms()
+        exog = x.drop(columns=terms).to_numpy()
         rank = np.linalg.matrix_rank(np.column_stack([exog, z]))
         if rank < exog.shape[1] + z.shape[1]:
             raise ModelError(
@@ -339,25 +531,33 @@ class _Instrumented(_Host):
                 "effect), so they cannot move the price on their own. Fix: choose an "
                 "instrument that varies within products and periods."
             )
+        d = x[terms].to_numpy()
         if self._quick:  # a backtest fold: the residual only (diagnostics cost ~0.5 s a fit)
             w = np.column_stack([exog, z])
-            d = x[price].to_numpy()
             coef, *_ = np.linalg.lstsq(w, d, rcond=None)
             self.first_stage_ = {"n": len(d), "k": int(z.shape[1]), "quick": True}
+            self.first_stages_ = {}
             return np.asarray(d - w @ coef, dtype=np.float64)
-        fs = first_stage(x[price].to_numpy(), exog, z, labels, dep)
-        residual = fs.pop("residual")
-        self.first_stage_ = fs
-        if fs["weak"]:
+        if len(terms) == 1:
+            stages = {terms[0]: first_stage(d[:, 0], exog, z, labels, dep)}
+        else:
+            stages = first_stages(d, terms, exog, z, labels, dep)
+        residual = np.column_stack([fs.pop("residual") for fs in stages.values()])
+        self.first_stages_ = stages
+        self.first_stage_ = stages[terms[0]]
+        for name, fs in stages.items():
+            if not fs["weak"]:
+                continue
+            sw = f"; Sanderson–Windmeijer {fs['sw_f']:.1f}" if "sw_f" in fs else ""
             warnings.warn(
-                f"{type(self).__name__}: weak instrument(s) {labels}: first-stage F = "
-                f"{fs['f']:.1f} (robust {fs['robust_f']:.1f}) < {WEAK_F:g}; the IV estimate "
-                "is biased toward the ordinary one and its interval is too narrow. Fix: a "
-                "stronger instrument (one that moves the price more) or more data.",
+                f"{type(self).__name__}: weak instrument(s) {labels} for {name}: first-stage "
+                f"F = {fs['f']:.1f} (robust {fs['robust_f']:.1f}{sw}) < {WEAK_F:g}; the IV "
+                "estimate is biased toward the ordinary one and its interval is too narrow. "
+                "Fix: a stronger instrument (one that moves the price more) or more data.",
                 WeakInstrumentWarning,
                 stacklevel=4,
             )
-        return residual
+        return np.asarray(residual, dtype=np.float64)
 
     def _compare_with_ordinary(self, history: SalesHistory) -> None:
         params = {k: v for k, v in self.get_params().items() if k in _ordinary_params(self)}
@@ -367,24 +567,33 @@ class _Instrumented(_Host):
             ordinary = self.ordinary(**params).fit(history)
         iv: Elasticity = self.elasticity_
         ols: Elasticity = ordinary.elasticity_
+        rivals = self._rival_instruments()
+        cross = _cross_comparison(self, ordinary, rivals)
+        text = verdict(ols, iv, self.first_stage_, self.endogeneity_)
+        if rivals:
+            text = text[:-1] + "; " + cross_verdict(cross, self.first_stages_) + "."
         self.causal_ = {
             "method": self._method,
-            "endogenous": [self.spec_.price_name],
-            "exogenous_prices": list(self.spec_.competitors),
+            "endogenous": self._endogenous_terms(),
+            "exogenous_prices": [c for c in self.spec_.competitors if c not in rivals],
             "instruments": list(self.instruments),
+            "instruments_for": {c: list(g) for c, g in rivals.items()},
             "first_stage": dict(self.first_stage_),
+            "first_stages": {k: dict(v) for k, v in self.first_stages_.items()},
             "endogeneity": dict(self.endogeneity_),
             "overidentification": self.overidentification_,
             "ordinary": {"family": ordinary.family, **ols.to_dict()},
             "iv": {"family": self.family, **iv.to_dict()},
             "bias": float(ols.estimate - iv.estimate),
-            "verdict": verdict(ols, iv, self.first_stage_, self.endogeneity_),
+            "cross": cross,
+            "verdict": text,
         }
 
     # -- state -----------------------------------------------------------------
     def _causal_state(self) -> dict[str, Any]:
         return {
             "first_stage": self.first_stage_,
+            "first_stages": getattr(self, "first_stages_", {}),
             "endogeneity": self.endogeneity_,
             "overidentification": self.overidentification_,
             "causal": getattr(self, "causal_", None),
@@ -392,6 +601,7 @@ class _Instrumented(_Host):
 
     def _set_causal_state(self, state: dict[str, Any]) -> None:
         self.first_stage_ = state["first_stage"]
+        self.first_stages_ = state.get("first_stages") or {self.spec_.price_name: self.first_stage_}
         self.endogeneity_ = state["endogeneity"]
         self.overidentification_ = state["overidentification"]
         if state.get("causal") is not None:
@@ -441,6 +651,57 @@ def verdict(
     return text + "."
 
 
+def _cross_comparison(
+    model: Any, ordinary: Any, rivals: Mapping[str, Sequence[str]]
+) -> dict[str, dict[str, Any]]:
+    """Each competitor price's coefficient in the ordinary and the IV fit, side by side.
+
+    Keyed by competitor column: ``term`` (the regressor), ``kind`` (``elasticity`` for
+    the log-price families, whose competitor coefficient is the cross-price elasticity;
+    ``slope`` for linear demand: units per currency unit), ``endogenous`` (declared so),
+    ``ordinary`` and ``iv`` (``estimate``, ``ci_low``, ``ci_high`` of the 95% interval)
+    and ``bias`` (ordinary − IV).
+    """
+    pre = "competitor:" if model.spec_.price_transform == "level" else "log_competitor:"
+    kind = "slope" if model.spec_.price_transform == "level" else "elasticity"
+    iv_t = model.params_table().set_index("term")
+    ols_t = ordinary.params_table().set_index("term")
+    out: dict[str, dict[str, Any]] = {}
+    for c in model.spec_.competitors:
+        term = pre + c
+
+        def row(t: pd.DataFrame, term: str = term) -> dict[str, float]:
+            r = t.loc[term]
+            return {k: float(r[k]) for k in ("estimate", "ci_low", "ci_high")}
+
+        o, e = row(ols_t), row(iv_t)
+        out[c] = {
+            "term": term,
+            "kind": kind,
+            "endogenous": c in rivals,
+            "ordinary": o,
+            "iv": e,
+            "bias": o["estimate"] - e["estimate"],
+        }
+    return out
+
+
+def cross_verdict(cross: Mapping[str, Mapping[str, Any]], stages: Mapping[str, Any]) -> str:
+    """The plain-words comparison of the endogenous competitor prices' coefficients."""
+    parts = []
+    for c, r in cross.items():
+        if not r["endogenous"]:
+            continue
+        o, e = r["ordinary"]["estimate"], r["iv"]["estimate"]
+        what = "cross-price elasticity" if r["kind"] == "elasticity" else "cross-price slope"
+        text = f"the ordinary {what} of {c} is {o:.3g} against {e:.3g} by IV (bias {o - e:+.3g})"
+        fs = stages.get(r["term"]) or {}
+        if fs.get("weak"):
+            text += f" — WEAK INSTRUMENT for {c} (SW F {fs.get('sw_f', float('nan')):.1f})"
+        parts.append(text)
+    return "; ".join(parts)
+
+
 class _TwoStageLeastSquares(_Instrumented):
     """2SLS by linearmodels for the linear and log-linear families."""
 
@@ -448,6 +709,7 @@ class _TwoStageLeastSquares(_Instrumented):
         self,
         *,
         instruments: Sequence[str] = ("cost",),
+        endogenous: Mapping[str, Sequence[str] | str] | None = None,
         competitors: bool | Sequence[str] = True,
         promotions: bool | Sequence[str] = True,
         trend: bool = False,
@@ -468,14 +730,15 @@ class _TwoStageLeastSquares(_Instrumented):
             season_period=season_period,
         )
         self.instruments = instruments
+        self.endogenous = endogenous
 
     def _fit(self, history: SalesHistory) -> None:
         IV2SLS, IVGMM = _linearmodels_iv()
         x, z, labels = self._design(history)
         y = pd.Series(self._target(history), name="units")
         self._first_stage(x, z, labels, y.to_numpy())
-        price = self.spec_.price_name
-        exog, endog = x.drop(columns=[price]), x[[price]]
+        terms = self._endogenous_terms()
+        exog, endog = x.drop(columns=terms), x[terms]
         zz = pd.DataFrame(z, columns=labels)
         cov = _cov_type(self.cov_type)
         res = IV2SLS(y, exog, endog, zz).fit(cov_type=cov)
@@ -495,7 +758,7 @@ class _TwoStageLeastSquares(_Instrumented):
             "df": int(wu.df),
         }
         self.overidentification_ = None
-        if z.shape[1] > 1:
+        if z.shape[1] > len(terms):
             sargan = res.sargan
             gmm = IVGMM(y, exog, endog, zz).fit(cov_type="robust")
             self.overidentification_ = {
@@ -515,8 +778,8 @@ class _TwoStageLeastSquares(_Instrumented):
     ) -> np.ndarray:
         """linearmodels' own prediction (``results_.predict``) at the given prices."""
         x = self._design_frame(prices, ctx)
-        price = self.spec_.price_name
-        pred = res.predict(exog=x.drop(columns=[price]), endog=x[[price]])
+        terms = self._endogenous_terms()
+        pred = res.predict(exog=x.drop(columns=terms), endog=x[terms])
         return self._from_library_scale(np.asarray(pred, dtype=np.float64).ravel())
 
     def _params_from(self, res: Any) -> pd.DataFrame:
@@ -561,8 +824,9 @@ def _cov_type(cov_type: str) -> str:
 class LinearIVDemand(_TwoStageLeastSquares, LinearDemand):
     """Linear demand ``units = a + b·price + …`` by two-stage least squares.
 
-    The price (level) is instrumented; competitor prices, promotions and the other
-    terms are exogenous. See :mod:`pricegym.demand.iv`.
+    The price (level) is instrumented; competitor prices are exogenous unless
+    ``endogenous`` names them (competitor column → its instruments), promotions and
+    the other terms are exogenous. See :mod:`pricegym.demand.iv`.
     """
 
     family = "linear_iv"
@@ -590,10 +854,12 @@ class PoissonCFDemand(_Instrumented, PoissonDemand):
     GLM; the kernel is the average structural function; standard errors and the
     elasticity's interval come from a seeded pairs bootstrap over both stages.
 
-    Hyper-parameters: those of :class:`PoissonDemand` plus ``instruments`` (as
-    :class:`LinearIVDemand`), ``n_boot`` (bootstrap resamples, default 199; 0
-    skips them and keeps the GLM's covariance, which ignores the generated
-    regressor) and ``seed`` (of the bootstrap's one generator, default 0).
+    Hyper-parameters: those of :class:`PoissonDemand` plus ``instruments`` and
+    ``endogenous`` (as :class:`LinearIVDemand`; each endogenous competitor price adds
+    a first stage and a control term ``control:log_competitor:NAME``), ``n_boot``
+    (bootstrap resamples, default 199; 0 skips them and keeps the GLM's covariance,
+    which ignores the generated regressor) and ``seed`` (of the bootstrap's one
+    generator, default 0).
     """
 
     family = "poisson_cf"
@@ -604,6 +870,7 @@ class PoissonCFDemand(_Instrumented, PoissonDemand):
         self,
         *,
         instruments: Sequence[str] = ("cost",),
+        endogenous: Mapping[str, Sequence[str] | str] | None = None,
         competitors: bool | Sequence[str] = True,
         promotions: bool | Sequence[str] = True,
         trend: bool = False,
@@ -626,6 +893,7 @@ class PoissonCFDemand(_Instrumented, PoissonDemand):
             season_period=season_period,
         )
         self.instruments = instruments
+        self.endogenous = endogenous
         self.n_boot = n_boot
         self.seed = seed
 
@@ -634,43 +902,62 @@ class PoissonCFDemand(_Instrumented, PoissonDemand):
             raise ModelError(f"n_boot={self.n_boot!r} must be an integer >= 0 (0: no bootstrap).")
         x, z, labels = self._design(history)
         y = self._target(history)
-        residual = self._first_stage(x, z, labels, y)
-        xc = x.assign(control=residual)
+        residual = self._first_stage(x, z, labels, y)  # one column per endogenous price
+        controls = self._control_names()
+        xc = x.assign(**{c: residual[:, j] for j, c in enumerate(controls)})
         self.results_ = self._fit_statsmodels(y, xc)
         params = np.asarray(self.results_.params, dtype=np.float64)
-        k = len(self.spec_.names)
-        self.coef_, self.control_coef_ = params[:k].copy(), float(params[k])
-        self.control_ = residual
-        self.scale_ = float(np.mean(np.exp(self.control_coef_ * residual)))
+        k, m = len(self.spec_.names), len(controls)
+        self.coef_, self.control_coefs_ = params[:k].copy(), params[k : k + m].copy()
+        self.control_coef_ = float(self.control_coefs_[0])
+        self.control_, self.controls_ = residual[:, 0], residual
+        self.scale_ = float(np.mean(np.exp(residual @ self.control_coefs_)))
         self.df_resid_ = float(self.results_.df_resid)
         glm_cov = np.asarray(self.results_.cov_params(), dtype=np.float64)
-        draws = np.empty((0, k + 1))
+        draws = np.empty((0, k + m))
         if self.n_boot and not self._quick:
             draws = self._bootstrap(history, x, z, y)
         self.boot_coef_ = draws
         cov = np.cov(draws, rowvar=False) if len(draws) > 1 else glm_cov
         self.coef_cov_ = cov[:k, :k].copy()
-        se_control = float(np.sqrt(cov[k, k]))
-        stat = self.control_coef_ / se_control if se_control > 0 else float("nan")
+        source = "bootstrap SE)" if len(draws) > 1 else "GLM SE)"
+        if m == 1:
+            se_control = float(np.sqrt(cov[k, k]))
+            stat = self.control_coef_ / se_control if se_control > 0 else float("nan")
+            test, pvalue = (
+                "Durbin–Wu–Hausman (t of the control-function term, ",
+                2 * stats.norm.sf(abs(stat)),
+            )
+        else:  # the controls jointly: Wald chi2(m) with the same covariance
+            rho, c = self.control_coefs_, cov[k:, k:]
+            try:
+                stat = float(rho @ np.linalg.solve(c, rho))
+            except np.linalg.LinAlgError:
+                stat = float("nan")
+            test = f"Durbin–Wu–Hausman (Wald chi2({m}) of the {m} control-function terms, "
+            pvalue = float(stats.chi2.sf(stat, m))
         self.endogeneity_ = {
-            "test": "Durbin–Wu–Hausman (t of the control-function term, "
-            + ("bootstrap SE)" if len(draws) > 1 else "GLM SE)"),
+            "test": test + source,
             "stat": float(stat),
-            "pvalue": float(2 * stats.norm.sf(abs(stat))),
-            "df": 1,
+            "pvalue": float(pvalue),
+            "df": m,
         }
         self.overidentification_ = None
-        if z.shape[1] > 1:  # Sargan on the first-stage residual's projection
+        if z.shape[1] > m:  # Sargan on the first-stage residual's projection
             self.overidentification_ = {"note": "not computed for the control function"}
+
+    def _control_names(self) -> list[str]:
+        """The GLM's control-function columns: ``control`` (own price), ``control:TERM``."""
+        return ["control", *(f"control:{t}" for t in self._endogenous_terms()[1:])]
 
     def _bootstrap(
         self, history: SalesHistory, x: pd.DataFrame, z: np.ndarray, y: np.ndarray
     ) -> np.ndarray:
         """Pairs bootstrap: rows resampled with replacement, both stages refitted."""
         rng = np.random.default_rng(self.seed)
-        price = self.spec_.price_name
-        d = x[price].to_numpy()
-        w = np.column_stack([x.drop(columns=[price]).to_numpy(), z])
+        terms = self._endogenous_terms()
+        d = x[terms].to_numpy()
+        w = np.column_stack([x.drop(columns=terms).to_numpy(), z])
         xs = x.to_numpy()
         n = len(y)
         out = []
@@ -685,14 +972,15 @@ class PoissonCFDemand(_Instrumented, PoissonDemand):
                 warnings.simplefilter("ignore")
                 fit = sm.GLM(y[rows], design, family=sm.families.Poisson()).fit()
             out.append(np.asarray(fit.params, dtype=np.float64))
-        return np.asarray(out).reshape(-1, xs.shape[1] + 1)
+        return np.asarray(out).reshape(-1, xs.shape[1] + len(terms))
 
     def _library_units(
         self, res: Any, prices: np.ndarray, ctx: MarketContext, kern: DemandKernel, **options: Any
     ) -> np.ndarray:
         """statsmodels' GLM prediction with the control at zero, times ``scale_``."""
         x = self._design_frame(prices, ctx)
-        pred = np.asarray(res.predict(x.assign(control=0.0)), dtype=np.float64)
+        zero = dict.fromkeys(self._control_names(), 0.0)
+        pred = np.asarray(res.predict(x.assign(**zero)), dtype=np.float64)
         return self.scale_ * pred
 
     def _params_from(self, res: Any) -> pd.DataFrame:
@@ -732,10 +1020,14 @@ class PoissonCFDemand(_Instrumented, PoissonDemand):
     def _get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         state, arrays = super()._get_state()
         state = {**state, **self._causal_state(), "control_coef": self.control_coef_}
+        state["control_coefs"] = [float(v) for v in self.control_coefs_]
         return state, {**arrays, "boot_coef": self.boot_coef_}
 
     def _set_state(self, state: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         super()._set_state(state, arrays)
         self._set_causal_state(state)
         self.control_coef_ = float(state["control_coef"])
+        self.control_coefs_ = np.asarray(
+            state.get("control_coefs", [self.control_coef_]), dtype=np.float64
+        )
         self.boot_coef_ = np.asarray(arrays["boot_coef"], dtype=np.float64)

@@ -715,4 +715,10 @@ def export_run_policy(
         "seed": chosen_seed if trained_here else None,
         "trained_in_run": trained_here,
     }
+    model = config.market.market_names().get(base)
+    if model is not None:  # the fitted demand behind the market (an IV model says so)
+        card["market"]["demand_model"] = jsonable(
+            {"name": model.name, "family": model.family, "file": model.file}
+            | ({"params": model.params} if model.family else {})
+        )
     return _write_export(Path(out_dir), card, blob)

@@ -33,6 +33,10 @@ policy maps         the saved policies of the first replicate seed, asked for th
                     (oligopoly)
 head-to-head        ``head_to_head.csv`` (round robin) and the vs_rules rows of summary.csv
 cross-model matrix  ``cross_model.csv``
+causal (IV)         IV markets only: the saved IV models' diagnostics (endogenous prices,
+                    first-stage F per price, verdict) and the profit lost in the IV market
+                    by the biased model's policies, exactly (DP) and in cross_model.csv
+                    (:mod:`~pricegym.experiments.report._causal`; also in report.json)
 demand-model fit    the fitted models in ``models/`` (:func:`pricegym.demand.plot.plot_model`)
 market validation   ``validation.json``: each fitted market scored on held-out history (a
                     table, the verdicts and PIT histograms; ``_validation``)
@@ -79,6 +83,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from pricegym._json import jsonable
+from pricegym.experiments.report._causal import causal_html, causal_summary
 from pricegym.experiments.report._figures import (
     _fig_demand,
     _fig_league,
@@ -382,7 +388,7 @@ font-size:.85em}code{background:#f3f3f3;padding:0 .2em}nav a{margin-right:1em}
 """.strip()
 
 
-def _page(run: RunData, report_figs: Sequence[ReportFigure], out: _Output) -> str:
+def _page(run: RunData, report_figs: Sequence[ReportFigure], out: _Output, causal: str = "") -> str:
     e = html.escape
     name = run.resolved.get("name", run.path.name)
     ev = run.resolved.get("evaluation", {})
@@ -411,6 +417,7 @@ def _page(run: RunData, report_figs: Sequence[ReportFigure], out: _Output) -> st
         *(f'<p class="note">{e(note)}</p>' for note in validation_notes(run)),
         "<nav>"
         + "".join(f'<a href="#{k}">{e(v)}</a>' for k, v in SECTIONS.items())
+        + ('<a href="#causal">Causal demand (IV)</a>' if causal else "")
         + '<a href="#benchmarks">Benchmarks</a><a href="#run">Run</a></nav>',
     ]
     for key, heading in SECTIONS.items():
@@ -434,6 +441,10 @@ def _page(run: RunData, report_figs: Sequence[ReportFigure], out: _Output) -> st
         if key == "markets":
             for note in out.notes:
                 parts.append(f'<p class="note">{e(note)}</p>')
+        parts.append("</section>")
+    if causal:  # IV markets only (pricegym.experiments.report._causal)
+        parts.append('<section id="causal"><h2>Causal demand (IV diagnostics)</h2>')
+        parts.append(causal)
         parts.append("</section>")
     parts.append('<section id="benchmarks"><h2>Benchmarks</h2>')
     parts.append(_benchmarks_html(run))
@@ -483,16 +494,19 @@ def render_report(run_dir: str | Path) -> Report:
     figures = sorted(out.figures, key=lambda f: order.index(f.section))
     notes = list(dict.fromkeys(out.notes))
     out.notes = notes
+    causal = causal_summary(run)
     manifest = {
         "figures": [asdict(f) for f in figures],
         "skipped": [asdict(s) for s in out.skipped],
         "notes": notes,
+        **({"causal": jsonable(causal, strict=True)} if causal else {}),
     }
     atomic_write_bytes(
         run.path / "report.json", (json.dumps(manifest, indent=1) + "\n").encode("utf-8")
     )
     index = run.path / "index.html"
-    atomic_write_bytes(index, _page(run, figures, out).encode("utf-8"))
+    page = _page(run, figures, out, causal_html(run, causal) if causal else "")
+    atomic_write_bytes(index, page.encode("utf-8"))
     return Report(index, tuple(figures), tuple(out.skipped), tuple(notes))
 
 

@@ -442,6 +442,16 @@ SECTIONS: tuple[SectionDoc, ...] = (
                 "instruments: [cost]",
             ),
             K(
+                "endogenous",
+                "mapping: competitor column -> list of names",
+                "none (competitor prices exogenous)",
+                "Competitor prices treated as endogenous too, each with its own instruments "
+                "(data columns or cost), as pricegym fit --instrument-for COMP=NAME does; "
+                "needs instruments (the own price's). The column is loaded as a competitor "
+                "price; at least as many distinct instruments as endogenous prices.",
+                "endogenous: {comp_price: [comp_cost]}",
+            ),
+            K(
                 "file",
                 "path",
                 "none",

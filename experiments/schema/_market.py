@@ -418,13 +418,14 @@ def _parse_model(raw: Any, path: str, base: Path | None) -> ModelSpec:
             "e.g. model: {family: poisson}",
         )
     if sec.has("file"):
-        if sec.has("instruments"):
-            raise _error(
-                f"{path}.instruments",
-                sec.raw("instruments"),
-                "a saved model was fitted with its own instruments",
-                "drop instruments",
-            )
+        for key in ("instruments", "endogenous"):
+            if sec.has(key):
+                raise _error(
+                    f"{path}.{key}",
+                    sec.raw(key),
+                    "a saved model was fitted with its own instruments",
+                    f"drop {key}",
+                )
         if sec.has("params"):
             raise _error(
                 f"{path}.params",
@@ -447,7 +448,9 @@ def _parse_model(raw: Any, path: str, base: Path | None) -> ModelSpec:
             f"use {close[0]!r}" if close else "use one of the families",
         )
     params = sec.mapping("params")
-    family, params = instrumented_model(sec.raw("instruments"), path, family, params)
+    family, params = instrumented_model(
+        sec.raw("instruments"), path, family, params, sec.raw("endogenous")
+    )
     accepted = families[family]._param_names()
     for key in params:
         if key not in accepted:

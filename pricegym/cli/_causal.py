@@ -6,6 +6,7 @@
     pricegym fit sales.csv --cost unit_cost --instrument cost --model loglinear
     pricegym fit --dataset cigar --instrument hausman --model loglinear
     pricegym fit sales.csv --instrument cost --model auto
+    pricegym fit sales.csv --instrument cost --instrument-for comp_price=comp_cost --model loglinear
 
 ``--instrument NAME`` (repeatable) names a column of the file (loaded and
 validated like the other columns), ``cost`` (the history's cost column: the one
@@ -17,6 +18,17 @@ instrumented twin (:data:`~pricegym.demand.iv.IV_FAMILIES`: ``linear`` →
 ``--model auto`` compares those twins on the backtest and says that a better
 forecast is not a better causal estimate.
 
+The own price is always the endogenous one. ``--instrument-for COMP=NAME[,NAME]``
+(repeatable) declares the competitor price column ``COMP`` endogenous too, with
+its own instruments (data columns, or ``cost``); the column is loaded as a
+competitor price if ``--competitor`` did not name it. The instrumented family then
+treats every declared price as endogenous: 2SLS with several endogenous regressors
+(all the instruments in every first stage), or a control function with one first
+stage and one control term per price; at least as many distinct instruments as
+endogenous prices are needed (the order condition, refused otherwise). The fit
+table and ``--json`` (``causal.endogenous``) say which prices were treated as
+endogenous, with a first stage per price.
+
 The functions here are what :mod:`pricegym.cli` calls; the parser keeps only
 the ``--instrument`` option.
 """
@@ -24,7 +36,7 @@ the ``--instrument`` option.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pricegym.errors import ConfigError
@@ -38,9 +50,11 @@ __all__ = [
     "AUTO_NOTE",
     "causal_document",
     "causal_lines",
+    "endogenous_of",
     "instrument_load_options",
     "instrumented_families",
     "instruments_of",
+    "iv_params_of",
     "render_causal",
 ]
 
@@ -65,8 +79,57 @@ def instruments_of(args: argparse.Namespace) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def endogenous_of(args: argparse.Namespace) -> dict[str, tuple[str, ...]]:
+    """``--instrument-for COMP=NAME[,NAME]`` as ``{COMP: (NAME, ...)}`` (empty without any).
+
+    A competitor given twice collects the instruments of both.
+
+    Raises:
+        ConfigError: a malformed entry, or competitor instruments without an own-price
+            ``--instrument`` (the own price is always endogenous in the IV families).
+    """
+    out: dict[str, list[str]] = {}
+    for text in getattr(args, "instrument_for", None) or ():
+        comp, sep, rest = str(text).partition("=")
+        names = [n.strip() for n in rest.split(",")]
+        if not sep or not comp.strip() or not all(names):
+            raise ConfigError(
+                f"--instrument-for {text!r} is not COMP=INSTRUMENT (rule: a competitor-price "
+                "column, '=', then one or more instrument names separated by commas). Fix: "
+                "e.g. --instrument-for comp_price=comp_cost."
+            )
+        group = out.setdefault(comp.strip(), [])
+        group += [n for n in names if n not in group]
+    if out and not instruments_of(args):
+        first = next(iter(out))
+        raise ConfigError(
+            f"--instrument-for {first}={','.join(out[first])} declares a competitor price "
+            "endogenous, but the own price has no instrument (rule: the instrumented families "
+            "always treat the own price as endogenous, so it needs --instrument too). Fix: "
+            "add --instrument cost (or another own-price instrument)."
+        )
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def iv_params_of(args: argparse.Namespace) -> dict[str, Any]:
+    """The IV families' keywords of ``args``: ``instruments`` and, if given, ``endogenous``.
+
+    Empty without ``--instrument``.
+    """
+    instruments = instruments_of(args)
+    endogenous = endogenous_of(args)
+    if not instruments:
+        return {}
+    params: dict[str, Any] = {"instruments": list(instruments)}
+    if endogenous:
+        params["endogenous"] = {k: list(v) for k, v in endogenous.items()}
+    return params
+
+
 def instrument_load_options(args: argparse.Namespace) -> dict[str, Any]:
-    """``load_history`` keywords for the instruments: ``instruments`` and ``cost``.
+    """``load_history`` keywords for the instruments: ``instruments``, ``cost`` and
+    ``competitors`` (the competitor prices of ``--instrument-for``, to add to
+    ``--competitor``'s).
 
     The instrument columns to validate (not ``cost`` or ``hausman``) and the cost
     column to map (``--cost COL``, or a column called ``cost`` when ``--instrument
@@ -79,7 +142,8 @@ def instrument_load_options(args: argparse.Namespace) -> dict[str, Any]:
     """
     from pricegym.demand.iv import split_instruments
 
-    names = instruments_of(args)
+    rivals = endogenous_of(args)
+    names = instruments_of(args) + tuple(n for group in rivals.values() for n in group)
     columns, cost = split_instruments(names, getattr(args, "cost", None))
     if getattr(args, "dataset", None) is not None:
         if columns:
@@ -91,18 +155,22 @@ def instrument_load_options(args: argparse.Namespace) -> dict[str, Any]:
                 f"--instrument {columns[0]}`)."
             )
         return {}
-    return {"instruments": columns, "cost": cost}
+    return {"instruments": columns, "cost": cost, "competitors": tuple(rivals)}
 
 
 def instrumented_families(
-    family: str, families: Sequence[str] | None, instruments: Sequence[str]
+    family: str,
+    families: Sequence[str] | None,
+    instruments: Sequence[str],
+    endogenous: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
     """``(family, families, params)`` of a fit with ``instruments``.
 
     Without instruments the arguments pass unchanged (``params`` empty). With
     them, ``family`` becomes its instrumented twin (``auto`` stays ``auto``), the
     ``--families`` of ``auto`` their twins (default: every family that has one),
-    and ``params`` is ``{"instruments": [...]}`` for each.
+    and ``params`` is ``{"instruments": [...]}`` for each (with ``"endogenous":
+    {COMP: [...]}`` when ``endogenous`` declares competitor prices endogenous).
 
     Raises:
         ConfigError: a family without an instrumented twin (ARIMAX, neural).
@@ -111,7 +179,9 @@ def instrumented_families(
 
     if not instruments:
         return family, None if families is None else tuple(families), {}
-    params = {"instruments": list(instruments)}
+    params: dict[str, Any] = {"instruments": list(instruments)}
+    if endogenous:
+        params["endogenous"] = {k: list(v) for k, v in endogenous.items()}
     if family != "auto":
         return iv_family(family), None, params
     chosen = tuple(families) if families else tuple(IV_FAMILIES)
@@ -124,7 +194,11 @@ def causal_document(model: DemandModel) -> dict[str, Any] | None:
     Keys (see :mod:`pricegym.demand.iv`): ``method``, ``endogenous`` (the prices
     treated as endogenous), ``exogenous_prices``, ``instruments``, ``first_stage``
     (``f``, ``f_pvalue``, ``robust_f``, ``robust_f_pvalue``, ``partial_r2``,
-    ``coef``, ``weak``, ``n``, ``k``), ``endogeneity`` (``test``, ``stat``,
+    ``coef``, ``weak``, ``n``, ``k``: the own price's), ``instruments_for`` (competitor
+    price → its instruments), ``first_stages`` (endogenous term → its first stage,
+    with ``sw_f``, ``sw_pvalue`` and ``shea_partial_r2`` when there are several),
+    ``cross`` (competitor → its coefficient by the ordinary and the IV fit),
+    ``endogeneity`` (``test``, ``stat``,
     ``pvalue``, ``df``), ``overidentification`` (``None`` when exactly
     identified), ``ordinary`` and ``iv`` (the two elasticities with their
     intervals and families), ``bias`` (ordinary − IV) and ``verdict``, plus
@@ -154,17 +228,25 @@ def _p(value: Any) -> str:
 def causal_lines(doc: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, value) rows of the causal table of :func:`causal_document`'s ``doc``."""
     fs = doc["first_stage"]
+    rivals = doc.get("instruments_for") or {}
+    exogenous = doc.get("exogenous_prices") or []
     rows = [
         ("endogenous price(s)", ", ".join(doc["endogenous"])),
-        ("instruments", ", ".join(doc["instruments"])),
+        ("instruments" + (" (own price)" if rivals else ""), ", ".join(doc["instruments"])),
+        *((f"instruments for {c}", ", ".join(names)) for c, names in rivals.items()),
+        *([("exogenous competitor price(s)", ", ".join(exogenous))] if exogenous else []),
         ("method", str(doc["method"])),
         (
-            "first-stage F",
+            "first-stage F" + (" (own price)" if rivals else ""),
             f"{_fmt(fs.get('f'), 4)} ({_p(fs.get('f_pvalue'))}); robust "
             f"{_fmt(fs.get('robust_f'), 4)} ({_p(fs.get('robust_f_pvalue'))})"
             + (f" — WEAK (< {doc['weak_threshold']:g})" if fs.get("weak") else ""),
         ),
-        ("partial R² of the instruments", _fmt(fs.get("partial_r2"))),
+        (
+            "partial R² of the instruments" + (" (own price)" if rivals else ""),
+            _fmt(fs.get("partial_r2")),
+        ),
+        *_per_price_rows(doc),
         (
             "rank tests (F form)",
             f"Kleibergen–Paap {_fmt(fs.get('kleibergen_paap_f'), 4)} (robust); Cragg–Donald "
@@ -180,7 +262,8 @@ def causal_lines(doc: dict[str, Any]) -> list[tuple[str, str]]:
     )
     over = doc.get("overidentification")
     if over is None:
-        rows.append(("over-identification test", "none: exactly identified (one instrument)"))
+        why = "one instrument" if len(doc["endogenous"]) == 1 else "one instrument a price"
+        rows.append(("over-identification test", f"none: exactly identified ({why})"))
     elif "sargan" in over:
         rows.append(
             (
@@ -191,12 +274,41 @@ def causal_lines(doc: dict[str, Any]) -> list[tuple[str, str]]:
         )
     else:
         rows.append(("over-identification test", str(over.get("note", "–"))))
+    for c, r in (doc.get("cross") or {}).items():
+        o, e = r["ordinary"], r["iv"]
+        rows.append(
+            (
+                f"cross-price {r['kind']} of {c}" + (" (endogenous)" if r["endogenous"] else ""),
+                f"ordinary {_fmt(o.get('estimate'))} [{_fmt(o.get('ci_low'))}, "
+                f"{_fmt(o.get('ci_high'))}]; IV {_fmt(e.get('estimate'))} "
+                f"[{_fmt(e.get('ci_low'))}, {_fmt(e.get('ci_high'))}]",
+            )
+        )
     for key, label in (("ordinary", "ordinary elasticity"), ("iv", "IV elasticity")):
         el = doc[key]
         rows.append(
             (
                 f"{label} ({el['family']})",
                 f"{_fmt(el.get('estimate'))} [{_fmt(el.get('ci_low'))}, {_fmt(el.get('ci_high'))}]",
+            )
+        )
+    return rows
+
+
+def _per_price_rows(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """One row per endogenous price when there are several (SW F, Shea partial R²)."""
+    stages = doc.get("first_stages") or {}
+    if len(stages) < 2:
+        return []
+    rows = []
+    for name, fs in stages.items():
+        rows.append(
+            (
+                f"first stage of {name}",
+                f"F {_fmt(fs.get('f'), 4)}; robust {_fmt(fs.get('robust_f'), 4)}; "
+                f"Sanderson–Windmeijer {_fmt(fs.get('sw_f'), 4)} ({_p(fs.get('sw_pvalue'))}); "
+                f"Shea partial R² {_fmt(fs.get('shea_partial_r2'))}"
+                + (f" — WEAK (< {doc['weak_threshold']:g})" if fs.get("weak") else ""),
             )
         )
     return rows

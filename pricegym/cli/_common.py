@@ -254,6 +254,13 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
         "hausman (a panel's leave-one-out mean price); fits the family's IV twin",
     )
     columns.add_argument(
+        "--instrument-for",
+        metavar="COMP=NAME",
+        action="append",
+        help="treat competitor price COMP as endogenous too, instrumented by NAME (a column or "
+        "cost; NAME,NAME for several) (repeatable; needs --instrument for the own price)",
+    )
+    columns.add_argument(
         "--drop-invalid",
         action="store_true",
         default=None,
@@ -331,7 +338,7 @@ def _load(args: argparse.Namespace) -> SalesHistory:
             units=args.units or "units",
             cost=iv["cost"],
             instruments=iv["instruments"],
-            competitors=tuple(args.competitor or ()),
+            competitors=tuple(dict.fromkeys([*(args.competitor or ()), *iv["competitors"]])),
             promotions=tuple(args.promotion or ()),
             product=args.product,
             drop_invalid=bool(args.drop_invalid),

@@ -263,11 +263,21 @@ def _fit_cost(args: argparse.Namespace, history: SalesHistory) -> tuple[float | 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
     """``pricegym fit``: load, fit (or compare), report, optionally save."""
-    from pricegym.cli._causal import AUTO_NOTE, instrumented_families, instruments_of
+    from pricegym.cli._causal import (
+        AUTO_NOTE,
+        endogenous_of,
+        instrumented_families,
+        instruments_of,
+    )
     from pricegym.demand.optimum import optimum_check
     from pricegym.demand.selection import make_model
     from pricegym.errors import DecisionWarning
 
+    if getattr(args, "catalogue", None) and getattr(args, "instrument_for", None):
+        raise ConfigError(
+            "--instrument-for declares a competitor price of a single-product model endogenous; "
+            "a --catalogue system prices its products jointly. Fix: drop --instrument-for."
+        )
     if getattr(args, "catalogue", None):  # multi-product demand system (issue 13)
         from pricegym.cli._catalogue import run_fit_catalogue
 
@@ -286,7 +296,9 @@ def _cmd_fit(args: argparse.Namespace) -> int:
             "--no-backtest; choose one family (e.g. --model linear) or drop --no-backtest."
         )
     seasonal = _seasonal_params(args)
-    family, families, iv_params = instrumented_families(family, families, instruments_of(args))
+    family, families, iv_params = instrumented_families(
+        family, families, instruments_of(args), endogenous_of(args)
+    )
     seasonal |= iv_params
     comparison = None
     skipped: str | None = None

@@ -89,7 +89,7 @@ def configure_validate_parser(parser: argparse.ArgumentParser) -> None:
 
 def _resolve(args: argparse.Namespace) -> tuple[list[tuple[str, Any]], Any]:
     """[(family, model-or-family-name)] and the history to validate on."""
-    from pricegym.cli._causal import instrumented_families, instruments_of
+    from pricegym.cli._causal import endogenous_of, instrumented_families, instruments_of
     from pricegym.demand.base import DemandModel
     from pricegym.demand.datasets import available_datasets
     from pricegym.demand.selection import DEFAULT_FAMILIES
@@ -131,7 +131,8 @@ def _resolve(args: argparse.Namespace) -> tuple[list[tuple[str, Any]], Any]:
         names = tuple(_check_family(n, allow_auto=False) for n in names)
     instruments = instruments_of(args)
     if instruments:  # each family's instrumented twin ('all': every family that has one)
-        twins = instrumented_families("auto", None if text == "all" else names, instruments)[1]
+        chosen = None if text == "all" else names
+        twins = instrumented_families("auto", chosen, instruments, endogenous_of(args))[1]
         assert twins is not None  # "auto" with instruments: the families' twins
         names = twins
     return [(n, n) for n in names], _load(args)
@@ -157,19 +158,17 @@ def validation_document(
 
 def cli_validate(args: argparse.Namespace) -> int:
     """``pricegym validate``: refit on the first periods, simulate the rest, score."""
-    from pricegym.cli._causal import instruments_of
+    from pricegym.cli._causal import iv_params_of
     from pricegym.demand.validation import parse_holdout, validate
 
     holdout = parse_holdout(args.holdout)
     candidates, history = _resolve(args)
-    instruments = list(instruments_of(args))
+    instruments = iv_params_of(args)
     results, skipped = [], {}
     many = len(candidates) > 1
     for family, model in candidates:
         # a family name refits its IV twin with them; a file has its own
-        iv_params: dict[str, Any] = (
-            {"instruments": instruments} if instruments and isinstance(model, str) else {}
-        )
+        iv_params: dict[str, Any] = instruments if isinstance(model, str) else {}
         with _stderr().status(f"Validating the {family} market on {history.source} ..."):
             try:
                 results.append(
