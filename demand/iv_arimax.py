@@ -295,12 +295,17 @@ class ArimaxCFDemand(ControlFunctionMixin, ArimaxDemand):
     ) -> Elasticity:
         """Elasticity at ``price`` with the bootstrap's percentile interval.
 
-        Without replicates (``n_boot=0``, a backtest fold) the interval is
-        ArimaxDemand's parametric one from SARIMAX's covariance, which ignores the
-        generated regressor (said in ``method``).
+        Without replicates (``n_boot=0``) the interval is ArimaxDemand's parametric
+        one from SARIMAX's covariance, which ignores the generated regressor (said in
+        ``method``); a backtest fold's fit has none (NaN).
         """
         self._check_fitted()
         draws = getattr(self, "boot_coef_", np.empty((0, 0)))
+        if getattr(self, "_quick", False):  # a backtest fold forecasts; no interval needed
+            p0 = self.mean_price_ if price is None else float(price)
+            nan = float("nan")
+            method = "no interval (a backtest fold's fit)"
+            return Elasticity(self._elasticity_with(self.coef_, p0), nan, nan, p0, level, method)
         if len(draws) < 2:
             base = super().elasticity(price, level, n_draws, seed)
             method = base.method + " of SARIMAX's covariance (ignores the generated regressor)"
