@@ -28,7 +28,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from pricegym.demand.base import Elasticity
+from pricegym.demand.base import DemandModel, Elasticity
 from pricegym.demand.data import SalesHistory
 from pricegym.demand.iv import WEAK_F, WeakInstrumentWarning, first_stage, verdict
 from pricegym.errors import ModelError
@@ -63,7 +63,7 @@ class ControlFunctionMixin:
     """
 
     #: the ordinary family fitted beside it for the side-by-side comparison
-    ordinary: ClassVar[type]
+    ordinary: ClassVar[type[DemandModel]]
     #: how the price is instrumented (the ``method`` of ``causal_``)
     _method: ClassVar[str]
 

@@ -122,6 +122,9 @@ class ArimaxCFDemand(ControlFunctionMixin, ArimaxDemand):
 
     family = "arimax_cf"
     ordinary = ArimaxDemand
+    control_coef_: float
+    boot_coef_: np.ndarray
+    _stage: dict[str, Any]
     _method = "control function (first-stage residual as a SARIMAX regressor)"
 
     def __init__(

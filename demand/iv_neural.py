@@ -92,6 +92,9 @@ class NeuralCFDemand(ControlFunctionMixin, NeuralDemand):
 
     family = "neural_cf"
     ordinary = NeuralDemand
+    control_: np.ndarray
+    scale_: float
+    _stage: dict[str, Any]
     _method = "control function (first-stage residual of log price, linear in log demand)"
 
     def __init__(
@@ -212,12 +215,13 @@ class NeuralCFDemand(ControlFunctionMixin, NeuralDemand):
         scalers = dict(self.scalers_)
         scalers["z_mean"] = np.asarray(scalers["z_mean"])[:-1]
         scalers["z_sd"] = np.asarray(scalers["z_sd"])[:-1]
+        chosen: NoiseModel = noise if noise is not None else getattr(self, "noise_", NoiseModel())
         return MLPKernel(
             self.spec_,
             structural,
             scalers,
             self.initial_lags_,
-            noise=noise or getattr(self, "noise_", NoiseModel()),
+            noise=chosen,
             support=self.support_,
             reference=self.reference_,
         )
