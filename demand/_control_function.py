@@ -151,7 +151,10 @@ class ControlFunctionMixin:
 
     def _overidentification(self, k: int) -> None:
         self.overidentification_ = (
-            {"note": "not computed for the control function (exactly one test per 2SLS twin)"}
+            {
+                "note": "not computed for the control function (the 2SLS twins linear_iv and "
+                "loglinear_iv report Sargan and Hansen J)"
+            }
             if k > 1
             else None
         )
