@@ -34,7 +34,9 @@ interval carries the first stage's sampling error (the generated regressor).
 The default ``n_bootstrap`` is 20, as for the neural family (each refit is a
 network fit; 20 percentile replicates give a rough 95% interval — the 2.5% and
 97.5% points lie between the extreme draws — which the method string states; raise it
-for a report). The endogeneity test is the t of ρ with the replicates' SE.
+for a report: over 30 seeds of the confounded truth at 500 rows it covered −2 in 26,
+87%, with about the right mean width, ``benchmarks/bench_cf.py``). The endogeneity
+test is the t of ρ with the replicates' SE.
 
 The backtest refits both stages inside every fold (no diagnostics or bootstrap
 there). Mini-batch fits (``batch_size``) get no interval, as for the neural family.
