@@ -266,7 +266,8 @@ class ArimaxDemand(StatsmodelsResultsMixin, DemandModel):
         y[pos] = self._target_values(history)
 
         self._check_regressors(x_obs, spec, order, seasonal, history.source)
-        self.results_ = self._fit_statsmodels(y, exog, order, seasonal, history.source)
+        model_exog = self._model_exog(exog, observed, history)
+        self.results_ = self._fit_statsmodels(y, model_exog, order, seasonal, history.source)
         res = self.results_
 
         k = spec.n_features
@@ -286,7 +287,10 @@ class ArimaxDemand(StatsmodelsResultsMixin, DemandModel):
 
         self._compile_filter(res.filter_results, history.source)
         self.state_coef_ = _state_response(
-            np.where(observed[:, None], exog, np.nan), order, seasonal, params[k:]
+            np.where(observed[:, None], exog, np.nan),
+            order,
+            seasonal,
+            params[model_exog.shape[1] :],
         )
 
         self.insample_t0_ = float(t.min())
@@ -303,6 +307,13 @@ class ArimaxDemand(StatsmodelsResultsMixin, DemandModel):
         else:
             self.smear_ = 1.0
             self.log_floor_ = 0.0
+
+    def _model_exog(
+        self, exog: np.ndarray, observed: np.ndarray, history: SalesHistory
+    ) -> np.ndarray:
+        """The exog matrix SARIMAX fits, on the clock: the spec's columns here (the
+        instrumented twin, :mod:`pricegym.demand.iv_arimax`, appends its control)."""
+        return exog
 
     def _compile_filter(self, fr: Any, source: str) -> None:
         """T, Z, K, a_{T+1|T} and the gain's drift from statsmodels' filter output.

@@ -172,7 +172,7 @@ _REGISTRY: dict[str, type[DemandModel]] = {}
 #: Modules whose families register themselves on import. They are loaded on first
 #: use of the registry, so that importing the markets (which only need kernels) does
 #: not import statsmodels' SARIMAX or torch.
-_BUILTIN_MODULES = ("regression", "arimax", "neural", "iv", "censored")
+_BUILTIN_MODULES = ("regression", "arimax", "neural", "iv", "iv_arimax", "iv_neural", "censored")
 
 
 def model_families() -> dict[str, type[DemandModel]]:

@@ -22,6 +22,10 @@ Families (each the instrumented twin of a regression family, same terms):
   with the level that its mean-one factor restores (at exactly zero the level would
   be too low by that factor, the elasticity the same).
 
+The control functions of ARIMAX (``arimax_cf``, :mod:`pricegym.demand.iv_arimax`) and
+of the neural family (``neural_cf``, :mod:`pricegym.demand.iv_neural`) live in their
+own modules and report the same diagnostics.
+
 Instruments enter the first stage on the own price's scale: in logs for the
 log-price families (they must then be > 0), in levels for linear demand. Names
 are columns of :attr:`SalesHistory.instruments`, ``cost`` (the history's cost
@@ -99,6 +103,10 @@ IV_FAMILIES: dict[str, str] = {
     "linear": "linear_iv",
     "loglinear": "loglinear_iv",
     "poisson": "poisson_cf",
+    # control functions of the time-series and neural families (pricegym.demand.iv_arimax,
+    # pricegym.demand.iv_neural)
+    "arimax": "arimax_cf",
+    "neural": "neural_cf",
 }
 #: First-stage F below which an instrument is weak (Staiger & Stock's rule of thumb:
 #: 2SLS is then biased toward OLS and its intervals are too narrow).
@@ -113,7 +121,7 @@ def iv_family(family: str) -> str:
     """The instrumented family of ``family`` (``linear`` → ``linear_iv``; IV names pass).
 
     Raises:
-        ConfigError: a family without an instrumented twin (ARIMAX, neural).
+        ConfigError: a family without an instrumented twin (e.g. the censored families).
     """
     if family in IV_FAMILIES.values():
         return family
@@ -121,8 +129,8 @@ def iv_family(family: str) -> str:
         raise ConfigError(
             f"instruments were given with the {family!r} family, which has no instrumental-"
             f"variable version yet (rule: instruments need one of {sorted(IV_FAMILIES)}). "
-            "Fix: use --model loglinear (2SLS), linear (2SLS) or poisson (control function), "
-            "or drop --instrument."
+            "Fix: use --model loglinear (2SLS), linear (2SLS), poisson, arimax or neural "
+            "(control functions), or drop --instrument."
         )
     return IV_FAMILIES[family]
 

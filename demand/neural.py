@@ -477,7 +477,9 @@ class NeuralDemand(DemandModel):
             )
         x_all = spec.from_history(history)
         log_price = x_all[keep, 0]
-        z_raw = np.concatenate([x_all[:, 1:], np.log1p(lag_matrix / unit_scale)], axis=1)[keep]
+        z_parts = np.concatenate([x_all[:, 1:], np.log1p(lag_matrix / unit_scale)], axis=1)
+        extra = self._extra_inputs(history, x_all, z_parts, keep)
+        z_raw = np.concatenate([z_parts, extra], axis=1)[keep]
         lp_sd = float(log_price.std())
         if not lp_sd > 0:
             raise DataValidationError(
@@ -495,7 +497,7 @@ class NeuralDemand(DemandModel):
         }
 
         generator = torch.Generator().manual_seed(int(self.seed))
-        net = _MonotoneNet(z_raw.shape[1], self._hidden(), int(self.price_units), scalers)
+        net = self._network(z_raw.shape[1], scalers)
         net.initialise(generator)
         x_t = torch.as_tensor((log_price - scalers["log_price_mean"]) / scalers["log_price_sd"])
         z_t = torch.as_tensor((z_raw - scalers["z_mean"]) / scalers["z_sd"])
@@ -528,7 +530,7 @@ class NeuralDemand(DemandModel):
             bootstrap = False
         if bootstrap:
             strata = [torch.as_tensor(np.flatnonzero(codes[keep] == c)) for c in range(n_products)]
-            twin = _MonotoneNet(z_raw.shape[1], self._hidden(), int(self.price_units), scalers)
+            twin = self._network(z_raw.shape[1], scalers)
             rows = []
             for _ in range(int(self.n_bootstrap)):
                 counts = torch.zeros(keep.size, dtype=torch.float64)
@@ -536,7 +538,8 @@ class NeuralDemand(DemandModel):
                     draw = idx[torch.randint(idx.numel(), (idx.numel(),), generator=generator)]
                     counts += torch.bincount(draw, minlength=keep.size).to(torch.float64)
                 twin.load_flat(fitted_flat)
-                _train(twin, x_t, z_t, target, counts, wd, int(self.bootstrap_iter))
+                z_b = self._bootstrap_inputs(z_t, counts, scalers)
+                _train(twin, x_t, z_b, target, counts, wd, int(self.bootstrap_iter))
                 rows.append(twin.flat())
             boot = np.stack(rows)
 
@@ -561,6 +564,28 @@ class NeuralDemand(DemandModel):
         with torch.no_grad():
             mu = unit_scale * np.exp(net.core(x_t, z_t).numpy())
         self.deviance_ = _poisson_deviance(units[keep], mu)
+
+    # Hooks of the instrumented twin (pricegym.demand.iv_neural); the defaults add nothing.
+    def _extra_inputs(
+        self, history: SalesHistory, x_all: np.ndarray, z_parts: np.ndarray, keep: np.ndarray
+    ) -> np.ndarray:
+        """Columns appended to the unscaled ``z`` of every row, shape (rows, j); none here.
+
+        ``x_all`` is the feature matrix (column 0 the log own price), ``z_parts`` the
+        context and lag inputs of every row, ``keep`` the training rows.
+        """
+        return np.empty((history.n_rows, 0))
+
+    def _network(self, n_z: int, scalers: Mapping[str, np.ndarray]) -> _MonotoneNet:
+        """The torch module for ``n_z`` unscaled inputs (the monotone net here)."""
+        return _MonotoneNet(n_z, self._hidden(), int(self.price_units), scalers)
+
+    def _bootstrap_inputs(
+        self, z: torch.Tensor, counts: torch.Tensor, scalers: Mapping[str, np.ndarray]
+    ) -> torch.Tensor:
+        """The standardised inputs of one bootstrap refit with row weights ``counts``
+        (the same inputs here: nothing is estimated before the net)."""
+        return z
 
     def _minibatch(
         self,

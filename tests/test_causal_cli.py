@@ -149,7 +149,7 @@ def test_model_auto_compares_the_instrumented_families_and_says_forecasts_are_no
     ("argv", "needle"),
     [
         (["--dataset", "article", "--instrument", "pimin"], "bundled data sets are already"),
-        (["DATA", "--instrument", "unit_cost", "--model", "arimax"], "no instrumental-variable"),
+        (["DATA", "--instrument", "unit_cost", "--model", "tobit"], "no instrumental-variable"),
         (["DATA", "--instrument", "nope"], "nope"),
         (["DATA", "--instrument", "hausman"], "needs a panel"),
     ],

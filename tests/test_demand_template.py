@@ -23,7 +23,7 @@ from pricegym.demand.selection import make_model
 FAMILIES = model_families()
 #: Families whose inference is the statsmodels (or linearmodels) results object.
 RESULTS_FAMILIES = ["linear", "loglinear", "poisson", "arimax"]
-RESULTS_FAMILIES += ["linear_iv", "loglinear_iv", "poisson_cf"]
+RESULTS_FAMILIES += ["linear_iv", "loglinear_iv", "poisson_cf", "arimax_cf"]
 
 
 @pytest.mark.parametrize("name", sorted(FAMILIES))

@@ -437,7 +437,8 @@ SECTIONS: tuple[SectionDoc, ...] = (
                 "none (ordinary fit)",
                 "Instruments for the own price: data columns, cost (the cost column) or "
                 "hausman (a panel's leave-one-out mean price). The family is fitted as its "
-                "instrumented twin (linear_iv, loglinear_iv, poisson_cf), as pricegym fit "
+                "instrumented twin (linear_iv, loglinear_iv, poisson_cf, arimax_cf, neural_cf), "
+                "as pricegym fit "
                 "--instrument does; the columns are loaded with market.data.",
                 "instruments: [cost]",
             ),

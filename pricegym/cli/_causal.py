@@ -14,7 +14,8 @@ mapped with ``--cost COL``, or a column called ``cost``) or ``hausman`` (built
 from a panel: the leave-one-out mean price of the same product in the other
 markets of the period). With instruments, each family is fitted as its
 instrumented twin (:data:`~pricegym.demand.iv.IV_FAMILIES`: ``linear`` →
-``linear_iv``, ``loglinear`` → ``loglinear_iv``, ``poisson`` → ``poisson_cf``);
+``linear_iv``, ``loglinear`` → ``loglinear_iv``, ``poisson`` → ``poisson_cf``,
+``arimax`` → ``arimax_cf``, ``neural`` → ``neural_cf``);
 ``--model auto`` compares those twins on the backtest and says that a better
 forecast is not a better causal estimate.
 
@@ -173,7 +174,7 @@ def instrumented_families(
     {COMP: [...]}`` when ``endogenous`` declares competitor prices endogenous).
 
     Raises:
-        ConfigError: a family without an instrumented twin (ARIMAX, neural).
+        ConfigError: a family without an instrumented twin.
     """
     from pricegym.demand.iv import IV_FAMILIES, iv_family
 
