@@ -184,15 +184,16 @@ def test_poisson_map_equals_statsmodels_glm_with_a_flat_prior():
 
 
 def test_thompson_reaches_the_known_joint_optimum_within_10_percent():
-    """After 50 seasons (1,000 periods) on LogitCatalogue-v0, seed 0.
+    """After 50 seasons (1,000 periods) on LogitCatalogue-v0, season seeds 0–49.
 
-    Measured (seeds 0–3): the true expected profit of the vectors posted in periods
-    601–1,000 averages 93.5–95% of the grid optimum (9.2267 a period), and the
-    posterior mode's own optimum earns 96–99.9% of it; the first season averages
-    65–71%. Thompson sampling keeps exploring (the posterior of ~3 units a period per
-    product narrows slowly) and the quadratic log-linear model is not the logit, so the
-    bounds are 90% for the average and 95% for the mode's choice: a broken update,
-    sampler or optimiser lands near the first season's ~67% (a random vector earns 68%).
+    Measured with season seeds 1000·r + (0 … 49), r = 0 … 4: the true expected profit
+    of the vectors posted in periods 601–1,000 averages 93.0–96.3% of the grid optimum
+    (9.2267 a period), the posterior mode's own optimum earns 93.2–99.9% of it, and the
+    first season averages 64–71% (a uniformly random vector earns 78.2% on average,
+    the first draws from the broad prior do worse). Thompson sampling keeps exploring
+    (the posterior of ~3 units a period per product narrows slowly) and the quadratic
+    log-linear model is not the logit, so both bounds are 90%: a broken update,
+    sampler or optimiser stays near the first season's level.
     """
     env = _env()
     opt = grid_optimum(env).profit
@@ -210,7 +211,7 @@ def test_thompson_reaches_the_known_joint_optimum_within_10_percent():
     mu = np.exp(agent._design @ coef.T)
     choice = int(np.argmax(((agent._prices - env.config.cost) * mu).sum(axis=1)))
     true = expected_step_profit(env.demand, agent._prices[choice], env.config.cost)[0]
-    assert true / opt > 0.95
+    assert true / opt > 0.90
     # every vector's data is pooled: far fewer distinct vectors tried than 343 × periods
     assert agent.counts_[:, 0].sum() == 1000 and (agent.counts_[:, 0] > 0).sum() < 343
 
