@@ -98,6 +98,10 @@ class MarketSpec:
         n_sellers: sellers in the market (1 for single-seller markets).
         has_competitors: whether a rival can set a competitor price (single seller).
         finite: whether an episode ends by itself (finite stock or a horizon).
+        catalogue: whether the market is a catalogue (a registered catalogue id such
+            as ``pricegym/LogitCatalogue-v0``: a MultiProductEnv, whose agents post one
+            price per product).
+        n_products: products the seller prices (1 unless a catalogue).
     """
 
     name: str
@@ -112,6 +116,13 @@ class MarketSpec:
     n_sellers: int = 1
     has_competitors: bool | None = None
     finite: bool = True
+    catalogue: bool = False
+    n_products: int = 1
+
+    @property
+    def is_catalogue(self) -> bool:
+        """Whether the market is a catalogue (MultiProductEnv: a price per product)."""
+        return self.catalogue
 
     @property
     def is_oligopoly(self) -> bool:
