@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -142,3 +144,38 @@ def test_sb3_agent_ppo_learns_the_logit_catalogue_optimum():
 
 def _venv_of(env_id: str, n: int) -> MultiProductVectorEnv:
     return gym.make_vec(env_id, num_envs=n, vectorization_mode="vector_entry_point")
+
+
+def test_a_trained_catalogue_policy_exports_to_onnx_returning_a_price_vector(tmp_path):
+    from pricegym.experiments.export import export_policy
+    from pricegym.runtime import CataloguePolicy, ObservationError, load_policy
+
+    env = gym.make("pricegym/LogitCatalogue-v0")
+    agent = _small_agent().train(env, 320)  # normalised observations: baked into the graph
+    card_path = export_policy(agent, tmp_path / "ppo", market="pricegym/LogitCatalogue-v0")
+    policy = load_policy(card_path.parent)
+    assert isinstance(policy, CataloguePolicy)
+    assert policy.products == ("premium", "standard", "basic")
+    obs = np.stack([env.reset(seed=s)[0] for s in range(8)])
+    rng = np.random.default_rng(0)
+    obs[:, 1:] = rng.uniform(0, 1, (8, 9)).astype(np.float32)  # varied, in range
+    prices = policy.prices(obs)
+    assert prices.shape == (8, 3)
+    # the graph is SB3's deterministic action mapped to the grids (float32 logits: ties
+    # aside, the same argmax)
+    expected = env.unwrapped.config.price_table()[np.arange(3), agent.act(obs)]
+    np.testing.assert_array_equal(prices, expected)
+    one = policy.price_vector(dict(zip(policy.feature_names, obs[0].tolist(), strict=True)))
+    assert list(one) == ["premium", "standard", "basic"] and list(one.values()) == list(prices[0])
+    with pytest.raises(ObservationError, match="price_vector"):
+        policy.price(dict(zip(policy.feature_names, obs[0].tolist(), strict=True)))
+    card = json.loads(card_path.read_text())
+    assert card["kind"] == "onnx_catalogue" and card["action"]["kind"] == "catalogue"
+    assert card["observation"]["meaning"]["stock_fraction:basic"].startswith("the product's stock")
+    with pytest.raises(ConfigError, match="pass market="):
+        export_policy(agent, tmp_path / "no_market")
+    # a rule exports its parameters (rebuilt by pricegym, not served by the runtime)
+    from pricegym.agents.catalogue_rules import CatalogueMyopic
+
+    rule = export_policy(CatalogueMyopic(), tmp_path / "myopic", market=env)
+    assert json.loads(rule.read_text())["kind"] == "params"
