@@ -206,10 +206,11 @@ class CatalogueThompson(CatalogueAgent):
             self.units_ = np.zeros(shape)
             self.coef_ = np.zeros((k, self._design.shape[1]))
         d = self._design.shape[1]
-        if self.coef_.shape != (k, d):
+        coef = self.coef_
+        if coef is None or coef.shape != (k, d):
             raise ConfigError(
-                f"agent {self.name!r}: its coefficients {self.coef_.shape} do not fit degree "
-                f"{self.degree} on {k} products ({d} per product); the file was edited."
+                f"agent {self.name!r}: its coefficients {getattr(coef, 'shape', None)} do not "
+                f"fit degree {self.degree} on {k} products ({d} per product); the file was edited."
             )
         self._precision = np.zeros((k, d, d))
         self._dirty = np.ones(k, dtype=bool)

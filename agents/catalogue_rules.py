@@ -110,9 +110,7 @@ class CatalogueView:
                 "gymnasium.make('pricegym/LogitCatalogue-v0')); single-product markets take "
                 "the rules of pricegym.agents.rules."
             )
-        names = getattr(base, "observation_names", None)
-        if names is None:
-            names = getattr(base, "single_observation_names", ())
+        names: Sequence[str] = getattr(base, "observation_names", None) or ()
         return cls(
             product_names=tuple(str(p) for p in base.product_names),
             grids=tuple(np.asarray(g, dtype=np.float64) for g in cfg.grids),
@@ -280,8 +278,10 @@ class CatalogueAgent(PricingAgent):
         :class:`ActionCodec` per product) and ``self.obs_index``.
         """
         view = CatalogueView.from_env(env)
-        self.market = view
-        self.codec = tuple(ActionCodec.from_grid(g) for g in view.grids)
+        # a catalogue's view and one codec per product, where one-product agents hold a
+        # MarketView and one ActionCodec (the base class's types)
+        self.market = view  # type: ignore[assignment]
+        self.codec = tuple(ActionCodec.from_grid(g) for g in view.grids)  # type: ignore[assignment]
         self.obs_index = {n: i for i, n in enumerate(view.names)}
         self._check_market(view)
         return self

@@ -57,7 +57,9 @@ def _parts(env: Any) -> tuple[Any, Any]:
     return base.demand, base.config
 
 
-def elasticity_matrix(demand: Any, prices: Sequence[float], period: int = 0) -> np.ndarray:
+def elasticity_matrix(
+    demand: Any, prices: Sequence[float] | np.ndarray, period: int = 0
+) -> np.ndarray:
     """``E[j, k] = ∂ ln q_j / ∂ ln p_k`` (K, K) of any catalogue demand model at ``prices``.
 
     Central differences in log price (relative step :data:`ELASTICITY_STEP`) of the
@@ -90,8 +92,10 @@ def best_fixed_vector(env: Any) -> tuple[np.ndarray, float]:
     demand, cfg = _parts(env)
     acts = cfg.all_actions()
     prices = cfg.price_table()[np.arange(cfg.n_products), acts]
-    total = sum(np.asarray(demand.mean_units(prices, t), dtype=np.float64)
-                for t in range(cfg.horizon))  # fmt: skip
+    total = np.sum(
+        [np.asarray(demand.mean_units(prices, t), dtype=np.float64) for t in range(cfg.horizon)],
+        axis=0,
+    )
     stock = cfg.inventory
     sales = np.empty_like(total)
     for j in range(cfg.n_products):

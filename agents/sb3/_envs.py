@@ -78,8 +78,10 @@ def make_vec_env(
         except gym.error.Error as exc:
             raise ConfigError(f"env id {env!r} is not registered ({exc}).") from None
         if env in CATALOGUE_ENV_IDS and vectorize != "dummy":  # resets inside CatalogueSB3VecEnv
-            vec = gym.make_vec(env, num_envs=n_envs, vectorization_mode="vector_entry_point")
-            venv = CatalogueSB3VecEnv(vec)
+            cat = gym.make_vec(env, num_envs=n_envs, vectorization_mode="vector_entry_point")
+            if not isinstance(cat, MultiProductVectorEnv):  # pragma: no cover - registration
+                raise ConfigError(f"env id {env!r} builds no MultiProductVectorEnv.")
+            venv = CatalogueSB3VecEnv(cat)
         elif spec.vector_entry_point is not None and vectorize != "dummy":
             vec = gym.make_vec(
                 env,
