@@ -43,6 +43,11 @@ _EXPORTS = {
     "joint_monopoly": "pricegym.agents.equilibrium",
     "collusion_index": "pricegym.agents.equilibrium",
     "SB3Agent": "pricegym.agents.sb3",
+    "CatalogueCostPlus": "pricegym.agents.catalogue_rules",
+    "CatalogueFixedPrice": "pricegym.agents.catalogue_rules",
+    "CatalogueMarkdown": "pricegym.agents.catalogue_rules",
+    "CatalogueMyopic": "pricegym.agents.catalogue_rules",
+    "CatalogueThompson": "pricegym.agents.catalogue_bandit",
 }
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load lazily
@@ -53,6 +58,13 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
         ThompsonSampling,
     )
     from pricegym.agents.base import PricingAgent, agent_kinds, make_agent
+    from pricegym.agents.catalogue_bandit import CatalogueThompson
+    from pricegym.agents.catalogue_rules import (
+        CatalogueCostPlus,
+        CatalogueFixedPrice,
+        CatalogueMarkdown,
+        CatalogueMyopic,
+    )
     from pricegym.agents.dp import DPAgent, gallego_van_ryzin, solve_dp
     from pricegym.agents.equilibrium import bertrand_nash, collusion_index, joint_monopoly
     from pricegym.agents.qlearning import QLearningAgent, run_sessions
@@ -76,6 +88,11 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time the names load
 __all__ = [
     "UCB1",
     "ActionCodec",
+    "CatalogueCostPlus",
+    "CatalogueFixedPrice",
+    "CatalogueMarkdown",
+    "CatalogueMyopic",
+    "CatalogueThompson",
     "CostPlus",
     "DPAgent",
     "EpsilonGreedy",

@@ -60,7 +60,15 @@ _REGISTRY: dict[str, type[PricingAgent]] = {}
 
 #: Modules whose agents register themselves on import; loaded on first registry use
 #: so that ``make_agent("ucb1")`` works without importing the module first.
-_BUILTIN_MODULES = ("rules", "bandits", "dp", "qlearning", "sb3")
+_BUILTIN_MODULES = (
+    "rules",
+    "bandits",
+    "dp",
+    "qlearning",
+    "sb3",
+    "catalogue_rules",
+    "catalogue_bandit",
+)
 
 
 def _load_builtins() -> None:

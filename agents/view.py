@@ -154,6 +154,13 @@ class MarketView:
         if olig is not None:
             return cls._from_oligopoly(olig, seat)
         base = getattr(env, "unwrapped", env)
+        if isinstance(getattr(env, "action_space", None), spaces.MultiDiscrete):
+            raise ConfigError(
+                f"cannot bind to {type(base).__name__}: it is a catalogue market (one price per "
+                "product, a MultiDiscrete action); one-product agents cannot price it. Use a "
+                "catalogue agent (catalogue_fixed_price, catalogue_cost_plus, catalogue_myopic, "
+                "catalogue_markdown, catalogue_thompson) or sb3 with ppo / a2c."
+            )
         try:
             codec = ActionCodec.from_env(env)
         except AttributeError as exc:

@@ -156,6 +156,38 @@ class MultiProductVectorEnv(VectorEnv):
         self._needs_reset = np.ones(b, dtype=bool)
         self._seeded = False
 
+    @classmethod
+    def like(cls, env: Any, num_envs: int) -> MultiProductVectorEnv:
+        """``num_envs`` markets with the demand model and settings of ``env``.
+
+        ``env`` is a :class:`MultiProductEnv` (bare or wrapped) or a
+        ``MultiProductVectorEnv``. Its grids were validated when it was built, so they
+        are taken as they are (its support and decision warnings are not repeated).
+        """
+        import warnings
+
+        base = getattr(env, "unwrapped", env)
+        cfg = getattr(base, "config", None)
+        if not isinstance(cfg, CatalogueConfig):
+            raise ConfigError(
+                f"{type(base).__name__} is not a catalogue market (MultiProductEnv); build "
+                "MultiProductVectorEnv(demand, num_envs, ...) directly."
+            )
+        stock = None if not cfg.finite_stock else cfg.inventory.tolist()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return cls(
+                base.demand,
+                num_envs,
+                prices=[g.tolist() for g in cfg.grids],
+                cost=cfg.cost.tolist(),
+                salvage=cfg.salvage.tolist(),
+                inventory=stock,
+                horizon=cfg.horizon,
+                noise=cfg.noise,
+                allow_outside_support=True,
+            )
+
     def _build_table(self, n_vectors: int) -> None:
         """Expected units of every grid price vector, (blocks, A, K) with ``_block_of[t]``
         the block of period t, and the Poisson sampler's constants of each entry (see

@@ -224,7 +224,10 @@ def single_benchmarks(env: Any) -> dict[str, Any]:
     the one-period profit peaks in the price range, and whether at an edge.
     """
     from pricegym.agents.dp import fixed_price_values, solve_dp
+    from pricegym.experiments.catalogue import catalogue_benchmarks, is_catalogue
 
+    if is_catalogue(env):  # a price per product: the catalogue's own benchmarks
+        return catalogue_benchmarks(env)
     base = getattr(env, "unwrapped", env)
     out: dict[str, Any] = {"dp": None, "best_fixed": None, "best_fixed_price": None, "note": None}
     check = getattr(base, "optimum", None)
@@ -383,12 +386,16 @@ def play_episodes(
     ``PricingEnv`` behind standard wrappers only, more than one episode).
     """
     from pricegym.envs.vector import plain_market
+    from pricegym.experiments.catalogue import is_catalogue, play_catalogue_episodes
 
     if len(env_seeds) != len(agent_seeds):
         raise ConfigError(
             f"{len(env_seeds)} env seeds but {len(agent_seeds)} agent seeds; pass one of each "
             "per episode."
         )
+    if is_catalogue(env):  # a price vector per period: the catalogue's episode loop
+        with frozen_play([agent], [learn]):
+            return play_catalogue_episodes(agent, env, env_seeds, agent_seeds, learn)
     market = plain_market(env)
     possible = not learn and getattr(agent, "batch_act", False) and market is not None
     if batch is None:

@@ -171,6 +171,29 @@ def _market_facts(agent: Any, market: Any) -> dict[str, Any]:
     return facts
 
 
+def _catalogue_market(agent: Any, market: Any) -> tuple[Any, str | None] | None:
+    """(env, id) when the export is of a catalogue market, else None."""
+    from pricegym.experiments.catalogue import is_catalogue
+
+    if market is None:
+        if type(getattr(agent, "market", None)).__name__ == "CatalogueView":
+            raise ConfigError(
+                f"agent {getattr(agent, 'name', agent)!r} prices a catalogue; pass market= (the "
+                "catalogue id, with its settings, it was trained in, or the env itself)."
+            )
+        return None
+    if isinstance(market, str):
+        import gymnasium as gym
+
+        import pricegym  # noqa: F401  (registers the ids)
+        from pricegym.envs.multiproduct_registration import CATALOGUE_ENV_IDS
+
+        return (gym.make(market), market) if market in CATALOGUE_ENV_IDS else None
+    if is_catalogue(market):
+        return market, getattr(getattr(market, "spec", None), "id", None)
+    return None
+
+
 def _action_doc(codec: Any) -> tuple[dict[str, Any], list[float]]:
     if codec.grid is not None:
         grid = np.asarray(codec.grid, dtype=np.float64)
@@ -431,6 +454,16 @@ def _export_documents(
 ) -> tuple[dict[str, Any], bytes | None]:
     """The policy card and, for SB3 agents, the ONNX bytes (nothing is written)."""
     kind = getattr(agent, "kind", None)
+    catalogue = _catalogue_market(agent, market)
+    if catalogue is not None:  # a price per product: experiments/catalogue_export.py
+        from pricegym.experiments.catalogue_export import catalogue_export_documents
+
+        if season_end is not None:
+            raise ConfigError(
+                f"--season-end {season_end!r}: a catalogue policy's card stores no seller-input "
+                "constants; leave --season-end out."
+            )
+        return catalogue_export_documents(agent, *catalogue, scores, opset)
     facts = _market_facts(agent, market)
     if facts["env"] is not None and getattr(agent, "codec", None) is None:
         agent.bind(facts["env"])

@@ -311,6 +311,12 @@ def _price_ranges(benchmarks: Mapping[str, Any]) -> dict[str, tuple[float, float
     return out
 
 
+def _all_zero(value: Any) -> bool:
+    """Whether a unit cost entry (one number, or a list per product of a catalogue) is all 0."""
+    values = value if isinstance(value, list) else [value]
+    return all(float(v or 0.0) == 0.0 for v in values)
+
+
 def decision_notes(benchmarks: Mapping[str, Any], summary: pd.DataFrame | None = None) -> list[str]:
     """Lines that say where a run's results cannot support a decision.
 
@@ -330,7 +336,7 @@ def decision_notes(benchmarks: Mapping[str, Any], summary: pd.DataFrame | None =
                 f"market {market}: cost: not given — profit = revenue (the market's unit cost "
                 "defaults to 0). Give it with market.options.cost in the experiment YAML."
             )
-        elif cost is not None and float(cost.get("value") or 0.0) == 0.0:
+        elif cost is not None and _all_zero(cost.get("value")):
             notes.append(f"market {market}: cost: 0 (given) — profit = revenue.")
         check = bench.get("optimum")
         if check and check.get("at_edge"):

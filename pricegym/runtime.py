@@ -30,6 +30,10 @@ Card kinds served here:
 - ``dp_table`` (the dynamic-programming optimum): the optimal price per
   (period k, stock x); k = round(T·(1 − time_remaining)), x = round(inventory_fraction ·
   inventory_scale), both clipped to the table, as :class:`pricegym.agents.dp.DPAgent` does.
+- ``onnx_catalogue`` (PPO / A2C on a catalogue market): the graph maps the raw
+  observation (float32, (B, d)) to one price per product (float64, (B, K));
+  :class:`CataloguePolicy`'s ``prices`` returns (B, K) and ``price_vector(obs)``
+  ``{product: price}`` (its ``price``, one number, is refused).
 
 Cards of kind ``params`` (rule-based, bandit and Q-learning agents) hold the
 agent's parameters and learned state as JSON; they are rebuilt with pricegym
@@ -62,6 +66,7 @@ from pricegym.errors import DataValidationError, ModelFileError
 __all__ = [
     "CARD_FORMAT",
     "CARD_VERSION",
+    "CataloguePolicy",
     "ObservationError",
     "Policy",
     "PolicyFileError",
@@ -334,7 +339,52 @@ class DPTablePolicy(Policy):
         return self.price_table[k, x]
 
 
-_KINDS: dict[str, type[Policy]] = {"onnx": OnnxPolicy, "dp_table": DPTablePolicy}
+class CataloguePolicy(OnnxPolicy):
+    """A neural catalogue policy (card kind ``onnx_catalogue``): one price per product.
+
+    ``prices(observations (B, d))`` returns (B, K), products in ``products`` order;
+    :meth:`price_vector` prices one observation mapping as ``{product: price}``.
+    """
+
+    def __init__(self, card: Mapping[str, Any], folder: Path) -> None:
+        super().__init__(card, folder)
+        try:
+            self.products: tuple[str, ...] = tuple(str(p) for p in card["action"]["products"])
+        except (KeyError, TypeError) as exc:
+            raise PolicyFileError(
+                f"{folder / 'policy.json'}: the card names no products ({exc}); export again."
+            ) from None
+
+    def _prices(self, batch: np.ndarray) -> np.ndarray:
+        feed = {self._input: batch.astype(np.float32)}
+        out = self._session.run([self._output], feed)[0]
+        return np.asarray(out, dtype=np.float64).reshape(batch.shape[0], len(self.products))
+
+    def prices(self, observations: Any) -> np.ndarray:
+        """Price vectors for a batch of observations, (B, d) in the card's order → (B, K)."""
+        batch = self._batch(observations)
+        if batch.shape[0] == 0:
+            return np.empty((0, len(self.products)), dtype=np.float64)
+        return self._prices(batch)
+
+    def price_vector(self, observation: Mapping[str, Any]) -> dict[str, float]:
+        """The price of every product for one observation given as ``{feature: value}``."""
+        row = self._prices(self.vector(observation)[None, :])[0]
+        return {p: float(v) for p, v in zip(self.products, row, strict=True)}
+
+    def price(self, observation: Mapping[str, Any]) -> float:
+        """Refused: a catalogue policy returns one price per product (use price_vector)."""
+        raise ObservationError(
+            f"this policy prices a catalogue of {len(self.products)} products "
+            f"{list(self.products)}; call price_vector(observation) for one price per product."
+        )
+
+
+_KINDS: dict[str, type[Policy]] = {
+    "onnx": OnnxPolicy,
+    "dp_table": DPTablePolicy,
+    "onnx_catalogue": CataloguePolicy,
+}
 
 
 def load_policy(path: str | Path) -> Policy:

@@ -102,12 +102,24 @@ def _oligopoly() -> Any:
     return OpponentWrapper(env, RandomPrice().bind(env))
 
 
+def _catalogue(stock: bool = False) -> Any:
+    """A catalogue market (MultiProductEnv): LogitCatalogue-v0's logit, 3 products, 5 prices
+    each on [1.5, 4.5], 10 periods; stock (6, 5, 4) with ``stock``, else unlimited."""
+    import gymnasium
+
+    env_id = "pricegym/LogitCatalogueStock-v0" if stock else "pricegym/LogitCatalogue-v0"
+    extra = {"inventory": [6, 5, 4]} if stock else {}
+    return gymnasium.make(env_id, n_prices=5, horizon=10, **extra).unwrapped
+
+
 #: Market factories by name; each call builds a fresh market.
 MARKETS: dict[str, Callable[[], Any]] = {
     "single": _single,
     "single_continuous": lambda: _single("continuous"),
     "markdown": _markdown,
     "oligopoly": _oligopoly,
+    "catalogue": _catalogue,
+    "catalogue_stock": lambda: _catalogue(stock=True),
 }
 
 
@@ -174,6 +186,12 @@ AGENT_CASES: dict[str, Case] = {
         markets=("oligopoly",),
         build=_qlearning,
     ),
+    # catalogue markets (agents/catalogue_rules.py, agents/catalogue_bandit.py)
+    "catalogue_fixed_price": Case({"prices": [3.0, 2.25, 2.25]}, ("catalogue",)),
+    "catalogue_cost_plus": Case({"markup": [2.0, 1.5, 3.0]}, ("catalogue", "catalogue_stock")),
+    "catalogue_myopic": Case({}, ("catalogue", "catalogue_stock")),
+    "catalogue_markdown": Case({"target_sell_through": 0.9}, ("catalogue_stock",)),
+    "catalogue_thompson": Case({}, ("catalogue", "catalogue_stock")),
     # stable-baselines3 (agents/sb3.py): a tiny PPO trained for 128 frames
     "sb3": Case(markets=(*EVERYWHERE, "markdown"), build=_sb3),
 }

@@ -325,19 +325,22 @@ def test_an_optimum_at_the_grids_edge_warns_and_names_the_product():
     assert cfg.all_actions().tolist() == [list(a) for a in expected]
 
 
-def test_experiments_refuse_a_catalogue_market_and_say_why():
+def test_experiments_accept_a_catalogue_market():
+    """Experiments run catalogue markets (tests/test_catalogue_experiment.py runs one end to
+    end); the spec says so, and one-product agents are refused when the run binds them."""
     from pricegym.experiments.schema import load_experiment
 
     doc = {
         "name": "unit",
         "market": {"env": "pricegym/LogitCatalogue-v0"},
-        "agents": [{"name": "fixed", "kind": "fixed_price", "params": {"price": 2.0}}],
+        "agents": [{"name": "myopic", "kind": "catalogue_myopic"}],
+        "evaluation": {"benchmarks": ["dp", "best_fixed"]},
     }
-    with pytest.raises(ConfigError) as info:
-        load_experiment(doc)
-    msg = str(info.value)
-    assert msg.startswith("market.env") and "catalogue market" in msg and "Fix:" in msg
-    assert "pricegym/LogitCatalogue-v0" not in msg.split("Fix:")[1].split("gymnasium.make")[0]
+    market = load_experiment(doc).market
+    assert market.is_catalogue and market.n_products == 3 and market.action == "discrete"
+    assert not load_experiment(
+        {**doc, "market": {"env": "pricegym/Markdown-v0"}}
+    ).market.is_catalogue
 
 
 def test_fitted_loglog_system_with_a_trend_drives_the_registered_market(tmp_path):

@@ -61,7 +61,9 @@ def assert_message(message: str, path: str, value: str, *fragments: str) -> None
 
 
 # ============================================================ valid configs
-@pytest.mark.parametrize("name", ["quickstart", "markdown", "duopoly", "calvano", "avocado"])
+@pytest.mark.parametrize(
+    "name", ["quickstart", "markdown", "duopoly", "calvano", "avocado", "catalogue"]
+)
 def test_bundled_config_loads_and_round_trips(name):
     assert name in bundled_experiments()
     config = load_experiment(name)

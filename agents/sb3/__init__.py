@@ -2,7 +2,10 @@
 
 :class:`SB3Agent` (``kind="sb3"``) wraps one of stable-baselines3's algorithms —
 PPO, A2C and DQN for a discrete price grid, SAC and TD3 for continuous prices, PPO
-and A2C for either, and sb3-contrib's MaskablePPO for a grid on which some prices
+and A2C for either and for a catalogue (a ``MultiDiscrete`` price vector, one
+categorical per product, on :class:`~pricegym.envs.multiproduct.MultiProductEnv`
+markets batched through :class:`~pricegym.envs.multiproduct_sb3.CatalogueSB3VecEnv`),
+and sb3-contrib's MaskablePPO for a grid on which some prices
 are invalid — so that a neural policy meets rule-based, bandit and optimal sellers
 on equal terms: :meth:`SB3Agent.train` learns offline (``update`` does nothing),
 ``act`` is the deterministic policy.
@@ -404,6 +407,13 @@ class SB3Agent(PricingAgent):
                     f"algo={self.algo!r} needs continuous prices, but the market's action space "
                     f"is {act_space}; create it with action='continuous', or use ppo, a2c or dqn."
                 )
+        elif isinstance(act_space, spaces.MultiDiscrete):
+            if self.algo not in ("ppo", "a2c"):
+                raise ConfigError(
+                    f"algo={self.algo!r} cannot price a catalogue: the market's action space "
+                    f"is {act_space} (one grid index per product), which stable-baselines3 "
+                    "trains with ppo or a2c only (one categorical per product); use ppo or a2c."
+                )
         elif isinstance(act_space, spaces.Box):
             if self.algo in _DISCRETE_ONLY:
                 raise ConfigError(
@@ -412,7 +422,10 @@ class SB3Agent(PricingAgent):
                     "sac or td3."
                 )
         else:
-            raise ConfigError(f"action space {act_space} is neither Discrete nor Box.")
+            raise ConfigError(
+                f"action space {act_space} is neither Discrete, MultiDiscrete (a catalogue) "
+                "nor Box."
+            )
         if self.model_ is not None:
             same_obs = obs_space.shape == self.model_.observation_space.shape
             if not same_obs or act_space != self.model_.action_space:
@@ -465,6 +478,30 @@ class SB3Agent(PricingAgent):
         return fn(np.atleast_2d(obs), self._mask_ctx, self._mask)
 
     # ------------------------------------------------------------------ protocol
+    def bind(self, env: Any) -> Self:
+        """Adopt ``env``'s layout (a catalogue market binds through its own view).
+
+        For a catalogue market (:class:`~pricegym.envs.multiproduct.MultiProductEnv`
+        or its batched twin) ``self.market`` is a
+        :class:`~pricegym.agents.catalogue_rules.CatalogueView` and ``self.codec`` one
+        codec per product, as for the catalogue rules; otherwise as
+        :meth:`PricingAgent.bind`.
+        """
+        from pricegym.envs.multiproduct import CatalogueConfig
+
+        base = getattr(env, "unwrapped", env)
+        if not isinstance(getattr(base, "config", None), CatalogueConfig):
+            return super().bind(env)
+        from pricegym.agents.catalogue_rules import CatalogueView
+        from pricegym.agents.view import ActionCodec
+
+        view = CatalogueView.from_env(env)
+        self.market = view  # type: ignore[assignment]
+        self.codec = tuple(ActionCodec.from_grid(g) for g in view.grids)  # type: ignore[assignment]
+        self.obs_index = {n: i for i, n in enumerate(view.names)}
+        self._bind(env)
+        return self
+
     def _bind(self, env: Any) -> None:
         space = getattr(env, "single_observation_space", None)
         act = getattr(env, "single_action_space", None)
@@ -524,6 +561,9 @@ class SB3Agent(PricingAgent):
         if isinstance(model.action_space, spaces.Discrete):
             action = np.asarray(action, dtype=np.int64).reshape(-1)
             return int(action[0]) if single else action
+        if isinstance(model.action_space, spaces.MultiDiscrete):  # a catalogue: (K,) indices
+            action = np.asarray(action, dtype=np.int64).reshape(batch.shape[0], -1)
+            return action[0] if single else action
         action = np.asarray(action, dtype=np.float32).reshape(batch.shape[0], -1)
         return action[0] if single else action
 
@@ -560,8 +600,10 @@ class SB3Agent(PricingAgent):
         if isinstance(act_space, spaces.Box):
             arrays["act_low"], arrays["act_high"] = act_space.low, act_space.high
             act_doc = {"kind": "box", "shape": list(act_space.shape)}
+        elif isinstance(act_space, spaces.MultiDiscrete):
+            act_doc = {"kind": "multidiscrete", "nvec": act_space.nvec.tolist()}
         else:
-            assert isinstance(act_space, spaces.Discrete)  # _check_spaces: Discrete or Box
+            assert isinstance(act_space, spaces.Discrete)  # _check_spaces: these three
             act_doc = {"kind": "discrete", "n": int(act_space.n)}
         norm_doc = None
         norm = self._train_env if isinstance(self._train_env, VecNormalize) else self.normalizer_
@@ -610,6 +652,8 @@ class SB3Agent(PricingAgent):
             )
             if act_doc["kind"] == "discrete":
                 act_space: spaces.Space = spaces.Discrete(int(act_doc["n"]))
+            elif act_doc["kind"] == "multidiscrete":
+                act_space = spaces.MultiDiscrete(np.asarray(act_doc["nvec"], dtype=np.int64))
             else:
                 act_space = spaces.Box(arrays["act_low"], arrays["act_high"], dtype=np.float32)
             weights = {

@@ -46,11 +46,19 @@ def make_vec_env(
     - a ``PricingEnv`` (bare or wrapped in gymnasium's ``TimeLimit`` /
       ``OrderEnforcing`` / ``PassiveEnvChecker``): ``SB3VecEnv`` over a
       ``MarketVectorEnv`` with its kernel, config, rivals and time limit;
+    - a catalogue market (a catalogue id such as ``pricegym/LogitCatalogue-v0``, a
+      ``MultiProductEnv`` bare or wrapped, a ``MultiProductVectorEnv``):
+      :class:`~pricegym.envs.multiproduct_sb3.CatalogueSB3VecEnv` over ``n_envs``
+      batched catalogue markets (a given ``MultiProductVectorEnv`` as it is);
     - a ``MarketVectorEnv`` (``autoreset_mode=SAME_STEP``) or SB3 ``VecEnv``: as is;
     - any other gymnasium env, or ``vectorize="dummy"``: ``DummyVecEnv`` of deep copies.
 
     ``seed`` seeds market i with ``seed + i`` at the first reset.
     """
+    from pricegym.envs.multiproduct import MultiProductEnv
+    from pricegym.envs.multiproduct_registration import CATALOGUE_ENV_IDS
+    from pricegym.envs.multiproduct_sb3 import CatalogueSB3VecEnv
+    from pricegym.envs.multiproduct_vector import MultiProductVectorEnv
     from pricegym.envs.vector import MarketVectorEnv, SB3VecEnv, plain_market
 
     if vectorize not in ("auto", "batched", "dummy"):
@@ -60,12 +68,21 @@ def make_vec_env(
         venv = env
     elif isinstance(env, MarketVectorEnv):
         venv = SB3VecEnv(env)
+    elif isinstance(env, MultiProductVectorEnv):
+        venv = CatalogueSB3VecEnv(env)
+    elif isinstance(getattr(env, "unwrapped", None), MultiProductEnv) and vectorize != "dummy":
+        venv = CatalogueSB3VecEnv(MultiProductVectorEnv.like(env, n_envs))
     elif isinstance(env, str):
         try:  # the pricegym ids are registered by `import pricegym` (this module's package)
             spec = gym.spec(env)
         except gym.error.Error as exc:
             raise ConfigError(f"env id {env!r} is not registered ({exc}).") from None
-        if spec.vector_entry_point is not None and vectorize != "dummy":
+        if env in CATALOGUE_ENV_IDS and vectorize != "dummy":  # resets inside CatalogueSB3VecEnv
+            cat = gym.make_vec(env, num_envs=n_envs, vectorization_mode="vector_entry_point")
+            if not isinstance(cat, MultiProductVectorEnv):  # pragma: no cover - registration
+                raise ConfigError(f"env id {env!r} builds no MultiProductVectorEnv.")
+            venv = CatalogueSB3VecEnv(cat)
+        elif spec.vector_entry_point is not None and vectorize != "dummy":
             vec = gym.make_vec(
                 env,
                 num_envs=n_envs,

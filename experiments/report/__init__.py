@@ -267,6 +267,13 @@ def _per_seed(r: Mapping[str, Any]) -> float:
     return math.nan
 
 
+def _prices(value: Any) -> str:
+    """A best fixed price: one number, or one per product of a catalogue."""
+    if isinstance(value, list):
+        return ", ".join(_num(v) for v in value)
+    return _num(value)
+
+
 def _benchmarks_html(run: RunData) -> str:
     rows = []
     single = [m for m, b in run.benchmarks.items() if "dp" in b or "best_fixed" in b]
@@ -280,7 +287,7 @@ def _benchmarks_html(run: RunData) -> str:
                     m,
                     _num(b.get("dp")),
                     _num(b.get("best_fixed")),
-                    _num(b.get("best_fixed_price")),
+                    _prices(b.get("best_fixed_price")),
                     b.get("note") or "",
                 ]
             )
@@ -332,7 +339,10 @@ def _benchmarks_html(run: RunData) -> str:
                 "factor 1; it sets the price grid). Δ compares each round with the benchmarks "
                 "of the regime in force (the regime rows), averaged over the rounds played.</p>"
             )
-    return "\n".join(out) or "<p>No benchmarks were computed for this run.</p>"
+    from pricegym.experiments.report._catalogue import elasticity_html
+
+    out.append(elasticity_html(run))  # catalogue markets: the cross-price matrix
+    return "\n".join(x for x in out if x) or "<p>No benchmarks were computed for this run.</p>"
 
 
 def _h2h_html(run: RunData) -> str:

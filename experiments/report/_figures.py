@@ -152,6 +152,14 @@ def _fig_markets(run: RunData, out: _Output, replays: _Replays | None) -> None:
             continue
         if oligopoly:
             _plot_oligopoly_paths(run, out, arena, frames, replays.seed)
+        elif replays.config.market.is_catalogue:  # one price-path figure per product
+            import pandas as pd
+
+            from pricegym.experiments.report._catalogue import plot_catalogue_paths
+
+            data = pd.concat(frames, ignore_index=True)
+            plot_catalogue_paths(out, arena, data, colours, replays.seed)
+            _plot_cumulative(run, out, arena, data, colours, replays.seed)
         else:
             _plot_single_paths(run, out, arena, frames, colours, replays.seed)
 
@@ -200,7 +208,18 @@ def _plot_single_paths(
         f"replicate seed {seed}: the same demand draws for every agent), replayed from the saved "
         f"policies; below, {'the stock left' if finite_stock else 'units sold'} per period.",
     )
-    # cumulative profit: mean over the replayed episodes, carried to the season's end
+    _plot_cumulative(run, out, arena, data, colours, seed)
+
+
+def _plot_cumulative(
+    run: RunData,
+    out: _Output,
+    arena: str,
+    data: pd.DataFrame,
+    colours: Mapping[str, Any],
+    seed: int,
+) -> None:
+    """Cumulative profit: the mean over the replayed episodes, carried to the season's end."""
     fig = _new_figure(WIDTH, 520)
     ax = fig.subplots()
     n_eps = int(data["episode"].nunique())

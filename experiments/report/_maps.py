@@ -161,6 +161,13 @@ def _fig_policies(run: RunData, out: _Output, replays: _Replays | None) -> None:
         return
     if replays.config.market.is_oligopoly:
         _oligopoly_maps(run, out, replays)
+    elif replays.config.market.is_catalogue:
+        out.skip(
+            section,
+            "Policy maps",
+            "a catalogue's price vector depends on every product's stock, more axes than "
+            "a map shows; the price paths per product show what each agent posted.",
+        )
     else:
         _single_maps(run, out, replays)
 

@@ -89,7 +89,10 @@ def replay_cell(
         One row per seller and period: ``mode, market, agent, opponent, seat, seed,
         episode, step, price, rival_price, units, inventory, profit, cum_profit``
         (``market`` as in episodes.csv; ``rival_price`` is the competitor's price of
-        the period, NaN without one; ``inventory`` the stock after the period).
+        the period, NaN without one; ``inventory`` the stock after the period). A
+        catalogue market adds ``price:<p>``, ``units:<p>``, ``inventory:<p>`` per
+        product p, and its ``price`` / ``units`` / ``inventory`` are the mean price and
+        the sums over the products.
 
     Raises:
         ConfigError: the run's config cannot be rebuilt, a cross_model or training
@@ -115,7 +118,11 @@ def replay_cell(
         rows = _replay_oligopoly(ctx, cell, n)
     else:
         rows = _replay_single(ctx, cell, n)
-    return pd.DataFrame(rows, columns=list(_REPLAY_COLUMNS))
+    frame = pd.DataFrame(rows, columns=list(_REPLAY_COLUMNS))
+    if run.config.market.is_catalogue and rows:  # and a price / units / stock per product
+        extra = [k for k in rows[0] if k not in _REPLAY_COLUMNS]
+        frame = pd.concat([frame, pd.DataFrame(rows, columns=extra)], axis=1)
+    return frame
 
 
 _REPLAY_COLUMNS = (
@@ -146,6 +153,13 @@ def _replay_single(ctx: Any, cell: Cell, n: int) -> list[dict[str, Any]]:
     agent.bind(env)
     env_seeds, agent_seeds = eval_seeds(ctx, cell)
     learn = ctx.config.evaluation.learn_online
+    if ctx.config.market.is_catalogue:
+        from pricegym.experiments.catalogue import replay_catalogue_rows
+
+        with frozen_play([agent], [learn]):
+            return replay_catalogue_rows(
+                cell, spec.name, env, agent, env_seeds[:n], agent_seeds[:n], learn
+            )
     with frozen_play([agent], [learn]):  # as the evaluation played it
         return _replay_single_loop(cell, spec, env, agent, env_seeds[:n], agent_seeds[:n], learn)
 

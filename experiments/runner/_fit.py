@@ -101,9 +101,11 @@ def _cost_entry(spec: Any, env: Any) -> dict[str, Any]:
     ``market.options.cost``, and without it the market's default 0 makes profit =
     revenue (said in the league table and the report's header).
     """
-    value = float(env.unwrapped.config.cost)
     given = spec.source == "env" or "cost" in dict(spec.options)
-    return {"value": value, "given": bool(given)}
+    cost = env.unwrapped.config.cost
+    if getattr(spec, "is_catalogue", False):  # one unit cost per product
+        return {"value": [float(c) for c in cost], "given": bool(given)}
+    return {"value": float(cost), "given": bool(given)}
 
 
 def _fresh(spec: AgentSpec) -> Any:

@@ -96,12 +96,10 @@ def _datasets() -> list[str]:
 def _env_ids() -> list[str]:
     import gymnasium
 
-    from pricegym.envs.multiproduct_registration import CATALOGUE_ENV_IDS
     from pricegym.experiments.schema._common import _load_registrations
 
     _load_registrations()
-    ids = (str(k) for k in gymnasium.registry if str(k).startswith("pricegym/"))
-    return sorted(k for k in ids if k not in CATALOGUE_ENV_IDS)  # experiments run one product
+    return sorted(str(k) for k in gymnasium.registry if str(k).startswith("pricegym/"))
 
 
 def _forms() -> list[str]:

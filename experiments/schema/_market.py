@@ -195,21 +195,7 @@ def _market_env(sec: _Section, name: Any, base: Path | None) -> MarketSpec:
 
     _load_registrations()
     env_id = sec.get_str("env")
-    from pricegym.envs.multiproduct_registration import CATALOGUE_ENV_IDS
-
-    ids = sorted(
-        k
-        for k in gymnasium.registry
-        if str(k).startswith("pricegym/") and k not in CATALOGUE_ENV_IDS
-    )
-    if env_id in CATALOGUE_ENV_IDS:
-        raise _error(
-            "market.env",
-            env_id,
-            "is a catalogue market (MultiProductEnv, a price per product), which experiments "
-            "do not run yet (issue 13)",
-            f"use one of {ids}, or gymnasium.make({env_id!r}) from Python",
-        )
+    ids = sorted(k for k in gymnasium.registry if str(k).startswith("pricegym/"))
     if env_id not in gymnasium.registry:
         close = difflib.get_close_matches(str(env_id), ids, n=1, cutoff=0.5)
         hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -229,9 +215,12 @@ def _market_env(sec: _Section, name: Any, base: Path | None) -> MarketSpec:
         from gymnasium import spaces
 
         base = env.unwrapped
+        grid = (spaces.Discrete, spaces.MultiDiscrete)  # MultiDiscrete: a catalogue
         action: Literal["discrete", "continuous"] = (
-            "discrete" if isinstance(env.action_space, spaces.Discrete) else "continuous"
+            "discrete" if isinstance(env.action_space, grid) else "continuous"
         )
+        catalogue = isinstance(env.action_space, spaces.MultiDiscrete)
+        n_products = int(getattr(base, "n_products", 1)) if catalogue else 1
         n_comp = len(getattr(getattr(base, "competitors", None), "names", ()) or ())
         inventory = getattr(getattr(base, "config", None), "inventory", None)
         horizon = getattr(base, "horizon", None)
@@ -243,7 +232,9 @@ def _market_env(sec: _Section, name: Any, base: Path | None) -> MarketSpec:
             options=options,
             action=action,
             has_competitors=n_comp > 0,
-            finite=inventory is not None or horizon is not None,
+            finite=inventory is not None or horizon is not None or catalogue,
+            catalogue=catalogue,
+            n_products=n_products,
         )
     finally:
         env.close()

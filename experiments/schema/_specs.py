@@ -101,6 +101,10 @@ class MarketSpec:
         validation: held-out validation settings of a data market (``holdout``,
             ``paths``; see :mod:`~pricegym.experiments.schema._validate`), ``None`` when
             it is off or the source has no history to validate on.
+        catalogue: whether the market is a catalogue (a registered catalogue id such
+            as ``pricegym/LogitCatalogue-v0``: a MultiProductEnv, whose agents post one
+            price per product).
+        n_products: products the seller prices (1 unless a catalogue).
     """
 
     name: str
@@ -116,6 +120,13 @@ class MarketSpec:
     has_competitors: bool | None = None
     finite: bool = True
     validation: dict[str, Any] | None = None
+    catalogue: bool = False
+    n_products: int = 1
+
+    @property
+    def is_catalogue(self) -> bool:
+        """Whether the market is a catalogue (MultiProductEnv: a price per product)."""
+        return self.catalogue
 
     @property
     def is_oligopoly(self) -> bool:
