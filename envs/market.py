@@ -60,6 +60,21 @@ class Rival(Protocol):
         """An action of the env's action space (a grid index or a value in [-1, 1])."""
 
 
+#: The stock fraction's largest ratio: an initial stock below replenish_to / this is
+#: observed relative to replenish_to (a 1e-262 start restocked to 1 would otherwise
+#: observe 4e261, inf in float32).
+MAX_STOCK_RATIO = 1e6
+
+
+def stock_denominator(initial: float, replenish_to: float | None) -> float:
+    """What the observed stock is divided by: the initial stock, unless it is 0 or
+    below ``replenish_to`` / :data:`MAX_STOCK_RATIO` (then ``replenish_to``, or 1)."""
+    top = replenish_to or 0.0
+    if initial > 0.0 and initial * MAX_STOCK_RATIO >= top:
+        return initial
+    return top or 1.0
+
+
 class PricingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
     """One seller pricing against demand from a demand kernel, period by period.
 
@@ -111,7 +126,8 @@ class PricingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
     ``sales_scale`` is the expected demand at p_min in the kernel's reference
     context (so last sales are about unit range); ``t`` is the calendar period about
     to be priced. ``inv_max`` = max(1, replenish_to / initial stock); with an
-    initial stock of 0 the fraction is relative to ``replenish_to`` (or 1).
+    initial stock of 0 — or below ``replenish_to`` / 10⁶, where the fraction would
+    overflow float32 — the fraction is relative to ``replenish_to`` (or 1).
     ``observation_names`` lists the entries (``competitor_price:<column>`` for the
     competitors).
 
@@ -312,7 +328,7 @@ class PricingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
         self._inv_denom = 1.0
         if self._inventory0 is not None:
             top = max(self._inventory0, self._replenish_to or 0.0)
-            self._inv_denom = self._inventory0 or (self._replenish_to or 1.0)
+            self._inv_denom = stock_denominator(self._inventory0, self._replenish_to)
             inv_max = max(1.0, top / self._inv_denom)
         self._cost, self._holding = float(cfg.cost), float(cfg.holding_cost)
         self._salvage = float(cfg.salvage_value)

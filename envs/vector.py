@@ -81,7 +81,13 @@ from pricegym.envs._neural_batch import NeuralBatch
 from pricegym.envs._streams import _DrawnNormals, _MarketStreams, _noise_kind, per_market_seeds
 from pricegym.envs.competitors import CompetitorProcess
 from pricegym.envs.config import MarketConfig
-from pricegym.envs.market import PRICE_OBS_CAP, SALES_OBS_CAP, PricingEnv, Rival
+from pricegym.envs.market import (
+    PRICE_OBS_CAP,
+    SALES_OBS_CAP,
+    PricingEnv,
+    Rival,
+    stock_denominator,
+)
 from pricegym.errors import ConfigError, DecisionWarning, ExtrapolationWarning
 
 if TYPE_CHECKING:
@@ -317,7 +323,7 @@ class MarketVectorEnv(VectorEnv):
         self._replenish_to = self._inv0 if cfg.replenish_to is None else float(cfg.replenish_to)
         self._inv_denom = 1.0
         if self._inv0 is not None:
-            self._inv_denom = self._inv0 or (self._replenish_to or 1.0)
+            self._inv_denom = stock_denominator(self._inv0, self._replenish_to)
         self._cost, self._holding = float(cfg.cost), float(cfg.holding_cost)
         self._salvage = float(cfg.salvage_value)
         self._start_comp = proto.competitors.start.copy()

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from pricegym.demand import ConstantElasticity, ExponentialTruth, LinearTruth, NoiseModel
 from pricegym.envs.checks import InvariantViolation, check_market_invariants
-from pricegym.envs.market import PricingEnv
+from pricegym.envs.market import MAX_STOCK_RATIO, PricingEnv, stock_denominator
 
 TRUTHS = {
     "exponential": ExponentialTruth(a=50.0, alpha=0.5),
@@ -200,3 +200,25 @@ def test_checker_catches_selling_beyond_stock():
     )
     with pytest.raises(InvariantViolation, match=r"exceed the inventory on hand"):
         check_market_invariants(env, n_steps=20, seed=0, policy=lambda _o: 0)
+
+
+@pytest.mark.parametrize("initial", [0.0, 2.397009895414369e-262, 0.5e-6, 2e-6, 3.0])
+def test_a_tiny_initial_stock_restocked_observes_a_finite_fraction(initial):
+    """Found by the random-market test above: 2.4e-262 units restocked to 1 observed
+    stock / initial = 4e261, inf in float32. Below replenish_to / MAX_STOCK_RATIO the
+    fraction is relative to replenish_to; single and batched markets agree."""
+    from pricegym.envs.vector import MarketVectorEnv
+
+    config = {"horizon": 4, "n_prices": 3, "inventory": initial, "replenish_every": 1}
+    config |= {"replenish_to": 1.0, "noise": False}
+    expected = initial if initial * MAX_STOCK_RATIO >= 1.0 else 1.0
+    assert stock_denominator(initial, 1.0) == expected
+    env = PricingEnv(TRUTHS["exponential"], config)
+    totals = check_market_invariants(env, n_steps=8, seed=0, policy=lambda _o: 0)
+    assert totals["steps"] == 8
+    assert env.observation_space.high[1] == max(1.0, 1.0 / expected)
+    vec = MarketVectorEnv(TRUTHS["exponential"], config, num_envs=2)
+    obs, _ = vec.reset(seed=0)
+    single, _ = env.reset(seed=0)
+    assert np.all(np.isfinite(obs))
+    assert obs[0, 1] == pytest.approx(single[1], rel=1e-6)
