@@ -75,6 +75,7 @@ from pricegym._lazy import lazy_exports
 from pricegym.demand.features import MarketContext
 from pricegym.demand.kernels import DemandKernel
 from pricegym.demand.statespace import ArimaxKernel
+from pricegym.envs import _table_step
 from pricegym.envs import render as rendering
 from pricegym.envs._fastpath import BLOCK, SMALL_STATE
 from pricegym.envs._neural_batch import NeuralBatch
@@ -342,6 +343,7 @@ class MarketVectorEnv(VectorEnv):
         self._reset_obs = reset_obs.astype(np.float32)
         # ------------------------------------------------------------ demand
         self._noise = _noise_kind(kern, cfg.noise)
+        self._fused = False
         stream_kind = {"poisson": "pcg", "lognormal": "normal"}.get(self._noise, "direct")
         transform = None
         if self._noise == "lognormal":
@@ -388,6 +390,19 @@ class MarketVectorEnv(VectorEnv):
             self._n_prices = self._table.shape[1]
             if self._noise == "poisson":  # the sampler's constants of each table mean, once
                 self._ptrs = self._streams.poisson_constants(self._table_flat)
+                # draw, sales, money and stock in one compiled pass (envs/_table_step.py)
+                self._fused = True
+                every = 0 if self._every is None else self._every
+                self._step_params = np.array(
+                    [
+                        self._cost,
+                        self._holding,
+                        self._salvage,
+                        self.horizon,
+                        every,
+                        self._replenish_to if self._replenish_to is not None else 0.0,
+                    ]
+                )
         elif self.mode == "linear":
             self._setup_linear(kern)
             self._base = self._blocks(self._base_block)
@@ -410,6 +425,7 @@ class MarketVectorEnv(VectorEnv):
         self._ended = np.zeros(b, dtype=bool)
         self._state: dict[str, np.ndarray] = kern.initial_state(b) if self._stateful else {}
         self._rows = np.arange(b)
+        self._no_stock = np.empty(0)
 
     # ---------------------------------------------------------------- precomputed tables
     def _context(self, t: np.ndarray, comp: np.ndarray) -> MarketContext:
@@ -821,34 +837,13 @@ class MarketVectorEnv(VectorEnv):
                 out[i] = self.kernel.sample(g, mu[i : i + 1])[0]
         return out
 
-    def _step_batch(
-        self, actions: Any, resetting: np.ndarray | None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        """One period in every market; rows in ``resetting`` compute values that are
-        discarded (they draw no randomness)."""
-        if resetting is not None:  # as SyncVectorEnv: their actions are not looked at
-            actions = np.array(actions, copy=True)
-            if actions.shape[:1] == (self.num_envs,):
-                actions[resetting] = 0
-        idx, price = self._action_prices(actions)
-        k = self._k
-        if resetting is not None:
-            k = np.minimum(k, self.episode_length - 1)
-        # 2. competitor prices of the period
-        comp_obs: np.ndarray | None
-        if self._random_path:
-            comp = self._comp[self._rows, k]
-            comp_obs = np.minimum(comp * self._inv_pmax, PRICE_OBS_CAP)
-        else:
-            assert self._path is not None and self._path_obs is not None
-            comp = self._path[k]
-            comp_obs = None if self._fixed_comp else self._path_obs[k]
-        # 3. expected and drawn demand
-        mu, extra = self._expected(k, idx, price, comp)
-        demand = self._draw(mu, resetting, extra if self.mode == "table" else None)
-        # 4.-6. sales, money, stock
+    def _settle(
+        self, demand: np.ndarray, price: np.ndarray, k: np.ndarray, last_period: np.ndarray
+    ) -> tuple[np.ndarray, ...]:
+        """Steps 4.-6. of ``PricingEnv.step`` on every market: (sales, lost, revenue, cost,
+        holding, salvage, profit, inventory, replenished); updates the stock."""
         b = self.num_envs
-        last_period = k == self.horizon - 1
+
         if self._inv is None:
             sales = demand.copy()
             revenue = price * sales
@@ -873,6 +868,63 @@ class MarketVectorEnv(VectorEnv):
             revenue = price * sales
             cost = self._cost * sales
             profit = revenue - cost - holding + salvage
+        return sales, lost, revenue, cost, holding, salvage, profit, inv_out, replenished
+
+    def _step_batch(
+        self, actions: Any, resetting: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """One period in every market; rows in ``resetting`` compute values that are
+        discarded (they draw no randomness)."""
+        if resetting is not None:  # as SyncVectorEnv: their actions are not looked at
+            actions = np.array(actions, copy=True)
+            if actions.shape[:1] == (self.num_envs,):
+                actions[resetting] = 0
+        idx, price = self._action_prices(actions)
+        k = self._k
+        if resetting is not None:
+            k = np.minimum(k, self.episode_length - 1)
+        # 2. competitor prices of the period
+        comp_obs: np.ndarray | None
+        if self._random_path:
+            comp = self._comp[self._rows, k]
+            comp_obs = np.minimum(comp * self._inv_pmax, PRICE_OBS_CAP)
+        else:
+            assert self._path is not None and self._path_obs is not None
+            comp = self._path[k]
+            comp_obs = None if self._fixed_comp else self._path_obs[k]
+        b = self.num_envs
+        last_period = k == self.horizon - 1
+        extra: Any = None
+        if self._fused:  # 3.-6. in one compiled pass, the same operations
+            assert idx is not None
+            entry = k * self._n_prices + idx
+            skip = np.zeros(b, dtype=np.bool_)
+            if resetting is not None:
+                skip[resetting] = True
+            st, lg = self._streams.pcg_states()
+            rows = np.empty((_table_step.N_ROWS, b))
+            inv_arr = self._no_stock if self._inv is None else self._inv
+            _table_step.table_poisson_step(
+                st,
+                entry,
+                skip,
+                self._table_flat,
+                self._ptrs,
+                lg,
+                price,
+                k,
+                inv_arr,
+                self._step_params,
+                rows,
+            )
+            mu, demand, sales, lost, revenue, cost, holding, salvage, profit = rows[:9]
+            inv_out, replenished = rows[9], rows[10]
+        else:  # 3. expected and drawn demand, 4.-6. sales, money, stock
+            mu, extra = self._expected(k, idx, price, comp)
+            demand = self._draw(mu, resetting, extra if self.mode == "table" else None)
+            sales, lost, revenue, cost, holding, salvage, profit, inv_out, replenished = (
+                self._settle(demand, price, k, last_period)
+            )
         # 7. kernel state
         self._observe(demand, price, extra)
         # 8. episode end
