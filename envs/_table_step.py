@@ -24,7 +24,7 @@ from numba import njit
 
 from pricegym.envs._poisson import _draw
 
-__all__ = ["N_ROWS", "ROWS", "table_poisson_step"]
+__all__ = ["N_ROWS", "PERIOD_ROWS", "ROWS", "table_poisson_period", "table_poisson_step"]
 
 #: Rows of the output array, in this order.
 ROWS = (
@@ -120,3 +120,134 @@ def table_poisson_step(  # pragma: no cover  (compiled; tested through the batch
         out[8, r] = revenue - cost - holding + salvage
         out[9, r] = stock
         out[10, r] = replenished
+
+
+#: Extra rows of :func:`table_poisson_period`'s output after :data:`ROWS`: the price and
+#: the period the ``t`` of ``info`` is made from.
+PERIOD_ROWS = (*ROWS, "price")
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def table_poisson_period(  # pragma: no cover  (compiled; tested through the batch)
+    st: np.ndarray,
+    action: np.ndarray,
+    ended: np.ndarray,
+    kk: np.ndarray,
+    grid: np.ndarray,
+    table: np.ndarray,
+    consts: np.ndarray,
+    lg: np.ndarray,
+    inv: np.ndarray,
+    params: np.ndarray,
+    limits: np.ndarray,
+    static_obs: np.ndarray,
+    reset_obs: np.ndarray,
+    obs: np.ndarray,
+    out: np.ndarray,
+    k_info: np.ndarray,
+    flags: np.ndarray,
+) -> int:
+    """A whole ``MarketVectorEnv.step`` (next-step autoreset) of a Poisson table market.
+
+    Markets with ``ended[r]`` are reset (no draw, reward 0, flags false, the reset
+    observation, their step values 0) as the numpy step does after
+    :func:`table_poisson_step`; the others play ``action[r]``. Returns -1, or before
+    touching anything the first playing market whose action is not a grid index (the
+    caller then raises through the plain step).
+
+    Args (besides :func:`table_poisson_step`'s): ``kk`` (B,) periods, advanced in
+    place; ``limits``: ``(episode length, max_steps or -1, time_limit or -1, inventory
+    at reset (unused when unlimited), stock denominator, 1 / p_max, sales scale,
+    sales cap, terminate on a stock-out (1/0), the sales column of obs)``;
+    ``static_obs`` (horizon + 1, d) and ``reset_obs`` (d,) float32; ``obs`` (B, d) float32
+    written; ``out``
+    (len(:data:`PERIOD_ROWS`), B); ``k_info`` (B,) the period of each step's ``t``
+    (0 for markets reset); ``flags`` (3, B) bool: terminated, truncated, reset.
+    """
+    n = grid.size
+    b = action.size
+    for r in range(b):
+        if not ended[r] and not (0 <= action[r] < n):
+            return r
+    cost_u, hold_u, salv_u = params[0], params[1], params[2]
+    horizon, every, refill = int(params[3]), int(params[4]), params[5]
+    max_steps, time_limit = int(limits[1]), int(limits[2])
+    inv0, denom, inv_pmax = limits[3], limits[4], limits[5]
+    sales_scale, sales_cap, stockout_ends = limits[6], limits[7], limits[8] > 0.0
+    sales_col = int(limits[9])
+    stocked = inv.size > 0
+    d = obs.shape[1]
+    n_rows = out.shape[0]
+    for r in range(b):
+        if ended[r]:  # reset: the reset observation and reset info, nothing drawn
+            for j in range(n_rows):
+                out[j, r] = 0.0
+            out[9, r] = inv0 if stocked else np.inf
+            kk[r] = 0
+            k_info[r] = 0
+            if stocked:
+                inv[r] = inv0
+            for j in range(d):
+                obs[r, j] = reset_obs[j]
+            flags[0, r] = False
+            flags[1, r] = False
+            flags[2, r] = True
+            continue
+        k = kk[r]
+        e = k * n + action[r]
+        p = grid[action[r]]
+        demand = _draw(st, r, consts, e, lg)
+        out[0, r] = table[e]
+        out[1, r] = demand
+        out[11, r] = p
+        last = k == horizon - 1
+        if stocked:
+            stock = inv[r]
+            sales = demand if demand < stock else stock
+            lost = demand - sales
+            stock = stock - sales
+            holding = hold_u * stock
+            salvage = salv_u * stock if last else 0.0
+            replenished = 0.0
+            if every > 0 and not last and (k + 1) % every == 0:
+                replenished = refill - stock
+                if not replenished > 0.0:  # np.maximum(0.0, x)
+                    replenished = 0.0 if replenished == replenished else replenished
+                stock = stock + replenished
+            inv[r] = stock
+        else:
+            sales = demand
+            lost = holding = salvage = replenished = 0.0
+            stock = np.inf
+        revenue = p * sales
+        cost = cost_u * sales
+        out[2, r] = sales
+        out[3, r] = lost
+        out[4, r] = revenue
+        out[5, r] = cost
+        out[6, r] = holding
+        out[7, r] = salvage
+        out[8, r] = revenue - cost - holding + salvage if stocked else revenue - cost
+        out[9, r] = stock
+        out[10, r] = replenished
+        k1 = k + 1
+        kk[r] = k1
+        k_info[r] = k
+        term = last or (stockout_ends and stock <= 0.0)
+        trunc = False
+        if max_steps >= 0:
+            trunc = not term and k1 >= max_steps
+        if time_limit >= 0 and k1 >= time_limit:
+            trunc = True
+        flags[0, r] = term
+        flags[1, r] = trunc
+        flags[2, r] = False
+        row = static_obs[k1]
+        for j in range(d):
+            obs[r, j] = row[j]
+        if stocked:
+            obs[r, 1] = np.float32(stock / denom)
+        obs[r, 2] = np.float32(p * inv_pmax)
+        s = sales / sales_scale
+        obs[r, sales_col] = np.float32(s if s < sales_cap else sales_cap)
+    return -1

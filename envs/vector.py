@@ -343,7 +343,7 @@ class MarketVectorEnv(VectorEnv):
         self._reset_obs = reset_obs.astype(np.float32)
         # ------------------------------------------------------------ demand
         self._noise = _noise_kind(kern, cfg.noise)
-        self._fused = False
+        self._fused = self._fused_period = False
         stream_kind = {"poisson": "pcg", "lognormal": "normal"}.get(self._noise, "direct")
         transform = None
         if self._noise == "lognormal":
@@ -402,6 +402,24 @@ class MarketVectorEnv(VectorEnv):
                         every,
                         self._replenish_to if self._replenish_to is not None else 0.0,
                     ]
+                )
+                # a whole step in one compiled pass, when the observation's competitor
+                # columns never change (envs/_table_step.table_poisson_period)
+                self._fused_period = m == 0 or self._fixed_comp
+                self._period_limits = np.array(
+                    [
+                        self.episode_length,
+                        -1 if self.max_steps is None else self.max_steps,
+                        -1 if self.time_limit is None else self.time_limit,
+                        0.0 if self._inv0 is None else self._inv0,
+                        self._inv_denom,
+                        self._inv_pmax,
+                        self.sales_scale,
+                        SALES_OBS_CAP,
+                        float(self._inv0 is not None and self._every is None),
+                        3 + m,
+                    ],
+                    dtype=np.float64,
                 )
         elif self.mode == "linear":
             self._setup_linear(kern)
@@ -544,6 +562,10 @@ class MarketVectorEnv(VectorEnv):
                 "call reset() before step()."
             )
         mode = self.autoreset_mode
+        if self._fused_period and mode == AutoresetMode.NEXT_STEP:
+            done = self._step_period(actions)
+            if done is not None:
+                return done
         ended = self._ended
         resetting: np.ndarray | None = None
         if ended.any():
@@ -608,6 +630,72 @@ class MarketVectorEnv(VectorEnv):
             self._ended = np.zeros(b, dtype=bool)
         self._last_info = info
         return self._obs, reward, terminated, truncated, info
+
+    def _step_period(
+        self, actions: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]] | None:
+        """:meth:`step` with next-step autoreset of a Poisson table market in one compiled
+        pass (:func:`~pricegym.envs._table_step.table_poisson_period`): the same values,
+        masks and resets as the numpy step. None (nothing done) for actions that are
+        not an int array of shape (B,) or hold an invalid index: the numpy step then
+        converts them or raises."""
+        b = self.num_envs
+        a = actions
+        if type(a) is not np.ndarray or a.shape != (b,) or a.dtype.kind not in "iu":
+            return None
+        a = a.astype(np.int64, copy=False)
+        st, lg = self._streams.pcg_states()
+        rows = np.empty((len(_table_step.PERIOD_ROWS), b))
+        obs = np.empty_like(self._obs)
+        k_info = np.empty(b, dtype=np.int64)
+        flags = np.empty((3, b), dtype=np.bool_)
+        ended = self._ended
+        bad = _table_step.table_poisson_period(
+            st, a, ended, self._k, self._grid, self._table_flat, self._ptrs, lg,
+            self._no_stock if self._inv is None else self._inv, self._step_params,
+            self._period_limits, self._static_obs, self._reset_obs, obs, rows, k_info, flags,
+        )  # fmt: skip
+        if bad >= 0:
+            return None
+        self._obs = obs
+        terminated, truncated, reset = flags
+        (mu, demand, sales, lost, revenue, cost, holding, salvage, profit, inv_out, repl,
+         price) = rows  # fmt: skip
+        comp = self._path[k_info] if self._path is not None else np.empty((b, 0))
+        info: dict[str, Any] = {
+            "price": price,
+            "expected_demand": mu,
+            "demand": demand,
+            "sales": sales,
+            "lost_sales": lost,
+            "revenue": revenue,
+            "cost": cost,
+            "holding_cost": holding,
+            "salvage": salvage,
+            "profit": profit,
+            "inventory": inv_out,
+            "replenished": repl,
+            "competitor_prices": comp,
+            "t": self.start_t + k_info,
+        }
+        if reset.any():
+            comp[reset] = self._start_comp
+            keep = ~reset
+            everyone = np.ones(b, dtype=bool)
+            for key in STEP_KEYS:
+                info["_" + key] = everyone if key in RESET_KEYS else keep.copy()
+            if not keep.any():
+                for key in STEP_KEYS:
+                    if key not in RESET_KEYS:
+                        del info[key], info["_" + key]
+        else:
+            present = np.ones(b, dtype=bool)
+            for key in STEP_KEYS:
+                info["_" + key] = present
+        done = terminated | truncated
+        self._ended = done
+        self._last_info = info
+        return obs, profit.copy(), terminated, truncated, info
 
     def render(self) -> tuple[str, ...] | None:
         """``"ansi"``: one status line per market (its last step, or its reset)."""
