@@ -46,6 +46,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import platform
 import statistics
 import time
@@ -287,6 +288,7 @@ def main() -> None:
 def run(args: argparse.Namespace) -> None:
     """Fit, time, print and write the results (see the module docstring)."""
 
+    load_before = os.getloadavg()  # the machine's load: a busy one widens the ranges
     history = load_dataset(args.dataset)
     families = tuple(getattr(args, "families", FAMILIES))
     kernels = {}
@@ -415,6 +417,9 @@ def run(args: argparse.Namespace) -> None:
             "processor": platform.machine(),
             "numpy": np.__version__,
             "gymnasium": gym.__version__,
+            "cpus": os.cpu_count(),
+            # 1-minute load average at the start and the end of the run
+            "load": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         },
         "rows": rows,
         "note": batched_note,
