@@ -20,7 +20,11 @@ consumes its own stream in ``PricingEnv``'s order — at reset the competitor pa
 the episode, each period its demand draw — so market i of the batch and a
 ``PricingEnv`` reset with seed s + i produce the same observations, rewards and
 flags. The streams are drawn ahead in chunks and consumed in numpy; how, for each
-kind of demand noise, is told in :mod:`pricegym.envs._streams`.
+kind of demand noise, is told in :mod:`pricegym.envs._streams`. A market with
+Poisson demand on a price grid (the registered ids) runs a whole step — draw,
+sales, stock, money, flags, observation, next-step autoresets — in one compiled
+pass (:mod:`pricegym.envs._table_step`), the same float operations as the numpy
+step below.
 
 Expected demand is computed as ``PricingEnv`` computes it: for a stateless kernel
 with deterministic competitor prices, a table over periods × grid prices (or the
