@@ -567,9 +567,9 @@ class MarketVectorEnv(VectorEnv):
             )
         mode = self.autoreset_mode
         if self._fused_period and mode == AutoresetMode.NEXT_STEP:
-            done = self._step_period(actions)
-            if done is not None:
-                return done
+            result = self._step_period(actions)
+            if result is not None:
+                return result
         ended = self._ended
         resetting: np.ndarray | None = None
         if ended.any():
@@ -648,6 +648,7 @@ class MarketVectorEnv(VectorEnv):
         if type(a) is not np.ndarray or a.shape != (b,) or a.dtype.kind not in "iu":
             return None
         a = a.astype(np.int64, copy=False)
+        assert self._grid is not None  # a table market has a price grid
         st, lg = self._streams.pcg_states()
         rows = np.empty((len(_table_step.PERIOD_ROWS), b))
         obs = np.empty_like(self._obs)
