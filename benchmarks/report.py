@@ -65,9 +65,18 @@ def envs(doc: dict[str, Any]) -> str:
     return (
         _table(["env", "path", "steps/s", "vs yardstick (min–max)", "goal"], rows)
         + f"\n\nData set `{doc['dataset']}`, {doc['horizon']}-period seasons, "
-        f"{doc['clock']} time, median of {doc['rounds']} interleaved rounds; written by "
-        "`benchmarks/bench_envs.py`."
+        f"{doc['clock']} time, median of {doc['rounds']} interleaved rounds{_load(doc)}; "
+        "written by `benchmarks/bench_envs.py`."
     )
+
+
+def _load(doc: dict[str, Any]) -> str:
+    """', load L1–L2 on N CPUs' when the run recorded the machine's load average."""
+    machine = doc.get("machine", {})
+    load = machine.get("load")
+    if not load:
+        return ""
+    return f", load average {load[0]:.1f}–{load[1]:.1f} on {machine.get('cpus', '?')} CPUs"
 
 
 def training(doc: dict[str, Any]) -> str:

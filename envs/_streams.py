@@ -230,6 +230,13 @@ class _MarketStreams:
         _poisson.poisson_entries(self.state, entry, constants, out, self._loggam)
         return out
 
+    def pcg_states(self) -> tuple[np.ndarray, np.ndarray]:
+        """(the (B, 4) PCG64 states, the log-gamma table) for a compiled draw that
+        advances the states itself (:mod:`pricegym.envs._table_step`)."""
+        self._take_states()
+        assert self._loggam is not None
+        return self.state, self._loggam
+
     def _take_states(self) -> None:
         """Copy the generators' states into ``state`` where the generator holds them."""
         if self._all_live:

@@ -20,7 +20,11 @@ consumes its own stream in ``PricingEnv``'s order — at reset the competitor pa
 the episode, each period its demand draw — so market i of the batch and a
 ``PricingEnv`` reset with seed s + i produce the same observations, rewards and
 flags. The streams are drawn ahead in chunks and consumed in numpy; how, for each
-kind of demand noise, is told in :mod:`pricegym.envs._streams`.
+kind of demand noise, is told in :mod:`pricegym.envs._streams`. A market with
+Poisson demand on a price grid (the registered ids) runs a whole step — draw,
+sales, stock, money, flags, observation, next-step autoresets — in one compiled
+pass (:mod:`pricegym.envs._table_step`), the same float operations as the numpy
+step below.
 
 Expected demand is computed as ``PricingEnv`` computes it: for a stateless kernel
 with deterministic competitor prices, a table over periods × grid prices (or the
@@ -75,6 +79,7 @@ from pricegym._lazy import lazy_exports
 from pricegym.demand.features import MarketContext
 from pricegym.demand.kernels import DemandKernel
 from pricegym.demand.statespace import ArimaxKernel
+from pricegym.envs import _table_step
 from pricegym.envs import render as rendering
 from pricegym.envs._fastpath import BLOCK, SMALL_STATE
 from pricegym.envs._neural_batch import NeuralBatch
@@ -348,6 +353,7 @@ class MarketVectorEnv(VectorEnv):
         self._reset_obs = reset_obs.astype(np.float32)
         # ------------------------------------------------------------ demand
         self._noise = _noise_kind(kern, cfg.noise)
+        self._fused = self._fused_period = False
         stream_kind = {"poisson": "pcg", "lognormal": "normal"}.get(self._noise, "direct")
         transform = None
         if self._noise == "lognormal":
@@ -394,6 +400,37 @@ class MarketVectorEnv(VectorEnv):
             self._n_prices = self._table.shape[1]
             if self._noise == "poisson":  # the sampler's constants of each table mean, once
                 self._ptrs = self._streams.poisson_constants(self._table_flat)
+                # draw, sales, money and stock in one compiled pass (envs/_table_step.py)
+                self._fused = True
+                every = 0 if self._every is None else self._every
+                self._step_params = np.array(
+                    [
+                        self._cost,
+                        self._holding,
+                        self._salvage,
+                        self.horizon,
+                        every,
+                        self._replenish_to if self._replenish_to is not None else 0.0,
+                    ]
+                )
+                # a whole step in one compiled pass, when the observation's competitor
+                # columns never change (envs/_table_step.table_poisson_period)
+                self._fused_period = m == 0 or self._fixed_comp
+                self._period_limits = np.array(
+                    [
+                        self.episode_length,
+                        -1 if self.max_steps is None else self.max_steps,
+                        -1 if self.time_limit is None else self.time_limit,
+                        0.0 if self._inv0 is None else self._inv0,
+                        self._inv_denom,
+                        self._inv_pmax,
+                        self.sales_scale,
+                        SALES_OBS_CAP,
+                        float(self._inv0 is not None and self._every is None),
+                        3 + m,
+                    ],
+                    dtype=np.float64,
+                )
         elif self.mode == "linear":
             self._setup_linear(kern)
             self._base = self._blocks(self._base_block)
@@ -416,6 +453,7 @@ class MarketVectorEnv(VectorEnv):
         self._ended = np.zeros(b, dtype=bool)
         self._state: dict[str, np.ndarray] = kern.initial_state(b) if self._stateful else {}
         self._rows = np.arange(b)
+        self._no_stock = np.empty(0)
 
     # ---------------------------------------------------------------- precomputed tables
     def _context(self, t: np.ndarray, comp: np.ndarray) -> MarketContext:
@@ -534,6 +572,10 @@ class MarketVectorEnv(VectorEnv):
                 "call reset() before step()."
             )
         mode = self.autoreset_mode
+        if self._fused_period and mode == AutoresetMode.NEXT_STEP:
+            result = self._step_period(actions)
+            if result is not None:
+                return result
         ended = self._ended
         resetting: np.ndarray | None = None
         if ended.any():
@@ -598,6 +640,73 @@ class MarketVectorEnv(VectorEnv):
             self._ended = np.zeros(b, dtype=bool)
         self._last_info = info
         return self._obs, reward, terminated, truncated, info
+
+    def _step_period(
+        self, actions: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]] | None:
+        """:meth:`step` with next-step autoreset of a Poisson table market in one compiled
+        pass (:func:`~pricegym.envs._table_step.table_poisson_period`): the same values,
+        masks and resets as the numpy step. None (nothing done) for actions that are
+        not an int array of shape (B,) or hold an invalid index: the numpy step then
+        converts them or raises."""
+        b = self.num_envs
+        a = actions
+        if type(a) is not np.ndarray or a.shape != (b,) or a.dtype.kind not in "iu":
+            return None
+        a = a.astype(np.int64, copy=False)
+        assert self._grid is not None  # a table market has a price grid
+        st, lg = self._streams.pcg_states()
+        rows = np.empty((len(_table_step.PERIOD_ROWS), b))
+        obs = np.empty_like(self._obs)
+        k_info = np.empty(b, dtype=np.int64)
+        flags = np.empty((3, b), dtype=np.bool_)
+        ended = self._ended
+        bad = _table_step.table_poisson_period(
+            st, a, ended, self._k, self._grid, self._table_flat, self._ptrs, lg,
+            self._no_stock if self._inv is None else self._inv, self._step_params,
+            self._period_limits, self._static_obs, self._reset_obs, obs, rows, k_info, flags,
+        )  # fmt: skip
+        if bad >= 0:
+            return None
+        self._obs = obs
+        terminated, truncated, reset = flags
+        (mu, demand, sales, lost, revenue, cost, holding, salvage, profit, inv_out, repl,
+         price) = rows  # fmt: skip
+        comp = self._path[k_info] if self._path is not None else np.empty((b, 0))
+        info: dict[str, Any] = {
+            "price": price,
+            "expected_demand": mu,
+            "demand": demand,
+            "sales": sales,
+            "lost_sales": lost,
+            "revenue": revenue,
+            "cost": cost,
+            "holding_cost": holding,
+            "salvage": salvage,
+            "profit": profit,
+            "inventory": inv_out,
+            "replenished": repl,
+            "competitor_prices": comp,
+            "t": self.start_t + k_info,
+        }
+        if reset.any():
+            comp[reset] = self._start_comp
+            keep = ~reset
+            everyone = np.ones(b, dtype=bool)
+            for key in STEP_KEYS:
+                info["_" + key] = everyone if key in RESET_KEYS else keep.copy()
+            if not keep.any():
+                for key in STEP_KEYS:
+                    if key not in RESET_KEYS:
+                        del info[key], info["_" + key]
+        else:
+            present = np.ones(b, dtype=bool)
+            for key in STEP_KEYS:
+                info["_" + key] = present
+        done = terminated | truncated
+        self._ended = done
+        self._last_info = info
+        return obs, profit.copy(), terminated, truncated, info
 
     def render(self) -> tuple[str, ...] | None:
         """``"ansi"``: one status line per market (its last step, or its reset)."""
@@ -827,34 +936,13 @@ class MarketVectorEnv(VectorEnv):
                 out[i] = self.kernel.sample(g, mu[i : i + 1])[0]
         return out
 
-    def _step_batch(
-        self, actions: Any, resetting: np.ndarray | None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
-        """One period in every market; rows in ``resetting`` compute values that are
-        discarded (they draw no randomness)."""
-        if resetting is not None:  # as SyncVectorEnv: their actions are not looked at
-            actions = np.array(actions, copy=True)
-            if actions.shape[:1] == (self.num_envs,):
-                actions[resetting] = 0
-        idx, price = self._action_prices(actions)
-        k = self._k
-        if resetting is not None:
-            k = np.minimum(k, self.episode_length - 1)
-        # 2. competitor prices of the period
-        comp_obs: np.ndarray | None
-        if self._random_path:
-            comp = self._comp[self._rows, k]
-            comp_obs = np.minimum(comp * self._inv_pmax, PRICE_OBS_CAP)
-        else:
-            assert self._path is not None and self._path_obs is not None
-            comp = self._path[k]
-            comp_obs = None if self._fixed_comp else self._path_obs[k]
-        # 3. expected and drawn demand
-        mu, extra = self._expected(k, idx, price, comp)
-        demand = self._draw(mu, resetting, extra if self.mode == "table" else None)
-        # 4.-6. sales, money, stock
+    def _settle(
+        self, demand: np.ndarray, price: np.ndarray, k: np.ndarray, last_period: np.ndarray
+    ) -> tuple[np.ndarray, ...]:
+        """Steps 4.-6. of ``PricingEnv.step`` on every market: (sales, lost, revenue, cost,
+        holding, salvage, profit, inventory, replenished); updates the stock."""
         b = self.num_envs
-        last_period = k == self.horizon - 1
+
         if self._inv is None:
             sales = demand.copy()
             revenue = price * sales
@@ -879,6 +967,63 @@ class MarketVectorEnv(VectorEnv):
             revenue = price * sales
             cost = self._cost * sales
             profit = revenue - cost - holding + salvage
+        return sales, lost, revenue, cost, holding, salvage, profit, inv_out, replenished
+
+    def _step_batch(
+        self, actions: Any, resetting: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
+        """One period in every market; rows in ``resetting`` compute values that are
+        discarded (they draw no randomness)."""
+        if resetting is not None:  # as SyncVectorEnv: their actions are not looked at
+            actions = np.array(actions, copy=True)
+            if actions.shape[:1] == (self.num_envs,):
+                actions[resetting] = 0
+        idx, price = self._action_prices(actions)
+        k = self._k
+        if resetting is not None:
+            k = np.minimum(k, self.episode_length - 1)
+        # 2. competitor prices of the period
+        comp_obs: np.ndarray | None
+        if self._random_path:
+            comp = self._comp[self._rows, k]
+            comp_obs = np.minimum(comp * self._inv_pmax, PRICE_OBS_CAP)
+        else:
+            assert self._path is not None and self._path_obs is not None
+            comp = self._path[k]
+            comp_obs = None if self._fixed_comp else self._path_obs[k]
+        b = self.num_envs
+        last_period = k == self.horizon - 1
+        extra: Any = None
+        if self._fused:  # 3.-6. in one compiled pass, the same operations
+            assert idx is not None
+            entry = k * self._n_prices + idx
+            skip = np.zeros(b, dtype=np.bool_)
+            if resetting is not None:
+                skip[resetting] = True
+            st, lg = self._streams.pcg_states()
+            rows = np.empty((_table_step.N_ROWS, b))
+            inv_arr = self._no_stock if self._inv is None else self._inv
+            _table_step.table_poisson_step(
+                st,
+                entry,
+                skip,
+                self._table_flat,
+                self._ptrs,
+                lg,
+                price,
+                k,
+                inv_arr,
+                self._step_params,
+                rows,
+            )
+            mu, demand, sales, lost, revenue, cost, holding, salvage, profit = rows[:9]
+            inv_out, replenished = rows[9], rows[10]
+        else:  # 3. expected and drawn demand, 4.-6. sales, money, stock
+            mu, extra = self._expected(k, idx, price, comp)
+            demand = self._draw(mu, resetting, extra if self.mode == "table" else None)
+            sales, lost, revenue, cost, holding, salvage, profit, inv_out, replenished = (
+                self._settle(demand, price, k, last_period)
+            )
         # 7. kernel state
         self._observe(demand, price, extra)
         # 8. episode end

@@ -20,7 +20,7 @@ from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
 from pricegym.demand.selection import make_model
 from pricegym.demand.synthetic import DemandTruth, generate_history
-from pricegym.envs import _neural_batch
+from pricegym.envs import _mlp_compiled, _neural_batch
 from pricegym.envs._neural_batch import NeuralBatch, m_of_price
 from pricegym.envs.market import PricingEnv
 from pricegym.envs.vector import MarketVectorEnv
@@ -176,3 +176,34 @@ def test_lag_buffer_shifts_in_place():
     NeuralBatch.observe(state, np.array([7.0, 8.0]))
     assert state["lags"] is lags
     np.testing.assert_array_equal(lags, [[7.0, 1.0, 2.0], [8.0, 4.0, 5.0]])
+
+
+def test_compiled_tanh_is_within_4_ulp_of_numpy():
+    """The trunk's compiled tanh (envs/_mlp_compiled.py) against np.tanh (libm), both
+    branches (|x| below and above 0.625), saturation, signs and zero."""
+    rng = np.random.default_rng(0)
+    x = np.concatenate(
+        [
+            rng.normal(0.0, 1.0, 200_000),
+            rng.uniform(-0.7, 0.7, 100_000),
+            rng.uniform(-30.0, 30.0, 50_000),
+            [0.0, -0.0, 0.625, -0.625, 0.6249999999999999, 20.0, 19.5, 1e-300, -1e-10],
+        ]
+    )
+    mine = x.copy()
+    _mlp_compiled.tanh(mine)
+    ref = np.tanh(x)
+    ulps = np.abs(mine - ref) / np.spacing(np.maximum(np.abs(ref), 1e-300))
+    assert ulps.max() <= 4.0
+    assert np.all(np.sign(mine) == np.sign(ref)) and np.all(np.abs(mine) <= 1.0)
+    # the fused passes compute the same function
+    act = rng.normal(0.0, 2.0, (7, 5))
+    bias = rng.normal(0.0, 1.0, 5)
+    fused = act.copy()
+    _mlp_compiled.bias_tanh(fused, bias)
+    np.testing.assert_allclose(fused, np.tanh(act + bias), rtol=4 * 2.0**-52, atol=0)
+    table = rng.normal(0.0, 1.0, (4, 5))
+    k = np.array([3, 0, 1, 3, 2, 2, 0])
+    zl, lag_w, out = rng.normal(size=(7, 2)), rng.normal(size=(2, 5)), np.empty((7, 5))
+    _mlp_compiled.first_layer(table, k, zl, lag_w, out)
+    np.testing.assert_allclose(out, np.tanh(table[k] + zl @ lag_w), rtol=1e-14, atol=1e-15)

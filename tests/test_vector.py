@@ -168,6 +168,23 @@ CASES = {
             "replenish_to": 200.0,
         },
     ),
+    # Poisson with replenishment, holding cost and a training cut-off: the compiled
+    # whole-step path (envs/_table_step.py) with every branch of its stock code
+    "poisson-replenish-cutoff": (
+        LinearTruth(a=100.0, b=10.0, noise=NoiseModel("poisson")),
+        {
+            "n_prices": 8,
+            "p_min": 1.0,
+            "p_max": 9.0,
+            "horizon": 10,
+            "inventory": 150.0,
+            "replenish_every": 3,
+            "replenish_to": 200.0,
+            "holding_cost": 0.1,
+            "salvage_value": 0.5,
+            "max_episode_steps": 7,
+        },
+    ),
     "no-noise": (
         LinearTruth(a=100.0, b=10.0),
         {"n_prices": 5, "p_min": 1.0, "p_max": 9.0, "horizon": 6, "noise": False},
@@ -183,6 +200,16 @@ def test_batch_equals_single_envs(case, mode, maths):
     venv = MarketVectorEnv(kernel, config, num_envs=6, autoreset_mode=mode)
     ends = _run_both(venv, _sync(kernel, config, 6, mode), n_steps=40)
     assert ends.min() >= 2, "every market should have been autoreset at least twice"
+
+
+def test_poisson_table_markets_take_the_compiled_step():
+    # the cases above that must run through table_poisson_period (and so prove it equal)
+    for case in ("markdown", "large-demand", "poisson-replenish-cutoff"):
+        kernel, config = CASES[case]
+        venv = MarketVectorEnv(kernel, config, num_envs=2)
+        assert venv._fused and venv._fused_period, case
+    kernel, config = CASES["no-noise"]
+    assert not MarketVectorEnv(kernel, config, num_envs=2)._fused
 
 
 @pytest.mark.parametrize("family", ["loglinear", "arimax", "arimax-5"])
