@@ -67,7 +67,8 @@ from pricegym._validate import integer
 from pricegym.agents._qrivals import RivalSessionResult, train_against
 from pricegym.agents.base import PricingAgent
 from pricegym.agents.equilibrium import Market, as_oligopoly
-from pricegym.envs.oligopoly import OligopolyEnv, logit_profits
+from pricegym.envs.equilibrium_solvers import logit_profits
+from pricegym.envs.oligopoly import OligopolyEnv
 from pricegym.errors import ConfigError
 
 __all__ = [

@@ -57,7 +57,8 @@ from typing import Any
 
 import numpy as np
 
-from pricegym.envs.oligopoly import OligopolyEnv, logit_profits
+from pricegym.envs.equilibrium_solvers import logit_profits
+from pricegym.envs.oligopoly import OligopolyEnv
 from pricegym.errors import ConfigError
 
 __all__ = [

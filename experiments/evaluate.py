@@ -532,7 +532,7 @@ def _play_oligopoly_loop(
     flags: Sequence[bool],
 ) -> list[list[dict[str, Any]]]:
     """The episode loop of :func:`play_oligopoly`."""
-    from pricegym.envs.oligopoly import profit_gain
+    from pricegym.envs.equilibrium_solvers import profit_gain
 
     n = env.n_sellers
     updates = [_updater(a) if f else None for a, f in zip(agents, flags, strict=True)]

@@ -221,7 +221,7 @@ def _kernel(
 ) -> DemandKernel:
     """The demand kernel of a preset's ``demand`` spec (and the Duopoly's price grid)."""
     from pricegym.demand import parametric
-    from pricegym.envs.oligopoly import logit_monopoly_prices, logit_nash_prices
+    from pricegym.envs.equilibrium_solvers import logit_monopoly_prices, logit_nash_prices
 
     spec = dict(spec)
     form = spec.pop("form")
