@@ -31,6 +31,7 @@ from pettingzoo import ParallelEnv
 from pricegym._validate import REAL, Interval, choice, integer, real
 from pricegym.demand.kernels import DemandKernel
 from pricegym.demand.parametric import LogitTruth
+from pricegym.envs.capacity_equilibrium import capacity_monopoly, capacity_nash
 from pricegym.envs.equilibrium_solvers import (
     DemandFunction,
     joint_profit,
@@ -543,8 +544,6 @@ class OligopolyEnv(ParallelEnv):
     def _benchmarks(self, cost: np.ndarray, quality_scale: float) -> tuple[np.ndarray, np.ndarray]:
         """(Nash prices, monopoly prices) of the market with these costs and quality scale."""
         if self.capacity is not None:
-            from pricegym.envs.capacity_equilibrium import capacity_monopoly, capacity_nash
-
             assert self.horizon is not None  # checked in _capacity
             args = (self.quality, self.outside, self.mu, cost, self.capacity / self.horizon)
             return (
