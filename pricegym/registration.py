@@ -59,6 +59,10 @@ import numpy as np
 
 from pricegym.errors import ConfigError
 
+# The demands, markets and agents are imported inside the functions that build them
+# (deliberately): pricegym/__init__.py imports this module as soon as gymnasium is
+# imported, so it must stay as light as gymnasium itself (no scipy, pandas, numba).
+
 if TYPE_CHECKING:
     from pricegym.demand.kernels import DemandKernel
     from pricegym.demand.parametric import LogitTruth
