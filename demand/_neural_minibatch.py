@@ -25,8 +25,6 @@ from typing import Any
 
 import torch
 
-from pricegym.demand.neural import _objective, _safe_exp
-
 __all__ = ["train_minibatch"]
 
 #: Rows per chunk when the full objective is evaluated at the end (bounds memory).
@@ -58,6 +56,8 @@ def train_minibatch(
         learning_rate: Adam's step size.
         generator: the seeded source of the per-epoch shuffles.
     """
+    from pricegym.demand.neural import _objective  # neural imports this; it loads statsmodels
+
     n = x.shape[0]
     optimiser = torch.optim.Adam(net.parameters(), lr=learning_rate)
     for _ in range(int(epochs)):
@@ -83,6 +83,8 @@ def full_objective(
     weight_decay: float,
 ) -> float:
     """The full-batch objective, evaluated in chunks of :data:`EVAL_CHUNK` rows."""
+    from pricegym.demand.neural import _safe_exp  # as above
+
     total, n = 0.0, x.shape[0]
     with torch.no_grad():
         for start in range(0, n, EVAL_CHUNK):
