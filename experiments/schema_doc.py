@@ -26,7 +26,6 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from pricegym.envs.config import CompetitorConfig, MarketConfig
 from pricegym.experiments.schema import _keys, bundled_experiments
 from pricegym.experiments.schema._common import _load_agent_kinds, _load_families
 from pricegym.experiments.schema._keys import REQUIRED, KeyDoc, yaml_default
@@ -366,6 +365,8 @@ _CODE_HEADER = ("key", "type", "default", "meaning", "example")
 
 
 def _market_options() -> list[str]:
+    from pricegym.envs.config import CompetitorConfig, MarketConfig  # numpy
+
     out = [
         "## `market.options`",
         "",
