@@ -335,6 +335,7 @@ def train_against(
             ``max_python_seconds`` (the message gives the measured speed, the
             estimate and the fixes).
     """
+    # cycle: qlearning imports this module
     from pricegym.agents.qlearning import (
         QLearningAgent,
         QLearningConfig,

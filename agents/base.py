@@ -40,6 +40,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
+import pricegym
 from pricegym._json import jsonable
 from pricegym.agents.view import ActionCodec, MarketView
 from pricegym.demand.io import read_model_files, write_model_files
@@ -309,8 +310,6 @@ class PricingAgent(ABC):
 
 
 def _pricegym_version() -> str:
-    import pricegym
-
     return str(pricegym.__version__)
 
 

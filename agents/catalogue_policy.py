@@ -82,6 +82,7 @@ class CataloguePricePolicy:
     @classmethod
     def from_grid_optimum(cls, env: Any) -> CataloguePricePolicy:
         """The per-period optimum of every period (unlimited stock; a trend may move it)."""
+        # scipy: only for the grid solve
         from pricegym.agents.multiproduct_optimum import grid_optimum
 
         base = getattr(env, "unwrapped", env)

@@ -34,7 +34,8 @@ from typing import Any
 import numpy as np
 
 from pricegym.demand.kernels import DemandKernel
-from pricegym.envs.oligopoly import OligopolyEnv, profit_gain
+from pricegym.envs.equilibrium_solvers import profit_gain
+from pricegym.envs.oligopoly import OligopolyEnv
 from pricegym.errors import ConfigError
 
 __all__ = [

@@ -67,8 +67,11 @@ from pricegym._validate import integer
 from pricegym.agents._qrivals import RivalSessionResult, train_against
 from pricegym.agents.base import PricingAgent
 from pricegym.agents.equilibrium import Market, as_oligopoly
-from pricegym.envs.oligopoly import OligopolyEnv, logit_profits
-from pricegym.errors import ConfigError
+from pricegym.demand.io import read_model_files, write_model_files
+from pricegym.envs.capacity_equilibrium import rationed_profits
+from pricegym.envs.equilibrium_solvers import logit_profits
+from pricegym.envs.oligopoly import OligopolyEnv
+from pricegym.errors import ConfigError, ModelFileError
 
 __all__ = [
     "QLearningAgent",
@@ -183,8 +186,6 @@ def profit_table(market: Market) -> np.ndarray:
     idx = np.indices((m,) * n).reshape(n, -1).T  # (m^n, n), seller 0 most significant
     prices = env.grid[idx]
     if env.capacity is not None and env.horizon is not None:
-        from pricegym.envs.capacity_equilibrium import rationed_profits
-
         profits = rationed_profits(
             prices,
             env.quality,
@@ -312,8 +313,6 @@ class QLearningResult:
     def save(self, path: str | Path) -> Path:
         """Write the result to ``path`` (.json: config, seed, seconds) and its ``.npz``
         (every array, the Q-tables if kept) atomically, without pickle; returns the JSON path."""
-        from pricegym.demand.io import write_model_files
-
         arrays = {name: getattr(self, name) for name in self._ARRAYS}
         if self.q is not None:
             arrays["q"] = self.q
@@ -327,9 +326,6 @@ class QLearningResult:
         Raises:
             ModelFileError: not such a file, altered or missing arrays.
         """
-        from pricegym.demand.io import read_model_files
-        from pricegym.errors import ModelFileError
-
         doc, arrays = read_model_files(path, fmt=cls.FILE_FORMAT)
         missing = [name for name in cls._ARRAYS if name not in arrays]
         missing += [key for key in ("config",) if not isinstance(doc.get(key), dict)]
@@ -520,7 +516,7 @@ def _run_shard(
     Each session runs in the compiled loop :func:`._qkernel.learn_session`, in
     calls of ``window`` periods (so progress and Ctrl-C are seen between calls).
     """
-    from pricegym.agents import _qkernel
+    from pricegym.agents import _qkernel  # numba: imported only when sessions run
 
     n = profits.ndim - 1
     m = profits.shape[0]

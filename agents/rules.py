@@ -61,6 +61,8 @@ from scipy import optimize
 from pricegym._validate import NON_NEGATIVE, POSITIVE, real
 from pricegym.agents.base import PricingAgent
 from pricegym.agents.view import PRICE_RTOL, MarketView
+from pricegym.demand import parametric
+from pricegym.demand.base import DemandModel
 from pricegym.demand.kernels import DemandKernel
 from pricegym.errors import ConfigError, PricegymWarning
 
@@ -312,9 +314,6 @@ def demand_from_spec(spec: Any) -> DemandKernel:
     (``linear``, ``exponential``, ``constant_elasticity``, ``logit``), its
     parameters as in :mod:`pricegym.demand.parametric` and optionally ``support``.
     """
-    from pricegym.demand import parametric
-    from pricegym.demand.base import DemandModel
-
     if isinstance(spec, DemandKernel):
         return spec
     if isinstance(spec, DemandModel):

@@ -57,7 +57,8 @@ from typing import Any
 
 import numpy as np
 
-from pricegym.envs.oligopoly import OligopolyEnv, logit_profits
+from pricegym.envs.equilibrium_solvers import logit_profits
+from pricegym.envs.oligopoly import OligopolyEnv
 from pricegym.errors import ConfigError
 
 __all__ = [
@@ -347,7 +348,7 @@ def _learn_one(
     table: np.ndarray, cfg: SequentialQConfig, child: np.random.SeedSequence
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One compiled session: (Q (2, m, m), prices after the last period (2,), last change (2,))."""
-    from pricegym.agents import _seqkernel
+    from pricegym.agents import _seqkernel  # numba: only when sessions run
 
     m = table.shape[1]
     gen = np.random.default_rng(child)

@@ -25,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 from gymnasium import spaces
 
+from pricegym.envs.config import MarketConfig
 from pricegym.errors import ConfigError
 
 __all__ = ["ActionCodec", "MarketView"]
@@ -76,8 +77,6 @@ class ActionCodec:
 
     def to_price(self, action: Any) -> np.ndarray:
         """Prices of actions (the same formula as ``MarketConfig.action_to_price``)."""
-        from pricegym.envs.config import MarketConfig
-
         return MarketConfig.action_to_price(action, self.grid, self.p_min, self.p_max)
 
     def to_action(self, price: Any) -> np.ndarray:
@@ -222,7 +221,7 @@ class MarketView:
         rivals = [f"seller_{i}" for i in range(n) if i != seat]
         kernel = olig.kernel
         if kernel is None:
-            from pricegym.demand.parametric import LogitTruth
+            from pricegym.demand.parametric import LogitTruth  # pandas: unloaded unless needed
 
             kernel = LogitTruth(
                 olig.quality,
@@ -325,7 +324,7 @@ class MarketView:
 
 def _find_oligopoly(env: Any) -> tuple[Any, int]:
     """(the OligopolyEnv behind ``env``, this seller's seat) or (None, 0)."""
-    from pricegym.envs.oligopoly import OligopolyEnv, OpponentWrapper
+    from pricegym.envs.oligopoly import OligopolyEnv, OpponentWrapper  # scipy, pandas, PettingZoo
 
     seen: list[Any] = []
     e = env

@@ -68,7 +68,8 @@ from pricegym.agents.bandits import UCB1
 from pricegym.agents.batched_bandits import BatchUCB1
 from pricegym.demand.io import atomic_write_bytes
 from pricegym.demand.linear_oligopoly import LinearOligopolyTruth
-from pricegym.envs.oligopoly import OligopolyEnv, monopoly_prices, nash_prices
+from pricegym.envs.equilibrium_solvers import monopoly_prices, nash_prices
+from pricegym.envs.oligopoly import OligopolyEnv
 from pricegym.experiments.evaluate import bind_to_seat
 from pricegym.experiments.stats import bootstrap_ci
 

@@ -56,7 +56,7 @@ def train_minibatch(
         learning_rate: Adam's step size.
         generator: the seeded source of the per-epoch shuffles.
     """
-    from pricegym.demand.neural import _objective
+    from pricegym.demand.neural import _objective  # neural imports this; it loads statsmodels
 
     n = x.shape[0]
     optimiser = torch.optim.Adam(net.parameters(), lr=learning_rate)
@@ -83,7 +83,7 @@ def full_objective(
     weight_decay: float,
 ) -> float:
     """The full-batch objective, evaluated in chunks of :data:`EVAL_CHUNK` rows."""
-    from pricegym.demand.neural import _safe_exp
+    from pricegym.demand.neural import _safe_exp  # as above
 
     total, n = 0.0, x.shape[0]
     with torch.no_grad():

@@ -44,6 +44,7 @@ from scipy.special import logsumexp
 from statsmodels.base.model import GenericLikelihoodModel
 
 from pricegym.demand.multiproduct import ElasticityMatrix, check_prices, check_signs
+from pricegym.demand.multiproduct_io import save_multiproduct
 from pricegym.errors import ConfigError, DataValidationError, NotFittedError, PricegymWarning
 
 __all__ = ["ChoiceLogit", "NoOutsideOptionWarning"]
@@ -266,8 +267,6 @@ class ChoiceLogit:
 
     def save(self, path: str | Path) -> Path:
         """Write the fitted model as JSON + .npz (see :mod:`pricegym.demand.multiproduct_io`)."""
-        from pricegym.demand.multiproduct_io import save_multiproduct
-
         return save_multiproduct(self, path)
 
     def mean_units(self, prices: Any, period: int | np.ndarray = 0) -> np.ndarray:

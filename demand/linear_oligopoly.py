@@ -18,7 +18,7 @@ closed forms (marginal cost m for every seller):
 :func:`linear_nash_prices` and :func:`linear_monopoly_prices` solve the n linear
 first-order conditions with ``numpy.linalg.solve`` (so asymmetric costs work as
 well); they equal the symmetric formulas above, and
-:func:`pricegym.envs.oligopoly.nash_prices` / ``monopoly_prices`` (numerical best
+:func:`pricegym.envs.equilibrium_solvers.nash_prices` / ``monopoly_prices`` (numerical best
 responses and joint maximisation) reach the same prices on the kernel's
 ``expected`` (tested to 1e-7).
 

@@ -55,6 +55,7 @@ from pricegym.demand.multiproduct import (
     check_prices,
     check_signs,
 )
+from pricegym.demand.multiproduct_io import save_multiproduct
 from pricegym.errors import (
     ConfigError,
     DataValidationError,
@@ -455,8 +456,6 @@ class LogitShares:
 
     def save(self, path: str | Path) -> Path:
         """Write the fitted model as JSON + .npz (see :mod:`pricegym.demand.multiproduct_io`)."""
-        from pricegym.demand.multiproduct_io import save_multiproduct
-
         return save_multiproduct(self, path)
 
     def _delta_terms(self, p: np.ndarray, period: Any, competitors: Any) -> np.ndarray:

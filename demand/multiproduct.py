@@ -322,6 +322,7 @@ class _DemandSystem:
 
     def save(self, path: str | Path) -> Path:
         """Write the fitted model as JSON + .npz (see :mod:`pricegym.demand.multiproduct_io`)."""
+        # cycle: it imports this module
         from pricegym.demand.multiproduct_io import save_multiproduct
 
         return save_multiproduct(self, path)

@@ -69,7 +69,7 @@ _ARRAYS["linear_system"] = _ARRAYS["loglog_system"]
 
 def multiproduct_families() -> dict[str, type]:
     """Family name → class of every multi-product demand family."""
-    from pricegym.demand.choice_logit import ChoiceLogit
+    from pricegym.demand.choice_logit import ChoiceLogit  # cycle: the families import this
     from pricegym.demand.logit_shares import LogitShares
     from pricegym.demand.multiproduct import LinearSystem, LogLogSystem
 

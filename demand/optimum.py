@@ -42,6 +42,7 @@ from typing import Any, Literal
 import numpy as np
 
 from pricegym.demand.kernels import DemandKernel, RegressionKernel
+from pricegym.demand.parametric import ConstantElasticity
 from pricegym.errors import ModelError
 
 __all__ = ["BEYOND", "EDGE_RTOL", "N_SCAN", "OptimumCheck", "Verdict", "optimum_check"]
@@ -104,8 +105,6 @@ class OptimumCheck:
 
 def constant_elasticity(kernel: DemandKernel) -> float | None:
     """The kernel's own-price elasticity if it is the same at every price, else ``None``."""
-    from pricegym.demand.parametric import ConstantElasticity
-
     if isinstance(kernel, ConstantElasticity):
         return float(kernel.epsilon)
     if (

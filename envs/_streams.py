@@ -208,7 +208,7 @@ class _MarketStreams:
 
     def poisson_constants(self, table: np.ndarray) -> np.ndarray:
         """The sampler's constants of each mean of ``table`` (for :meth:`poisson_entries`)."""
-        from pricegym.envs import _poisson
+        from pricegym.envs import _poisson  # numba, as above
 
         table = np.ascontiguousarray(table, dtype=np.float64).reshape(-1)
         top = table.max(initial=0.0)
@@ -222,7 +222,7 @@ class _MarketStreams:
     def poisson_entries(self, entry: np.ndarray, constants: np.ndarray) -> np.ndarray:
         """:meth:`poisson` of the means ``table[entry]`` (an entry < 0 gives 0 and draws
         nothing), with ``constants = poisson_constants(table)``: the same draws."""
-        from pricegym.envs import _poisson
+        from pricegym.envs import _poisson  # numba, as above
 
         self._take_states()
         out = np.empty(entry.shape[0])
@@ -241,7 +241,7 @@ class _MarketStreams:
         """Copy the generators' states into ``state`` where the generator holds them."""
         if self._all_live:
             return
-        from pricegym.envs import _poisson
+        from pricegym.envs import _poisson  # numba, as above
 
         for i in np.flatnonzero(~self.live).tolist():
             g = self.gens[i]

@@ -22,8 +22,8 @@ capacity-adjusted markup,
     p_i = c_i + λ_i + μ / (1 − S(p)),   with the same complementarity,
 
 S the total inside share (with λ = 0 these are the unconstrained conditions of
-:func:`~pricegym.envs.oligopoly.logit_nash_prices` and
-:func:`~pricegym.envs.oligopoly.logit_monopoly_prices`, so a capacity that does
+:func:`~pricegym.envs.equilibrium_solvers.logit_nash_prices` and
+:func:`~pricegym.envs.equilibrium_solvers.logit_monopoly_prices`, so a capacity that does
 not bind returns exactly their prices: 1.4729 and 1.9250 in the Calvano market).
 
 Both systems are solved at once for (p, λ), the complementarity written with the
@@ -72,6 +72,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize, special
 
+from pricegym.envs.equilibrium_solvers import (
+    _market,
+    logit_monopoly_prices,
+    logit_nash_prices,
+    logit_shares,
+)
 from pricegym.errors import ModelError
 
 __all__ = [
@@ -136,8 +142,6 @@ def _inputs(
     market_size: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(a, c, k) as (n,) arrays, k = inf where unconstrained; ModelError on bad values."""
-    from pricegym.envs.oligopoly import _market
-
     a, c = _market(quality, cost)
     if not (np.isfinite(mu) and mu > 0):
         raise ModelError(f"mu={mu!r} must be finite and > 0.")
@@ -170,8 +174,6 @@ def _per_price(quality: ArrayLike, prices: np.ndarray) -> np.ndarray:
 
 
 def _shares(p: np.ndarray, a: np.ndarray, outside: float, mu: float) -> np.ndarray:
-    from pricegym.envs.oligopoly import logit_shares
-
     return logit_shares(p, a, outside, mu)
 
 
@@ -310,13 +312,11 @@ def capacity_nash(
     ``inf`` or None for no limit), in the units of ``market_size``. Solves the KKT
     conditions ``p_i = c_i + λ_i + μ/(1 − s_i)``, λ_i ⊥ (k_i − q_i) ≥ 0 (module
     docstring); where no capacity binds at the unconstrained equilibrium it is
-    returned exactly (:func:`~pricegym.envs.oligopoly.logit_nash_prices`).
+    returned exactly (:func:`~pricegym.envs.equilibrium_solvers.logit_nash_prices`).
 
     Raises:
         ModelError: bad parameters, or no solution with every residual below 1e-10.
     """
-    from pricegym.envs.oligopoly import logit_nash_prices
-
     a, c, k = _inputs(quality, outside, mu, cost, capacity, market_size)
     start = logit_nash_prices(a, outside, mu, c)
     return _solve("nash", a, c, k, outside, mu, market_size, start)
@@ -335,13 +335,11 @@ def capacity_monopoly(
     Solves ``p_i = c_i + λ_i + μ/(1 − S)``, λ_i ⊥ (k_i − q_i) ≥ 0 (module
     docstring; the joint profit is concave in shares, so this is the global
     optimum); where no capacity binds at the unconstrained optimum it is returned
-    exactly (:func:`~pricegym.envs.oligopoly.logit_monopoly_prices`).
+    exactly (:func:`~pricegym.envs.equilibrium_solvers.logit_monopoly_prices`).
 
     Raises:
         ModelError: bad parameters, or no solution with every residual below 1e-10.
     """
-    from pricegym.envs.oligopoly import logit_monopoly_prices
-
     a, c, k = _inputs(quality, outside, mu, cost, capacity, market_size)
     start = logit_monopoly_prices(a, outside, mu, c)
     return _solve("monopoly", a, c, k, outside, mu, market_size, start)

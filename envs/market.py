@@ -22,6 +22,7 @@ from gymnasium.error import InvalidAction, ResetNeeded
 
 from pricegym.demand.kernels import DemandKernel
 from pricegym.demand.optimum import OptimumCheck, optimum_check
+from pricegym.demand.products import kernel_products, select_product
 from pricegym.envs import render as rendering
 from pricegym.envs._fastpath import make_draw, make_path
 from pricegym.envs.competitors import CompetitorProcess
@@ -702,8 +703,6 @@ def _resolve_kernel(kernel: DemandKernel | None, model_path: str | None) -> Dema
 
 def _product_kernel(kernel: DemandKernel, product: str | int | None) -> DemandKernel:
     """The kernel for ``config.product`` of a panel model; warns when a panel's is unchosen."""
-    from pricegym.demand.products import kernel_products, select_product
-
     if product is not None:
         return select_product(kernel, product)
     products = kernel_products(kernel)

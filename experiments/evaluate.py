@@ -54,7 +54,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pricegym.errors import ConfigError, PricegymError
+from pricegym.demand import make_model
+from pricegym.demand.base import DemandModel
+from pricegym.demand.data import load_history
+from pricegym.demand.datasets import load_dataset
+from pricegym.errors import ConfigError, PricegymError, PricegymWarning
+from pricegym.experiments.schema import ExperimentConfig, MarketSpec, load_experiment, parse_market
+
+# The markets, agents and synthetic demand (gymnasium, scipy) are imported inside the
+# functions that build an env: reading a config, a dataset or results needs only pandas.
 
 __all__ = [
     "COLUMNS",
@@ -108,11 +116,7 @@ def derive_seeds(entropy: int, key: Sequence[Any], n: int) -> list[int]:
 # ==================================================================== markets
 def load_sales_history(data: Any) -> Any:
     """The validated :class:`~pricegym.demand.data.SalesHistory` of a ``DataSpec``."""
-    from pricegym.demand.data import load_history
-
     if data.dataset is not None:
-        from pricegym.demand.datasets import load_dataset
-
         history = load_dataset(data.dataset)
     elif data.path is not None:
         history = load_history(data.path, **data.load)
@@ -130,11 +134,8 @@ def fit_model(model: Any, data: Any, history: Any = None) -> Any:
 
     ``history`` is the already loaded sales history (loaded from ``data`` if None).
     """
-    from pricegym.demand.base import DemandModel
-
     if model.file is not None:
         return DemandModel.load(model.file)
-    from pricegym.demand import make_model
 
     if history is None:
         history = load_sales_history(data)
@@ -297,8 +298,6 @@ def frozen_play(agents: Sequence[Any], learn: Sequence[bool]) -> Iterator[None]:
     and UCB1: the first price; Thompson: the best value at the prior mean demand).
     """
     import warnings
-
-    from pricegym.errors import PricegymWarning
 
     with contextlib.ExitStack() as stack:
         for agent, flag in zip(agents, learn, strict=True):
@@ -539,7 +538,7 @@ def _play_oligopoly_loop(
     flags: Sequence[bool],
 ) -> list[list[dict[str, Any]]]:
     """The episode loop of :func:`play_oligopoly`."""
-    from pricegym.envs.oligopoly import profit_gain
+    from pricegym.envs.equilibrium_solvers import profit_gain
 
     n = env.n_sellers
     updates = [_updater(a) if f else None for a, f in zip(agents, flags, strict=True)]
@@ -583,13 +582,6 @@ def _play_oligopoly_loop(
 def _resolve_market(market: Any) -> tuple[Any, Any]:
     """(MarketSpec or None, env or None) for whatever :func:`evaluate` was given."""
     import gymnasium
-
-    from pricegym.experiments.schema import (
-        ExperimentConfig,
-        MarketSpec,
-        load_experiment,
-        parse_market,
-    )
 
     if isinstance(market, MarketSpec):
         return market, None
@@ -767,6 +759,7 @@ def train_online(
     Raises:
         ConfigError: ``agent`` does not learn online (see :func:`learns_online`).
     """
+    # the runner builds on this module (it imports evaluate)
     from pricegym.experiments.runner._compute import _train_oligopoly, _train_single
 
     if not learns_online(agent):

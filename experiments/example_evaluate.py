@@ -20,7 +20,7 @@ from __future__ import annotations
 import pandas as pd
 
 from pricegym.agents.dp import DPAgent, fixed_price_values, solve_dp
-from pricegym.agents.rules import FixedPrice
+from pricegym.agents.rules import FixedPrice, demand_from_spec
 from pricegym.experiments.evaluate import evaluate
 from pricegym.experiments.schema import load_experiment
 from pricegym.experiments.stats import league_table, paired_difference
@@ -40,7 +40,6 @@ def main(seeds: tuple[int, ...] = SEEDS, episodes: int = EPISODES) -> pd.DataFra
         ignore_index=True,
     )
     # The exact benchmarks of this market (expected profit per season).
-    from pricegym.agents.rules import demand_from_spec
 
     truth = demand_from_spec(market.demand)
     optimum = {"markdown": solve_dp(truth, market.options).expected_value}

@@ -62,8 +62,14 @@ import numpy as np
 
 from pricegym._json import jsonable
 from pricegym.demand.io import atomic_write_bytes
-from pricegym.errors import ConfigError, ModelFileError, PricegymError
+from pricegym.errors import ConfigError, ModelFileError, NotFittedError, PricegymError
+from pricegym.experiments.rundir import RunContext, needs_training, plan_cells
+from pricegym.experiments.schema import load_experiment
 from pricegym.runtime import CARD_FORMAT, CARD_VERSION
+from pricegym.seller_inputs import inputs_block
+
+# The agents (gymnasium) are imported where a trained agent is loaded or bound to a
+# market: writing and checking a policy card needs numpy only.
 
 __all__ = [
     "DEFAULT_OPSET",
@@ -125,8 +131,6 @@ def _market_facts(agent: Any, market: Any) -> dict[str, Any]:
     env_id: str | None
     if isinstance(market, str):
         import gymnasium as gym
-
-        import pricegym  # noqa: F401  (registers the ids)
 
         try:
             env = gym.make(market)
@@ -428,8 +432,6 @@ def export_policy(
 
 def _inputs_doc(env: Any, season_end: str | int | None) -> dict[str, Any] | None:
     """The card's seller-input constants (``None`` for a market that has none)."""
-    from pricegym.seller_inputs import inputs_block
-
     base = getattr(env, "unwrapped", env)
     if env is None or not callable(getattr(base, "observation_constants", None)):
         if season_end is not None:
@@ -474,8 +476,6 @@ def _export_documents(
     }
     blob: bytes | None = None
     if kind == "sb3":
-        from pricegym.errors import NotFittedError
-
         if agent.model_ is None:
             raise NotFittedError(
                 f"agent {agent.name!r} ({agent.algo}) has no trained model; train or load it."
@@ -510,8 +510,6 @@ def _export_documents(
     elif kind == "dp":
         sol = agent.solution_
         if sol is None:
-            from pricegym.errors import NotFittedError
-
             raise NotFittedError(
                 f"DP agent {agent.name!r} has no solution; bind it to its market (which "
                 "solves it) or pass market=."
@@ -678,8 +676,6 @@ def export_run_policy(
     # The runner's context rebuilds markets exactly as training did; it is internal to
     # pricegym.experiments, so this module is its one other user.
     from pricegym.agents.base import PricingAgent, agent_kinds
-    from pricegym.experiments.rundir import RunContext, needs_training, plan_cells
-    from pricegym.experiments.schema import load_experiment
 
     run = Path(run_dir)
     config_path = run / "config.yaml"

@@ -103,6 +103,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pricegym.demand import make_model
 from pricegym.demand._stockout import expected_sales, offpolicy_censoring_text
 from pricegym.errors import ConfigError, PricegymWarning
 from pricegym.experiments._offpolicy_logging import (
@@ -510,8 +511,6 @@ def evaluate_logged(
     reward = (logged - costs) * history.units
     # the reward model (DM, DR)
     if reward_model is None:
-        from pricegym.demand import make_model
-
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             reward_model = make_model(family).fit(history)

@@ -27,6 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 from pricegym.errors import ConfigError
 
+# Demand models, agents and markets are imported inside the functions that build them:
+# the report reads run directories through this module without gymnasium or pandas.
+
 if TYPE_CHECKING:
     import pandas as pd
 

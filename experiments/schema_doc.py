@@ -26,8 +26,12 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from pricegym.experiments.schema import _keys
+from pricegym.experiments.schema import _keys, bundled_experiments
+from pricegym.experiments.schema._common import _load_agent_kinds, _load_families
 from pricegym.experiments.schema._keys import REQUIRED, KeyDoc, yaml_default
+
+# The sections on agents, markets and demand import them (gymnasium, scipy, pandas)
+# where they are written, so listing the keys stays light.
 
 __all__ = ["docstring_args", "main", "render"]
 
@@ -280,8 +284,6 @@ def _bundled_examples() -> dict[tuple[str, str], str]:
 
     import yaml
 
-    from pricegym.experiments.schema import bundled_experiments
-
     out: dict[tuple[str, str], str] = {}
     root = importlib.resources.files("pricegym.experiments") / "configs"
     for name in bundled_experiments():
@@ -363,7 +365,7 @@ _CODE_HEADER = ("key", "type", "default", "meaning", "example")
 
 
 def _market_options() -> list[str]:
-    from pricegym.envs.config import CompetitorConfig, MarketConfig
+    from pricegym.envs.config import CompetitorConfig, MarketConfig  # numpy
 
     out = [
         "## `market.options`",
@@ -458,7 +460,6 @@ def _market_synthetic() -> list[str]:
 
 def _model_params() -> list[str]:
     from pricegym.demand.base import model_families
-    from pricegym.experiments.schema._common import _load_families
 
     _load_families()
     out = [
@@ -482,7 +483,6 @@ def _model_params() -> list[str]:
 
 def _agent_params() -> list[str]:
     from pricegym.agents.base import agent_kinds
-    from pricegym.experiments.schema._common import _load_agent_kinds
 
     _load_agent_kinds()
     out = [
@@ -513,8 +513,6 @@ def _agent_params() -> list[str]:
 
 # ==================================================================== the page
 def _bundled() -> list[str]:
-    from pricegym.experiments.schema import bundled_experiments
-
     names = bundled_experiments()
     return [
         "Bundled experiment files (package data, `pricegym/experiments/configs/`): "

@@ -22,6 +22,7 @@ import re
 from pathlib import Path
 
 from pricegym.errors import ConfigError
+from pricegym.experiments.schema import bundled_experiments
 
 __all__ = [
     "EXAMPLE",
@@ -131,8 +132,6 @@ def write_starter(name: str, source: str | None = None, folder: str | Path = "."
         ConfigError: a name that is not a label, an unknown ``source``, or an
             existing file (never overwritten).
     """
-    from pricegym.experiments.schema import bundled_experiments
-
     stem = _stem(name)
     target = Path(folder) / f"{stem}.yaml"
     _refuse_existing(target)

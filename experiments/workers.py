@@ -47,7 +47,7 @@ def _init_worker(import_preload: bool) -> None:
         import importlib
 
         importlib.import_module(PRELOAD)
-    from pricegym.experiments.runner._exec import _limit_threads
+    from pricegym.experiments.runner._exec import _limit_threads  # cycle: runner imports this
 
     _limit_threads()
 

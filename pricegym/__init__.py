@@ -27,6 +27,7 @@ __all__ = ["ENV_IDS", "__version__", "register_envs"]
 
 def register_envs() -> list[str]:
     """Register pricegym's gymnasium ids (idempotent); see :mod:`pricegym.registration`."""
+    # gymnasium: see the module docstring
     from pricegym.registration import register_envs as _register
 
     return _register()
@@ -34,7 +35,7 @@ def register_envs() -> list[str]:
 
 def __getattr__(name: str) -> Any:
     if name == "ENV_IDS":
-        from pricegym.registration import ENV_IDS
+        from pricegym.registration import ENV_IDS  # gymnasium, as above
 
         return ENV_IDS
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -59,6 +59,10 @@ import numpy as np
 
 from pricegym.errors import ConfigError
 
+# The demands, markets and agents are imported inside the functions that build them
+# (deliberately): pricegym/__init__.py imports this module as soon as gymnasium is
+# imported, so it must stay as light as gymnasium itself (no scipy, pandas, numba).
+
 if TYPE_CHECKING:
     from pricegym.demand.kernels import DemandKernel
     from pricegym.demand.parametric import LogitTruth
@@ -221,7 +225,7 @@ def _kernel(
 ) -> DemandKernel:
     """The demand kernel of a preset's ``demand`` spec (and the Duopoly's price grid)."""
     from pricegym.demand import parametric
-    from pricegym.envs.oligopoly import logit_monopoly_prices, logit_nash_prices
+    from pricegym.envs.equilibrium_solvers import logit_monopoly_prices, logit_nash_prices
 
     spec = dict(spec)
     form = spec.pop("form")

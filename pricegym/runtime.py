@@ -62,6 +62,7 @@ from typing import Any
 import numpy as np
 
 from pricegym.errors import DataValidationError, ModelFileError
+from pricegym.seller_inputs import build_observation
 
 __all__ = [
     "CARD_FORMAT",
@@ -210,8 +211,6 @@ class Policy:
 
     def observation_from_inputs(self, **inputs: Any) -> dict[str, float]:
         """The observation of a seller's own inputs (see :meth:`price_from_inputs`)."""
-        from pricegym.seller_inputs import build_observation
-
         return build_observation(self.card, **inputs)
 
     def price_from_inputs(

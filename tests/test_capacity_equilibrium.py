@@ -16,7 +16,7 @@ from pricegym.envs.capacity_equilibrium import (
     capacity_nash,
     rationed_profits,
 )
-from pricegym.envs.oligopoly import logit_monopoly_prices, logit_nash_prices
+from pricegym.envs.equilibrium_solvers import logit_monopoly_prices, logit_nash_prices
 from pricegym.errors import ModelError
 
 

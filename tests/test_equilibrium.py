@@ -18,7 +18,8 @@ from pricegym.agents.equilibrium import (
     joint_monopoly,
 )
 from pricegym.demand.parametric import LogitTruth
-from pricegym.envs.oligopoly import OligopolyEnv, logit_profits, logit_shares
+from pricegym.envs.equilibrium_solvers import logit_profits, logit_shares
+from pricegym.envs.oligopoly import OligopolyEnv
 from pricegym.errors import ConfigError
 
 #: Logit markets: OligopolyEnv keyword arguments.

@@ -13,13 +13,13 @@ import pytest
 from pricegym.agents.dp import DPAgent, solve_dp
 from pricegym.agents.rules import FixedPrice, Myopic
 from pricegym.demand import ExponentialTruth
-from pricegym.envs.market import PricingEnv
-from pricegym.envs.oligopoly import (
-    OligopolyEnv,
+from pricegym.envs.equilibrium_solvers import (
     logit_monopoly_prices,
     logit_nash_prices,
     logit_profits,
 )
+from pricegym.envs.market import PricingEnv
+from pricegym.envs.oligopoly import OligopolyEnv
 from pricegym.errors import ConfigError
 from pricegym.experiments.evaluate import COLUMNS, derive_seeds, evaluate
 

@@ -11,7 +11,8 @@ from pricegym.demand.linear_oligopoly import (
     linear_monopoly_prices,
     linear_nash_prices,
 )
-from pricegym.envs.oligopoly import OligopolyEnv, monopoly_prices, nash_prices
+from pricegym.envs.equilibrium_solvers import monopoly_prices, nash_prices
+from pricegym.envs.oligopoly import OligopolyEnv
 from pricegym.errors import ModelError
 
 

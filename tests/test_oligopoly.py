@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import doctest
+import subprocess
+import sys
 import warnings
 from typing import Any
 
@@ -18,10 +20,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import pricegym.envs.oligopoly as oligopoly
 from pricegym.demand.parametric import LogitTruth
-from pricegym.envs.oligopoly import (
-    MarkovShocks,
-    OligopolyEnv,
-    OpponentWrapper,
+from pricegym.envs.equilibrium_solvers import (
     joint_profit,
     logit_monopoly_prices,
     logit_nash_prices,
@@ -31,6 +30,7 @@ from pricegym.envs.oligopoly import (
     nash_prices,
     profit_gain,
 )
+from pricegym.envs.oligopoly import MarkovShocks, OligopolyEnv, OpponentWrapper
 from pricegym.errors import ConfigError, ExtrapolationWarning
 
 SHOCKS = {"transition": [[0.9, 0.1], [0.3, 0.7]], "quality": [1.1, 0.9], "cost": [1.0, 1.2]}
@@ -67,6 +67,21 @@ def rollout(env: OligopolyEnv, seed: int, steps: int) -> list[tuple]:
 
 
 # ============================================================ benchmarks
+def test_benchmarks_live_in_equilibrium_solvers_and_oligopoly_re_exports_them():
+    """The solvers moved to their own module (numpy + scipy only); the old path works."""
+    import pricegym.envs.equilibrium_solvers as solvers
+
+    for name in solvers.__all__:
+        assert getattr(oligopoly, name) is getattr(solvers, name), name
+        assert name in oligopoly.__all__ or name == "DemandFunction", name
+    probe = (
+        "import sys, pricegym.envs.equilibrium_solvers; "
+        "print(sorted({'gymnasium', 'pettingzoo'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_calvano_baseline_prices_and_profits():
     pn, pm = logit_nash_prices(), logit_monopoly_prices()
     np.testing.assert_allclose(pn, [1.4729, 1.4729], atol=1e-4)

@@ -17,7 +17,8 @@ from pricegym.agents.qlearning import (
     profit_table,
     run_sessions,
 )
-from pricegym.envs.oligopoly import OligopolyEnv, logit_profits
+from pricegym.envs.equilibrium_solvers import logit_profits
+from pricegym.envs.oligopoly import OligopolyEnv
 from pricegym.errors import ConfigError
 
 #: A small market and a fast schedule: greedy strategies change a few times, then settle.

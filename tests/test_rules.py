@@ -33,7 +33,8 @@ from pricegym.demand.features import FeatureSpec
 from pricegym.demand.kernels import RegressionKernel
 from pricegym.demand.noise import NoiseModel
 from pricegym.demand.parametric import ExponentialTruth
-from pricegym.envs.oligopoly import OligopolyEnv, OpponentWrapper, logit_profits
+from pricegym.envs.equilibrium_solvers import logit_profits
+from pricegym.envs.oligopoly import OligopolyEnv, OpponentWrapper
 from pricegym.errors import ConfigError, PricegymWarning
 
 NAMES_1 = (
