@@ -27,7 +27,11 @@ of the neural family (``neural_cf``, :mod:`pricegym.demand.iv_neural`) live in t
 own modules and report the same diagnostics.
 
 Instruments enter the first stage on the own price's scale: in logs for the
-log-price families (they must then be > 0), in levels for linear demand. Names
+log-price families (they must then be > 0), in levels for linear demand; with
+``instrument_scale="level"`` (CLI ``--instrument-scale level``) they enter as
+recorded whatever the price's scale — for instruments that can be zero (a sales tax
+that some states do not levy, the textbook instrument for cigarette demand) or where
+the first stage is linear in the instrument's level. Names
 are columns of :attr:`SalesHistory.instruments`, ``cost`` (the history's cost
 column) or ``hausman``. Every fit also reports the first-stage F (classical and
 heteroskedasticity-robust) with a :class:`WeakInstrumentWarning` below 10, the
@@ -66,6 +70,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from pricegym._validate import choice
 from pricegym.demand.base import Elasticity
 from pricegym.demand.data import SalesHistory
 from pricegym.demand.features import MarketContext
@@ -82,6 +87,7 @@ else:
 
 __all__ = [
     "BUILTIN_INSTRUMENTS",
+    "INSTRUMENT_SCALES",
     "IV_FAMILIES",
     "WEAK_F",
     "LinearIVDemand",
@@ -92,6 +98,7 @@ __all__ = [
     "first_stage",
     "first_stages",
     "instrument_matrix",
+    "instrument_transform",
     "iv_family",
     "split_instruments",
 ]
@@ -191,6 +198,27 @@ def hausman_instrument(history: SalesHistory) -> np.ndarray:
     return (total - history.price) / (count - 1)
 
 
+#: ``instrument_scale`` of the IV families: the own price's scale, or as recorded.
+INSTRUMENT_SCALES = ("price", "level")
+
+
+def instrument_transform(scale: str, price_transform: str) -> str:
+    """The instruments' transform: the own price's (``scale="price"``) or ``"level"``.
+
+    Raises:
+        ModelError: ``scale`` is not one of :data:`INSTRUMENT_SCALES`.
+    """
+    choice(
+        "instrument_scale",
+        scale,
+        INSTRUMENT_SCALES,
+        " 'price' puts the instruments on the own price's scale (logs for a log price); "
+        "'level' keeps them as recorded.",
+        error=ModelError,
+    )
+    return price_transform if scale == "price" else "level"
+
+
 def instrument_matrix(
     history: SalesHistory, names: Sequence[str], transform: str = "level"
 ) -> tuple[np.ndarray, list[str]]:
@@ -231,7 +259,9 @@ def instrument_matrix(
                     f"{history.source}: instrument {name!r} enters the first stage of a "
                     f"log-price model in logs, but {bad.size} row(s) are <= 0 (first at t = "
                     f"{history.t[bad[:5]].tolist()}, values {values[bad[:5]].tolist()}). "
-                    "Fix: use a positive instrument, or the linear family (levels)."
+                    "Fix: keep it as recorded (instrument_scale='level'; CLI "
+                    "--instrument-scale level), use a positive instrument, or the linear "
+                    "family (levels)."
                 )
             values = np.log(values)
         columns.append(values)
@@ -427,6 +457,7 @@ class _Instrumented(_Host):
     _method: ClassVar[str] = "2SLS (linearmodels IV2SLS)"
 
     instruments: Sequence[str]
+    instrument_scale: str
     endogenous: Mapping[str, Sequence[str] | str] | None
     causal_: dict[str, Any]
     _quick: bool
@@ -455,7 +486,8 @@ class _Instrumented(_Host):
         rivals = self._rival_instruments()
         names = tuple(self.instruments) + tuple(n for group in rivals.values() for n in group)
         names = tuple(dict.fromkeys(names))
-        z, labels = instrument_matrix(history, names, self.spec_.price_transform)
+        transform = instrument_transform(self.instrument_scale, self.spec_.price_transform)
+        z, labels = instrument_matrix(history, names, transform)
         terms = self._endogenous_terms()
         if len(labels) < len(terms):
             raise ModelError(
@@ -718,6 +750,7 @@ class _TwoStageLeastSquares(_Instrumented):
         *,
         instruments: Sequence[str] = ("cost",),
         endogenous: Mapping[str, Sequence[str] | str] | None = None,
+        instrument_scale: str = "price",
         competitors: bool | Sequence[str] = True,
         promotions: bool | Sequence[str] = True,
         trend: bool = False,
@@ -739,6 +772,7 @@ class _TwoStageLeastSquares(_Instrumented):
         )
         self.instruments = instruments
         self.endogenous = endogenous
+        self.instrument_scale = instrument_scale
 
     def _fit(self, history: SalesHistory) -> None:
         IV2SLS, IVGMM = _linearmodels_iv()
@@ -834,7 +868,10 @@ class LinearIVDemand(_TwoStageLeastSquares, LinearDemand):
 
     The price (level) is instrumented; competitor prices are exogenous unless
     ``endogenous`` names them (competitor column → its instruments), promotions and
-    the other terms are exogenous. See :mod:`pricegym.demand.iv`.
+    the other terms are exogenous. ``instrument_scale``: ``"price"`` (default: the
+    instruments on the price's scale, levels here, logs in :class:`LogLinearIVDemand`)
+    or ``"level"`` (as recorded, e.g. a tax that can be zero). See
+    :mod:`pricegym.demand.iv`.
     """
 
     family = "linear_iv"
@@ -862,9 +899,10 @@ class PoissonCFDemand(_Instrumented, PoissonDemand):
     GLM; the kernel is the average structural function; standard errors and the
     elasticity's interval come from a seeded pairs bootstrap over both stages.
 
-    Hyper-parameters: those of :class:`PoissonDemand` plus ``instruments`` and
-    ``endogenous`` (as :class:`LinearIVDemand`; each endogenous competitor price adds
-    a first stage and a control term ``control:log_competitor:NAME``), ``n_boot``
+    Hyper-parameters: those of :class:`PoissonDemand` plus ``instruments``,
+    ``instrument_scale`` and ``endogenous`` (as :class:`LinearIVDemand`; each
+    endogenous competitor price adds a first stage and a control term
+    ``control:log_competitor:NAME``), ``n_boot``
     (bootstrap resamples, default 199; 0 skips them and keeps the GLM's covariance,
     which ignores the generated regressor) and ``seed`` (of the bootstrap's one
     generator, default 0).
@@ -879,6 +917,7 @@ class PoissonCFDemand(_Instrumented, PoissonDemand):
         *,
         instruments: Sequence[str] = ("cost",),
         endogenous: Mapping[str, Sequence[str] | str] | None = None,
+        instrument_scale: str = "price",
         competitors: bool | Sequence[str] = True,
         promotions: bool | Sequence[str] = True,
         trend: bool = False,
@@ -902,6 +941,7 @@ class PoissonCFDemand(_Instrumented, PoissonDemand):
         )
         self.instruments = instruments
         self.endogenous = endogenous
+        self.instrument_scale = instrument_scale
         self.n_boot = n_boot
         self.seed = seed
 

@@ -72,7 +72,7 @@ from pricegym.demand.arimax import ArimaxDemand, Target
 from pricegym.demand.base import Elasticity
 from pricegym.demand.data import SalesHistory
 from pricegym.demand.features import MarketContext
-from pricegym.demand.iv import instrument_matrix
+from pricegym.demand.iv import instrument_matrix, instrument_transform
 from pricegym.demand.kernels import DemandKernel
 from pricegym.errors import ModelError
 
@@ -114,7 +114,8 @@ class ArimaxCFDemand(ControlFunctionMixin, ArimaxDemand):
     See :mod:`pricegym.demand.iv_arimax`. Hyper-parameters: those of
     :class:`~pricegym.demand.arimax.ArimaxDemand` plus ``instruments`` (names as for
     :class:`~pricegym.demand.iv.LinearIVDemand`: ``cost``, data columns; the
-    ``hausman`` instrument needs a panel, which ARIMAX does not fit), ``n_boot``
+    ``hausman`` instrument needs a panel, which ARIMAX does not fit),
+    ``instrument_scale`` (as :class:`~pricegym.demand.iv.LinearIVDemand`), ``n_boot``
     (bootstrap replicates, default 199; 0 keeps SARIMAX's covariance, which ignores
     the generated regressor) and ``seed`` (of the bootstrap's one generator).
 
@@ -134,6 +135,7 @@ class ArimaxCFDemand(ControlFunctionMixin, ArimaxDemand):
         self,
         *,
         instruments: Sequence[str] = ("cost",),
+        instrument_scale: str = "price",
         order: Sequence[int] = (1, 0, 0),
         seasonal_order: Sequence[int] = (0, 0, 0, 0),
         target: Target = "units",
@@ -166,6 +168,7 @@ class ArimaxCFDemand(ControlFunctionMixin, ArimaxDemand):
             season_period=season_period,
         )
         self.instruments = instruments
+        self.instrument_scale = instrument_scale
         self.n_boot = n_boot
         self.seed = seed
 
@@ -179,7 +182,8 @@ class ArimaxCFDemand(ControlFunctionMixin, ArimaxDemand):
     ) -> np.ndarray:
         """The spec's exog with the first-stage residual appended (0 at missing periods)."""
         spec = self.spec_
-        z_rows, labels = instrument_matrix(history, tuple(self.instruments), spec.price_transform)
+        transform = instrument_transform(self.instrument_scale, spec.price_transform)
+        z_rows, labels = instrument_matrix(history, tuple(self.instruments), transform)
         pos = np.round(history.t - history.t.min()).astype(np.int64)
         z = np.zeros((observed.size, z_rows.shape[1]))
         z[pos] = z_rows

@@ -55,7 +55,7 @@ from pricegym.demand._control_function import ControlFunctionMixin
 from pricegym.demand.base import Elasticity
 from pricegym.demand.data import SalesHistory
 from pricegym.demand.features import MarketContext
-from pricegym.demand.iv import instrument_matrix
+from pricegym.demand.iv import instrument_matrix, instrument_transform
 from pricegym.demand.kernels import DemandKernel
 from pricegym.demand.mlp import MLPKernel
 from pricegym.demand.neural import NeuralDemand, _MonotoneNet
@@ -84,7 +84,8 @@ class NeuralCFDemand(ControlFunctionMixin, NeuralDemand):
     See :mod:`pricegym.demand.iv_neural`. Hyper-parameters: those of
     :class:`~pricegym.demand.neural.NeuralDemand` plus ``instruments`` (names as for
     :class:`~pricegym.demand.iv.LinearIVDemand`: ``cost``, data columns, ``hausman``
-    for a panel; they enter the first stage in logs, so they must be > 0).
+    for a panel; they enter the first stage in logs, so they must be > 0, unless
+    ``instrument_scale="level"`` keeps them as recorded).
 
     Fitted attributes (besides NeuralDemand's; ``params_`` holds the control weight
     ``control`` too): ``control_`` (the standardised control of the training rows),
@@ -103,6 +104,7 @@ class NeuralCFDemand(ControlFunctionMixin, NeuralDemand):
         self,
         *,
         instruments: Sequence[str] = ("cost",),
+        instrument_scale: str = "price",
         hidden: Sequence[int] = (32, 32),
         lags: int = 1,
         price_units: int = 4,
@@ -141,6 +143,7 @@ class NeuralCFDemand(ControlFunctionMixin, NeuralDemand):
             learning_rate=learning_rate,
         )
         self.instruments = instruments
+        self.instrument_scale = instrument_scale
 
     # ---------------------------------------------------------------- hooks of the fit
     def _fit(self, history: SalesHistory) -> None:
@@ -165,7 +168,8 @@ class NeuralCFDemand(ControlFunctionMixin, NeuralDemand):
         self, history: SalesHistory, x_all: np.ndarray, z_parts: np.ndarray, keep: np.ndarray
     ) -> np.ndarray:
         """The first-stage residual of every row (fitted on the training rows ``keep``)."""
-        z, labels = instrument_matrix(history, tuple(self.instruments), "log")
+        transform = instrument_transform(self.instrument_scale, "log")
+        z, labels = instrument_matrix(history, tuple(self.instruments), transform)
         price = x_all[:, 0]
         v_keep, design = self._control(
             price[keep], z_parts[keep], z[keep], labels, np.log1p(history.units[keep])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from pricegym.demand.synthetic import Confounding, generate_confounded_history
@@ -79,3 +80,31 @@ def test_weak_instrument_warns():
     with pytest.warns(WeakInstrumentWarning, match="first-stage F"):
         model = make_model("loglinear_iv", instruments=["cost"]).fit(weak)
     assert model.causal_["first_stage"]["weak"]
+
+
+@pytest.mark.parametrize("family", ["loglinear_iv", "poisson_cf"])
+def test_instrument_scale_level_enters_the_first_stage_as_recorded(family):
+    """``instrument_scale="level"`` on a log-price family: the first stage is log price
+    on the instrument's level and the exogenous terms — the least-squares projection
+    numpy makes from the same columns (to 1e-8; the default takes log(cost))."""
+    pytest.importorskip("linearmodels")
+    from pricegym.demand.selection import make_model
+
+    history = generate_confounded_history(n_periods=300, seed=5)
+    model = make_model(family, instruments=["cost"], instrument_scale="level").fit(history)
+    x = pd.DataFrame(model.spec_.from_history(history), columns=model.spec_.names)
+    z = np.column_stack([x.drop(columns=["log_price"]).to_numpy(), history.column("cost")])
+    coef, *_ = np.linalg.lstsq(z, x["log_price"].to_numpy(), rcond=None)
+    assert model.causal_["instruments"] == ["cost"]
+    assert model.causal_["first_stage"]["coef"]["cost"] == pytest.approx(coef[-1], rel=1e-8)
+    logged = make_model(family, instruments=["cost"]).fit(history)
+    assert list(logged.causal_["first_stage"]["coef"]) == ["log(cost)"]
+
+
+def test_an_unknown_instrument_scale_is_refused_with_the_choices():
+    from pricegym.demand.selection import make_model
+    from pricegym.errors import ModelError
+
+    history = generate_confounded_history(n_periods=60, seed=5)
+    with pytest.raises(ModelError, match=r"instrument_scale='logs' is unknown.*'price', 'level'"):
+        make_model("loglinear_iv", instruments=["cost"], instrument_scale="logs").fit(history)

@@ -124,6 +124,9 @@ def iv_params_of(args: argparse.Namespace) -> dict[str, Any]:
     params: dict[str, Any] = {"instruments": list(instruments)}
     if endogenous:
         params["endogenous"] = {k: list(v) for k, v in endogenous.items()}
+    scale = getattr(args, "instrument_scale", None)
+    if scale is not None:
+        params["instrument_scale"] = scale
     return params
 
 
@@ -164,6 +167,7 @@ def instrumented_families(
     families: Sequence[str] | None,
     instruments: Sequence[str],
     endogenous: Mapping[str, Sequence[str]] | None = None,
+    scale: str | None = None,
 ) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
     """``(family, families, params)`` of a fit with ``instruments``.
 
@@ -171,7 +175,8 @@ def instrumented_families(
     them, ``family`` becomes its instrumented twin (``auto`` stays ``auto``), the
     ``--families`` of ``auto`` their twins (default: every family that has one),
     and ``params`` is ``{"instruments": [...]}`` for each (with ``"endogenous":
-    {COMP: [...]}`` when ``endogenous`` declares competitor prices endogenous).
+    {COMP: [...]}`` when ``endogenous`` declares competitor prices endogenous, and
+    ``"instrument_scale"`` when ``scale`` is given).
 
     Raises:
         ConfigError: a family without an instrumented twin.
@@ -183,6 +188,8 @@ def instrumented_families(
     params: dict[str, Any] = {"instruments": list(instruments)}
     if endogenous:
         params["endogenous"] = {k: list(v) for k, v in endogenous.items()}
+    if scale is not None:
+        params["instrument_scale"] = scale
     if family != "auto":
         return iv_family(family), None, params
     chosen = tuple(families) if families else tuple(IV_FAMILIES)

@@ -261,6 +261,13 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
         "cost; NAME,NAME for several) (repeatable; needs --instrument for the own price)",
     )
     columns.add_argument(
+        "--instrument-scale",
+        choices=("price", "level"),
+        default=None,
+        help="price (default): instruments on the price's scale, in logs for log-price "
+        "families (they must be > 0); level: as recorded (e.g. a tax that can be zero)",
+    )
+    columns.add_argument(
         "--drop-invalid",
         action="store_true",
         default=None,

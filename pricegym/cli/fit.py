@@ -297,7 +297,7 @@ def _cmd_fit(args: argparse.Namespace) -> int:
         )
     seasonal = _seasonal_params(args)
     family, families, iv_params = instrumented_families(
-        family, families, instruments_of(args), endogenous_of(args)
+        family, families, instruments_of(args), endogenous_of(args), args.instrument_scale
     )
     seasonal |= iv_params
     comparison = None

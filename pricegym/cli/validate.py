@@ -132,7 +132,9 @@ def _resolve(args: argparse.Namespace) -> tuple[list[tuple[str, Any]], Any]:
     instruments = instruments_of(args)
     if instruments:  # each family's instrumented twin ('all': every family that has one)
         chosen = None if text == "all" else names
-        twins = instrumented_families("auto", chosen, instruments, endogenous_of(args))[1]
+        twins = instrumented_families(
+            "auto", chosen, instruments, endogenous_of(args), args.instrument_scale
+        )[1]
         assert twins is not None  # "auto" with instruments: the families' twins
         names = twins
     return [(n, n) for n in names], _load(args)
