@@ -213,7 +213,7 @@ def causal_summary(run: RunData) -> list[dict[str, Any]]:
 
 def causal_html(run: RunData, summary: list[dict[str, Any]] | None = None) -> str:
     """The section's HTML ("" when the run has no IV market)."""
-    from pricegym.cli._causal import causal_lines
+    from pricegym.demand._causal_table import causal_lines
     from pricegym.demand.iv import WEAK_F
     from pricegym.experiments.report import _table
 
