@@ -75,7 +75,13 @@ from pricegym.demand.base import Elasticity
 from pricegym.demand.data import SalesHistory
 from pricegym.demand.features import MarketContext
 from pricegym.demand.kernels import DemandKernel
-from pricegym.demand.regression import LinearDemand, LogLinearDemand, PoissonDemand
+from pricegym.demand.regression import (
+    CLUSTERED,
+    LinearDemand,
+    LogLinearDemand,
+    PoissonDemand,
+    _market_clusters,
+)
 from pricegym.errors import ConfigError, DataValidationError, ModelError, PricegymWarning
 
 if TYPE_CHECKING:
@@ -651,7 +657,7 @@ class _Instrumented(_Host):
 #: the statsmodels covariance the ordinary twin uses for each IV covariance (HAC and
 #: linearmodels' kernel need a bandwidth statsmodels does not choose: HC1 instead)
 _ORDINARY_COV = {"robust": "HC1", "unadjusted": "nonrobust", "nonrobust": "nonrobust"}
-_ORDINARY_COV |= {"HC0": "HC0", "HC1": "HC1"}
+_ORDINARY_COV |= {"HC0": "HC0", "HC1": "HC1", "cluster": "cluster", "clustered": "cluster"}
 
 
 def _ordinary_params(model: Any) -> set[str]:
@@ -783,7 +789,11 @@ class _TwoStageLeastSquares(_Instrumented):
         exog, endog = x.drop(columns=terms), x[terms]
         zz = pd.DataFrame(z, columns=labels)
         cov = _cov_type(self.cov_type)
-        res = IV2SLS(y, exog, endog, zz).fit(cov_type=cov)
+        if cov == "clustered":  # by market: a panel's rows of one market share shocks
+            clusters = pd.Series(_market_clusters(history, self.cov_type), name="market")
+            res = IV2SLS(y, exog, endog, zz).fit(cov_type=cov, clusters=clusters)
+        else:
+            res = IV2SLS(y, exog, endog, zz).fit(cov_type=cov)
         self.results_ = res
         self.coef_ = res.params.reindex(self.spec_.names).to_numpy(dtype=np.float64)
         self.coef_cov_ = (
@@ -854,11 +864,12 @@ def _cov_type(cov_type: str) -> str:
     """statsmodels' names of the covariance → linearmodels'."""
     mapping = {"nonrobust": "unadjusted", "unadjusted": "unadjusted", "HC0": "robust"}
     mapping |= {"HC1": "robust", "robust": "robust", "HAC": "kernel", "kernel": "kernel"}
+    mapping |= {"cluster": "clustered", "clustered": "clustered"}
     if cov_type not in mapping:
         raise ModelError(
             f"cov_type={cov_type!r} is not one the IV families know (rule: one of "
-            f"{sorted(mapping)}). Fix: 'robust' (heteroskedasticity-robust, the default) or "
-            "'nonrobust'."
+            f"{sorted(mapping)}). Fix: 'robust' (heteroskedasticity-robust, the default), "
+            "'clustered' (by the panel's product/market key) or 'nonrobust'."
         )
     return mapping[cov_type]
 
@@ -953,6 +964,8 @@ class PoissonCFDemand(_Instrumented, PoissonDemand):
         residual = self._first_stage(x, z, labels, y)  # one column per endogenous price
         controls = self._control_names()
         xc = x.assign(**{c: residual[:, j] for j, c in enumerate(controls)})
+        if self.cov_type in CLUSTERED:  # the GLM's covariance, used when n_boot = 0
+            self._clusters = _market_clusters(history, self.cov_type)
         self.results_ = self._fit_statsmodels(y, xc)
         params = np.asarray(self.results_.params, dtype=np.float64)
         k, m = len(self.spec_.names), len(controls)

@@ -104,6 +104,26 @@ def _select(option: bool | Sequence[str], available: tuple[str, ...], what: str)
     return chosen
 
 
+#: ``cov_type`` names of the covariance clustered by market (statsmodels', linearmodels').
+CLUSTERED = ("cluster", "clustered")
+
+
+def _market_clusters(history: SalesHistory, cov_type: str) -> np.ndarray:
+    """Each row's market (the panel's product key) as an integer cluster code.
+
+    Raises:
+        ModelError: the history is one series (one cluster: no clustered covariance).
+    """
+    if not history.is_panel:
+        raise ModelError(
+            f"{history.source}: cov_type={cov_type!r} clusters the standard errors by the "
+            "panel's product/market key (rule: a panel with two or more markets; "
+            "clustering needs many), but this history is one series. Fix: cov_type="
+            "'robust', or map the market key (--product COL)."
+        )
+    return history.product_codes()
+
+
 class _RegressionDemand(StatsmodelsResultsMixin, DemandModel):
     """Shared machinery of the statsmodels regression families."""
 
@@ -167,6 +187,8 @@ class _RegressionDemand(StatsmodelsResultsMixin, DemandModel):
         x = pd.DataFrame(self.spec_.from_history(history), columns=self.spec_.names)
         self._check_identified(x, history.source)
         y = self._target(history)
+        if self.cov_type in CLUSTERED:  # by market; the IV twins' 'clustered' maps here
+            self._clusters = _market_clusters(history, self.cov_type)
         self.results_ = self._fit_statsmodels(y, x)
         self.coef_ = np.asarray(self.results_.params, dtype=np.float64)
         self.coef_cov_ = np.asarray(self.results_.cov_params(), dtype=np.float64)
@@ -174,6 +196,9 @@ class _RegressionDemand(StatsmodelsResultsMixin, DemandModel):
         self.scale_ = self._smearing(history)
 
     def _fit_statsmodels(self, y: np.ndarray, x: pd.DataFrame) -> Any:
+        if self.cov_type in CLUSTERED:
+            groups = self.__dict__.pop("_clusters")
+            return sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": groups})
         return sm.OLS(y, x).fit(cov_type=self.cov_type)
 
     def _smearing(self, history: SalesHistory) -> float:
@@ -239,7 +264,8 @@ class LinearDemand(_RegressionDemand):
             the data's (5 for a Mon–Fri trading calendar, 7 for daily, 12 monthly).
         product_effects: a fixed effect per product when the data is a panel.
         noise: ``"auto"``, ``"poisson"``, ``"negbin"`` or ``"lognormal"``.
-        cov_type: statsmodels covariance type (``"nonrobust"``, ``"HC1"``, ``"HAC"`` ...).
+        cov_type: statsmodels covariance type (``"nonrobust"``, ``"HC1"``, ``"HAC"`` ...;
+            ``"cluster"``: clustered by a panel's product/market key).
 
     The elasticity ``b·p/E[units]`` varies along the curve; its CI comes from a
     parametric bootstrap of the coefficients. The kernel clips negative demand at 0.
@@ -313,6 +339,11 @@ class PoissonDemand(_RegressionDemand):
 
     def _fit_statsmodels(self, y: np.ndarray, x: pd.DataFrame) -> Any:
         model = sm.GLM(y, x, family=sm.families.Poisson())
+        if self.cov_type in CLUSTERED:
+            groups = self.__dict__.pop("_clusters")
+            results = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
+            self.dispersion_ = float(results.pearson_chi2 / results.df_resid)
+            return results
         if self.cov_type != "nonrobust":
             results = model.fit(cov_type=self.cov_type)
             self.dispersion_ = float(results.pearson_chi2 / results.df_resid)
