@@ -286,8 +286,7 @@ class MultiProductEnv(gym.Env[np.ndarray, np.ndarray]):
     | 1 … K     | stock fraction of product j | stock_j / initial stock_j (1: no limit)| 0   | 1   |
     | K+1 … 2K  | last price of product j     | price_j / max grid price_j             | 0   | 1   |
     | 2K+1 … 3K | last sales of product j     | min(sales_j / sales_scale_j, 10)       | 0   | 10  |
-
-    | 3K+1 … 3K+R | price of rival r this period | ρ_r / high_r (rivals only)           | 0   | 1   |
+    | 3K+1 … 3K+R | rival r's price this period | ρ_r / high_r (only with R rivals)    | 0   | 1   |
 
     ``sales_scale_j`` is product j's expected units when every product is at its
     lowest grid price (period 0; with rivals at their period-0 prices), or 1 if

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import gymnasium as gym
@@ -76,7 +77,7 @@ def test_undercut_rule_follows_the_sellers_mean_price_of_the_last_period():
     for a in ([0, 0, 0], [4, 4, 3], [4, 4, 4], [1, 2, 3]):
         obs, _, _, _, info = env.step(a)
         prices.append((info["prices"].copy(), info["rival_prices"].copy(), obs[-1]))
-    for (p, _, o), (_, rho_next, _) in zip(prices, prices[1:], strict=False):
+    for (p, _, o), (_, rho_next, _) in itertools.pairwise(prices):
         want = np.clip(p.mean() - 0.25, 1.2, 4.0)
         assert rho_next[0] == pytest.approx(want, rel=1e-12)
         assert o == pytest.approx(want / 4.0, rel=1e-6)
@@ -180,7 +181,7 @@ def test_like_keeps_the_rivals_and_sb3_adapter_steps():
     obs = sb3.reset()
     assert obs.shape == (3, 11)
     for _ in range(20):
-        obs, rew, done, _ = sb3.step(np.zeros((3, 3), dtype=np.int64))
+        obs, rew, _, _ = sb3.step(np.zeros((3, 3), dtype=np.int64))
         assert obs.shape == (3, 11) and rew.shape == (3,)
         assert sb3.observation_space.contains(obs[0])
 
