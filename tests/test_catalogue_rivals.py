@@ -227,3 +227,20 @@ def test_bad_rivals_raise_with_the_value_and_the_fix():
         MultiProductEnv(TRUTH, **MARKET, rivals={**FIXED, "names": ["p0", "x"]})
     with pytest.raises(ConfigError, match="both"):
         logit_optimal_prices(QUALITY, ALPHA, COST, rival_quality=[1.0])
+
+
+def test_myopic_agent_and_experiment_benchmarks_see_fixed_rivals():
+    from pricegym.agents.catalogue_rules import CatalogueView
+    from pricegym.experiments.catalogue import _parts
+
+    env = MultiProductEnv(TRUTH, **MARKET, rivals=FIXED)
+    view = CatalogueView.from_env(env)
+    p = np.array([[2.0, 3.0, 4.0]])
+    env.reset(seed=0)
+    np.testing.assert_allclose(
+        view.demand.mean_units(p), env.config.rivals.units(TRUTH, p, [FIXED["prices"]])[0],
+        rtol=1e-12,
+    )  # fmt: skip
+    np.testing.assert_allclose(_parts(env)[0].mean_units(p), view.demand.mean_units(p))
+    with pytest.raises(ConfigError, match="undercut"):
+        _parts(MultiProductEnv(TRUTH, **MARKET, rivals=UNDERCUT))
