@@ -332,7 +332,7 @@ class MultiProductVectorEnv(VectorEnv):
             "inventory": self._stock.copy(),
             "t": (self._k - 1).astype(np.float64),
         }
-        keys = STEP_KEYS
+        keys: tuple[str, ...] = STEP_KEYS
         if rivals is not None:
             assert rho is not None and self._rival_price is not None
             values["rival_prices"] = rho
