@@ -244,3 +244,23 @@ def test_myopic_agent_and_experiment_benchmarks_see_fixed_rivals():
     np.testing.assert_allclose(_parts(env)[0].mean_units(p), view.demand.mean_units(p))
     with pytest.raises(ConfigError, match="undercut"):
         _parts(MultiProductEnv(TRUTH, **MARKET, rivals=UNDERCUT))
+
+
+def test_dp_with_fixed_rivals_earns_its_value_in_the_rival_market():
+    small = {**MARKET, "inventory": [3, 2, 2], "horizon": 4, "n_prices": 3}
+    env = MultiProductEnv(TRUTH, **small, rivals=FIXED)
+    dp = catalogue_dp(env)
+    b = 4000
+    venv = MultiProductVectorEnv.like(env, b)
+    _, info = venv.reset(seed=123)
+    stock, total = info["inventory"], np.zeros(b)
+    alive = np.ones(b, dtype=bool)
+    for t in range(small["horizon"]):
+        actions = np.array([dp.action(t, s) for s in stock])
+        _, rew, term, _, info = venv.step(actions)
+        total += np.where(alive, rew, 0.0)
+        stock = info["inventory"]
+        alive &= ~term
+    se = total.std(ddof=1) / np.sqrt(b)
+    assert se < 0.02 * dp.start_value
+    assert abs(total.mean() - dp.start_value) < 4 * se  # Monte Carlo of the DP's own policy
