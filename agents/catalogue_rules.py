@@ -47,7 +47,7 @@ import numpy as np
 from pricegym.agents.base import PricingAgent
 from pricegym.agents.view import ActionCodec
 from pricegym.demand.multiproduct_protocol import MultiProductDemand
-from pricegym.envs.multiproduct import CatalogueConfig
+from pricegym.envs.multiproduct import CatalogueConfig, seller_demand
 from pricegym.errors import ConfigError, PricegymWarning
 
 __all__ = [
@@ -80,7 +80,8 @@ class CatalogueView:
         inventory: (K,) starting stock (``inf``: unlimited).
         horizon: periods per season.
         sales_scale: (K,) the units that ``last_sales:<p>`` = 1 stands for.
-        demand: the market's (true) demand model.
+        demand: the market's (true) demand model (with rivals: the seller's demand at the
+            rivals' period-0 prices, exact for fixed-price rivals).
         names: the observation entry names.
     """
 
@@ -119,7 +120,9 @@ class CatalogueView:
             inventory=np.asarray(cfg.inventory, dtype=np.float64),
             horizon=int(cfg.horizon),
             sales_scale=np.asarray(base.sales_scale, dtype=np.float64),
-            demand=base.demand,
+            # with rivals: the seller's demand at the rivals' period-0 prices (exact for
+            # fixed-price rivals)
+            demand=seller_demand(base.demand, cfg),
             names=tuple(str(n) for n in names),
         )
 

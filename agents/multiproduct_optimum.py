@@ -59,14 +59,35 @@ DP_MAX_CELLS = 20_000_000
 
 
 def logit_optimal_prices(
-    quality: Sequence[float], alpha: float, cost: Sequence[float] | float
+    quality: Sequence[float],
+    alpha: float,
+    cost: Sequence[float] | float,
+    *,
+    rival_quality: Sequence[float] | None = None,
+    rival_prices: Sequence[float] | None = None,
 ) -> tuple[np.ndarray, float]:
     """Profit-maximising prices of a multinomial logit catalogue, and the common markup.
 
     Returns ``(prices, m)`` with ``prices = cost + m``, ``m = (1 + W₀(W/e)) / α``,
     ``W = Σ_k exp(q_k − α c_k)`` (see the module docstring for the derivation).
+
+    With rival products at fixed prices (``rival_quality`` δ and ``rival_prices`` ρ,
+    :mod:`pricegym.envs.catalogue_rivals`) the rivals join the outside option: the
+    seller's shares are those of qualities ``q_j − ln(1 + Σ_r exp(δ_r − α ρ_r))``
+    without rivals, so that is the logit solved.
     """
     q = np.asarray(quality, dtype=np.float64).reshape(-1)
+    if (rival_quality is None) != (rival_prices is None):
+        raise ConfigError("give both rival_quality and rival_prices (one per rival), or neither.")
+    if rival_quality is not None and rival_prices is not None:
+        d = np.asarray(rival_quality, dtype=np.float64).reshape(-1)
+        rho = np.asarray(rival_prices, dtype=np.float64).reshape(-1)
+        if d.shape != rho.shape:
+            raise ConfigError(
+                f"rival_quality has {d.size} entries and rival_prices {rho.size}: one each per "
+                "rival."
+            )
+        q = q - np.log1p(np.exp(d - alpha * rho).sum())
     c = np.broadcast_to(np.asarray(cost, dtype=np.float64), q.shape).astype(np.float64)
     if not alpha > 0:
         raise ConfigError(f"alpha={alpha!r}: the logit optimum needs a price sensitivity > 0.")
@@ -131,9 +152,27 @@ def _grid_actions(nvec: np.ndarray) -> np.ndarray:
 
 
 def _env_parts(env: Any) -> tuple[Any, Any]:
-    """(demand, CatalogueConfig) of a MultiProductEnv (or its vector twin, or a wrapper)."""
+    """(demand, CatalogueConfig) of a MultiProductEnv (or its vector twin, or a wrapper).
+
+    With fixed-price rivals the demand is the seller's with the rivals folded into the
+    outside option (exact: :meth:`~pricegym.envs.catalogue_rivals.CatalogueRivals.folded`).
+
+    Raises:
+        ConfigError: rivals that react to the seller (``rule="undercut"``): the
+            answers here assume a demand that depends on the period and the prices only.
+    """
     base = getattr(env, "unwrapped", env)
-    return base.demand, base.config
+    rivals = getattr(base.config, "rivals", None)
+    if rivals is None:
+        return base.demand, base.config
+    if rivals.rule != "fixed":
+        raise ConfigError(
+            f"the market's rivals follow rule={rivals.rule!r}: their prices react to the "
+            "seller's, so the grid optimum, DP and LP bound (which fix the demand by period "
+            "and price) do not apply. Fix: rivals with rule='fixed', or evaluate the policy "
+            "by simulation."
+        )
+    return rivals.folded(base.demand), base.config
 
 
 def grid_optimum(env: Any, period: int = 0) -> GridOptimum:

@@ -23,7 +23,7 @@ follows ``PricingEnv``'s conventions.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,9 +33,10 @@ from gymnasium import spaces
 from gymnasium.error import InvalidAction, ResetNeeded
 
 from pricegym.demand.multiproduct_protocol import MultiProductDemand
+from pricegym.envs.catalogue_rivals import RIVAL_STEP_KEYS, CatalogueRivals
 from pricegym.errors import ConfigError, DecisionWarning, ExtrapolationWarning
 
-__all__ = ["SALES_OBS_CAP", "STEP_KEYS", "CatalogueConfig", "MultiProductEnv"]
+__all__ = ["RIVAL_STEP_KEYS", "SALES_OBS_CAP", "STEP_KEYS", "CatalogueConfig", "MultiProductEnv"]
 
 #: Observed last sales are ``min(sales / sales_scale, SALES_OBS_CAP)``.
 SALES_OBS_CAP = 10.0
@@ -82,7 +83,9 @@ class CatalogueConfig:
     - ``cost``, ``salvage``: unit cost and salvage value per leftover unit at the
       season's end (both >= 0);
     - ``inventory``: starting stock per product (``inf`` = unlimited);
-    - ``horizon``: periods in a season (>= 1); ``noise``: ``"poisson"`` or ``"none"``.
+    - ``horizon``: periods in a season (>= 1); ``noise``: ``"poisson"`` or ``"none"``;
+    - ``rivals``: the rival products (:class:`~pricegym.envs.catalogue_rivals.CatalogueRivals`)
+      or None.
     """
 
     grids: tuple[np.ndarray, ...]
@@ -91,6 +94,12 @@ class CatalogueConfig:
     inventory: np.ndarray
     horizon: int
     noise: str
+    rivals: CatalogueRivals | None = None
+
+    @property
+    def n_rivals(self) -> int:
+        """R (0 without rivals)."""
+        return 0 if self.rivals is None else self.rivals.n_rivals
 
     @property
     def n_products(self) -> int:
@@ -133,6 +142,7 @@ class CatalogueConfig:
         horizon: int = 52,
         noise: str = "poisson",
         allow_outside_support: bool = False,
+        rivals: CatalogueRivals | Mapping[str, Any] | None = None,
     ) -> CatalogueConfig:
         """Validate the settings (see :class:`MultiProductEnv`'s *Arguments*).
 
@@ -188,6 +198,7 @@ class CatalogueConfig:
             inventory=inv,
             horizon=int(horizon),
             noise=noise,
+            rivals=None if rivals is None else CatalogueRivals.build(rivals, demand, grids),
         )
 
     @staticmethod
@@ -267,7 +278,7 @@ class MultiProductEnv(gym.Env[np.ndarray, np.ndarray]):
 
     ## Observation Space
 
-    A ``Box`` of float32, d = 1 + 3K, names in ``observation_names``:
+    A ``Box`` of float32, d = 1 + 3K + R (R rivals, 0 by default), names in ``observation_names``:
 
     | index     | observation                 | unit / scaling                         | min | max |
     |-----------|-----------------------------|----------------------------------------|-----|-----|
@@ -275,10 +286,21 @@ class MultiProductEnv(gym.Env[np.ndarray, np.ndarray]):
     | 1 … K     | stock fraction of product j | stock_j / initial stock_j (1: no limit)| 0   | 1   |
     | K+1 … 2K  | last price of product j     | price_j / max grid price_j             | 0   | 1   |
     | 2K+1 … 3K | last sales of product j     | min(sales_j / sales_scale_j, 10)       | 0   | 10  |
+    | 3K+1 … 3K+R | rival r's price this period | ρ_r / high_r (only with R rivals)    | 0   | 1   |
 
     ``sales_scale_j`` is product j's expected units when every product is at its
-    lowest grid price (period 0), or 1 if that is 0. A product with starting
-    stock 0 shows fraction 0.
+    lowest grid price (period 0; with rivals at their period-0 prices), or 1 if
+    that is 0. A product with starting stock 0 shows fraction 0. Without rivals
+    (R = 0) the observation is the first 1 + 3K entries only.
+
+    ## Rivals
+
+    ``rivals=`` adds R rival products to a logit catalogue's choice set (see
+    :mod:`pricegym.envs.catalogue_rivals`: qualities δ_r, the seller's α, a
+    ``"fixed"`` or ``"undercut"`` price rule). The rivals post their prices at the
+    start of each period (the observation shows them), the seller's shares then
+    compete with the rivals' products and the outside option. The rivals draw
+    nothing: the env's random draws are those of a market without rivals.
 
     ## Rewards
 
@@ -286,8 +308,10 @@ class MultiProductEnv(gym.Env[np.ndarray, np.ndarray]):
     period only, ``Σ_j salvage_j · leftover_j``. ``info``: ``prices``,
     ``expected_demand``, ``demand``, ``sales``, ``lost_sales``, ``inventory``
     (stock after the period; ``inf`` when unlimited) as (K,) arrays, and
-    ``revenue``, ``cost``, ``salvage``, ``profit`` (= reward), ``t`` as floats.
-    ``reset`` returns ``t`` and ``inventory``.
+    ``revenue``, ``cost``, ``salvage``, ``profit`` (= reward), ``t`` as floats;
+    with rivals also ``rival_prices`` and ``rival_expected_demand`` (R,) (the
+    rivals' expected units; their sales are not drawn). ``reset`` returns ``t`` and
+    ``inventory`` (and ``rival_prices`` with rivals: those of period 0).
 
     ## Starting State
 
@@ -327,6 +351,8 @@ class MultiProductEnv(gym.Env[np.ndarray, np.ndarray]):
     - ``horizon``: periods per season (52). ``noise``: ``"poisson"`` or ``"none"``.
     - ``allow_outside_support``: allow grid prices outside the model's support
       (warns :class:`~pricegym.errors.ExtrapolationWarning`).
+    - ``rivals``: None (default: no rivals), or a dict / ``CatalogueRivals`` (see
+      *Rivals*; needs a ``LogitCatalogueTruth`` demand).
 
     ## Version History
 
@@ -366,6 +392,7 @@ class MultiProductEnv(gym.Env[np.ndarray, np.ndarray]):
         horizon: int = 52,
         noise: str = "poisson",
         allow_outside_support: bool = False,
+        rivals: CatalogueRivals | Mapping[str, Any] | None = None,
         render_mode: str | None = None,
     ) -> None:
         if render_mode is not None:
@@ -384,14 +411,16 @@ class MultiProductEnv(gym.Env[np.ndarray, np.ndarray]):
             horizon=horizon,
             noise=noise,
             allow_outside_support=allow_outside_support,
+            rivals=rivals,
         )
         k = cfg.n_products
         self.n_products = k
         self.product_names = tuple(demand.product_names)
         self.action_space = spaces.MultiDiscrete(cfg.nvec)
-        low, high = observation_bounds(k)
+        low, high = observation_bounds(k, cfg.n_rivals)
         self.observation_space = spaces.Box(low, high, dtype=np.float32)
-        self.observation_names = observation_names(self.product_names)
+        rival_names = () if cfg.rivals is None else cfg.rivals.names
+        self.observation_names = observation_names(self.product_names, rival_names)
         self._table = cfg.price_table()
         self._pmax = np.array([g[-1] for g in cfg.grids])
         self._mid = self._table[np.arange(k), cfg.nvec // 2]
@@ -401,7 +430,12 @@ class MultiProductEnv(gym.Env[np.ndarray, np.ndarray]):
         self._k = 0
         self._last_price = self._mid.copy()
         self._last_sales = np.zeros(k)
+        self._rival_price = self._start_rival_prices()
         self._done = True
+
+    def _start_rival_prices(self) -> np.ndarray | None:
+        rivals = self.config.rivals
+        return None if rivals is None else rivals.next_prices(self._mid[None, :])[0]
 
     # ------------------------------------------------------------------ gymnasium API
     def reset(
@@ -413,8 +447,12 @@ class MultiProductEnv(gym.Env[np.ndarray, np.ndarray]):
         self._k = 0
         self._last_price = self._mid.copy()
         self._last_sales = np.zeros(self.n_products)
+        self._rival_price = self._start_rival_prices()
         self._done = False
-        return self._obs(), {"t": 0.0, "inventory": self._stock.copy()}
+        info: dict[str, Any] = {"t": 0.0, "inventory": self._stock.copy()}
+        if self._rival_price is not None:
+            info["rival_prices"] = self._rival_price.copy()
+        return self._obs(), info
 
     def action_to_prices(self, action: Any) -> np.ndarray:
         """The (K,) price vector of ``action`` (raises ``InvalidAction`` off the grid)."""
@@ -440,7 +478,13 @@ class MultiProductEnv(gym.Env[np.ndarray, np.ndarray]):
             raise ResetNeeded("the season is over (or reset was never called); call reset().")
         cfg = self.config
         p = self.action_to_prices(action)
-        mu = self.demand.mean_units(p[None, :], self._k)[0]
+        rivals, rho = cfg.rivals, self._rival_price
+        if rivals is None:
+            mu = self.demand.mean_units(p[None, :], self._k)[0]
+        else:
+            assert rho is not None
+            mu_s, mu_r = rivals.units(self.demand, p[None, :], rho[None, :])
+            mu, rival_mu = mu_s[0], mu_r[0]
         if cfg.noise == "poisson":
             demand = self.np_random.poisson(mu).astype(np.float64)
         else:
@@ -473,6 +517,11 @@ class MultiProductEnv(gym.Env[np.ndarray, np.ndarray]):
             "inventory": self._stock.copy(),
             "t": float(self._k - 1),
         }
+        if rivals is not None:
+            assert rho is not None
+            info["rival_prices"] = rho
+            info["rival_expected_demand"] = rival_mu
+            self._rival_price = rivals.next_prices(p[None, :])[0]
         return self._obs(), profit, terminated, False, info
 
     def _obs(self) -> np.ndarray:
@@ -485,6 +534,8 @@ class MultiProductEnv(gym.Env[np.ndarray, np.ndarray]):
             self._pmax,
             self._last_sales[None, :],
             self.sales_scale,
+            None if self._rival_price is None else self._rival_price[None, :],
+            None if cfg.rivals is None else cfg.rivals.high,
         )[0]
 
 
@@ -500,11 +551,13 @@ def decision_check(demand: MultiProductDemand, cfg: CatalogueConfig, stacklevel:
     Then the market's "best price" for that product only says that the grid's edge
     wins: the true optimum may lie beyond it (or the model has none, e.g. a choice
     logit without a no-purchase option, or cost 0 with inelastic demand). Grids of
-    more than :data:`DECISION_CHECK_MAX` vectors are not checked. Changes nothing.
+    more than :data:`DECISION_CHECK_MAX` vectors are not checked. With rivals, they
+    are held at their period-0 prices (:func:`seller_demand`). Changes nothing.
     """
     nvec = cfg.nvec
     if int(np.prod(nvec)) > DECISION_CHECK_MAX:
         return
+    demand = seller_demand(demand, cfg)
     acts = cfg.all_actions()
     prices = cfg.price_table()[np.arange(cfg.n_products), acts]
     mu = np.asarray(demand.mean_units(prices, 0), dtype=np.float64)
@@ -526,26 +579,39 @@ def decision_check(demand: MultiProductDemand, cfg: CatalogueConfig, stacklevel:
         )
 
 
-def observation_bounds(k: int) -> tuple[np.ndarray, np.ndarray]:
-    """The observation ``Box``'s low and high (float32, d = 1 + 3K)."""
-    low = np.zeros(1 + 3 * k, dtype=np.float32)
-    high = np.ones(1 + 3 * k, dtype=np.float32)
-    high[1 + 2 * k :] = SALES_OBS_CAP
+def observation_bounds(k: int, r: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The observation ``Box``'s low and high (float32, d = 1 + 3K + R)."""
+    low = np.zeros(1 + 3 * k + r, dtype=np.float32)
+    high = np.ones(1 + 3 * k + r, dtype=np.float32)
+    high[1 + 2 * k : 1 + 3 * k] = SALES_OBS_CAP
     return low, high
 
 
-def observation_names(products: Sequence[str]) -> tuple[str, ...]:
+def observation_names(products: Sequence[str], rivals: Sequence[str] = ()) -> tuple[str, ...]:
     """Names of the observation entries, in order."""
     return (
         "time_remaining",
         *(f"stock_fraction:{p}" for p in products),
         *(f"last_price:{p}" for p in products),
         *(f"last_sales:{p}" for p in products),
+        *(f"rival_price:{r}" for r in rivals),
     )
 
 
+def seller_demand(demand: MultiProductDemand, cfg: CatalogueConfig) -> MultiProductDemand:
+    """The seller's demand with the rivals at their period-0 prices folded in (the rivals'
+    products join the outside option; see :meth:`CatalogueRivals.folded`); ``demand``
+    itself without rivals. Exact in every period for ``"fixed"`` rivals."""
+    if cfg.rivals is None:
+        return demand
+    mid = cfg.price_table()[np.arange(cfg.n_products), cfg.nvec // 2]
+    return cfg.rivals.folded(demand, cfg.rivals.next_prices(mid[None, :])[0])
+
+
 def sales_scale(demand: MultiProductDemand, cfg: CatalogueConfig) -> np.ndarray:
-    """(K,) expected units at the lowest grid prices (period 0); 1 where that is 0."""
+    """(K,) expected units at the lowest grid prices (period 0, rivals at their period-0
+    prices); 1 where that is 0."""
+    demand = seller_demand(demand, cfg)
     low = np.array([g[0] for g in cfg.grids])[None, :]
     mu = np.asarray(demand.mean_units(low, 0), dtype=np.float64)[0]
     return np.where(mu > 0, mu, 1.0)
@@ -559,12 +625,16 @@ def make_observation(
     pmax: np.ndarray,
     last_sales: np.ndarray,
     scale: np.ndarray,
+    rival_price: np.ndarray | None = None,
+    rival_high: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Observations (B, 1 + 3K) float32 of B markets (the table of :class:`MultiProductEnv`).
+    """Observations (B, 1 + 3K [+ R]) float32 of B markets (the table of
+    :class:`MultiProductEnv`).
 
     ``time_left`` (B,); ``stock``, ``last_price``, ``last_sales`` (B, K);
-    ``stock0``, ``pmax``, ``scale`` (K,). The single env and the batched one both
-    build their observations here, so the layouts cannot drift apart.
+    ``stock0``, ``pmax``, ``scale`` (K,); with rivals ``rival_price`` (B, R) and
+    ``rival_high`` (R,). The single env and the batched one both build their
+    observations here, so the layouts cannot drift apart.
     """
     finite = np.isfinite(stock0)
     denom = np.where(finite & (stock0 > 0), stock0, 1.0)
@@ -575,6 +645,7 @@ def make_observation(
             frac,
             last_price / pmax,
             np.minimum(last_sales / scale, SALES_OBS_CAP),
+            *(() if rival_price is None else (rival_price / rival_high,)),
         ],
         axis=1,
     ).astype(np.float32)

@@ -49,6 +49,7 @@ from gymnasium.vector.utils import batch_space
 from pricegym.demand.multiproduct_protocol import MultiProductDemand
 from pricegym.envs._streams import _MarketStreams, per_market_seeds
 from pricegym.envs.multiproduct import (
+    RIVAL_STEP_KEYS,
     SALES_OBS_CAP,
     STEP_KEYS,
     CatalogueConfig,
@@ -92,7 +93,16 @@ class MultiProductVectorEnv(VectorEnv):
     constants of each entry; a step is then a table lookup and one compiled pass
     stepping every market and drawing its K demands
     (:mod:`pricegym.envs._multiproduct_kernel`). Larger
-    markets call ``mean_units`` once per step and draw column by column.
+    markets, and markets with rivals (whose prices may follow the seller's, so
+    the means depend on more than the period and the action), compute the means
+    once per step and draw column by column.
+
+    ## Rivals
+
+    ``rivals=`` as :class:`MultiProductEnv` (the same rival prices, observation
+    entries and ``info`` keys ``rival_prices``, ``rival_expected_demand`` (B, R)).
+    A resetting market's ``rival_prices`` are its period-0 prices (as the single
+    env's reset info).
 
     ## Arguments
 
@@ -131,11 +141,12 @@ class MultiProductVectorEnv(VectorEnv):
         self.n_products = k = cfg.n_products
         self.product_names = tuple(demand.product_names)
         self.single_action_space = spaces.MultiDiscrete(cfg.nvec)
-        low, high = observation_bounds(k)
+        low, high = observation_bounds(k, cfg.n_rivals)
         self.single_observation_space = spaces.Box(low, high, dtype=np.float32)
         self.action_space = batch_space(self.single_action_space, b)
         self.observation_space = batch_space(self.single_observation_space, b)
-        self.observation_names = observation_names(self.product_names)
+        rival_names = () if cfg.rivals is None else cfg.rivals.names
+        self.observation_names = observation_names(self.product_names, rival_names)
         self._table = cfg.price_table()
         self._cols = np.arange(k)
         self._pmax = np.array([g[-1] for g in cfg.grids])
@@ -147,12 +158,17 @@ class MultiProductVectorEnv(VectorEnv):
         self._table_mu: np.ndarray | None = None
         self._consts: np.ndarray | None = None
         n_vectors = int(np.prod(cfg.nvec))
-        if n_vectors * cfg.horizon * k <= TABLE_MAX:
+        if cfg.rivals is None and n_vectors * cfg.horizon * k <= TABLE_MAX:
             self._build_table(n_vectors)
         self._stock = np.tile(cfg.inventory, (b, 1))
         self._k = np.zeros(b, dtype=np.int64)
         self._last_price = np.tile(self._mid, (b, 1))
         self._last_sales = np.zeros((b, k))
+        self._rival_start: np.ndarray | None = None
+        self._rival_price: np.ndarray | None = None
+        if cfg.rivals is not None:
+            self._rival_start = cfg.rivals.next_prices(self._mid[None, :])[0]
+            self._rival_price = np.tile(self._rival_start, (b, 1))
         self._needs_reset = np.ones(b, dtype=bool)
         self._seeded = False
 
@@ -186,6 +202,7 @@ class MultiProductVectorEnv(VectorEnv):
                 horizon=cfg.horizon,
                 noise=cfg.noise,
                 allow_outside_support=True,
+                rivals=cfg.rivals,
             )
 
     def _build_table(self, n_vectors: int) -> None:
@@ -233,6 +250,9 @@ class MultiProductVectorEnv(VectorEnv):
             "inventory": self._stock.copy(),
             "_inventory": np.ones(b, dtype=bool),
         }
+        if self._rival_price is not None:
+            info["rival_prices"] = self._rival_price.copy()
+            info["_rival_prices"] = np.ones(b, dtype=bool)
         return self._obs(), info
 
     def reset_markets(self, rows: np.ndarray) -> np.ndarray:
@@ -248,6 +268,8 @@ class MultiProductVectorEnv(VectorEnv):
         self._k[rows] = 0
         self._last_price[rows] = self._mid
         self._last_sales[rows] = 0.0
+        if self._rival_price is not None:
+            self._rival_price[rows] = self._rival_start
         self._needs_reset[rows] = False
 
     def step(
@@ -266,7 +288,13 @@ class MultiProductVectorEnv(VectorEnv):
         if resetting.any():
             self._reset_rows(np.flatnonzero(resetting))
         p = self._table[self._cols, a]  # (B, K)
-        mu = np.asarray(self.demand.mean_units(p, self._k), dtype=np.float64)
+        rivals, rho = cfg.rivals, self._rival_price
+        if rivals is None:
+            mu = np.asarray(self.demand.mean_units(p, self._k), dtype=np.float64)
+        else:
+            assert rho is not None
+            rho = rho.copy()
+            mu, rival_mu = rivals.units(self.demand, p, rho)
         if cfg.noise == "poisson":
             lam = np.where(playing[:, None], mu, 0.0)
             demand = np.empty((b, k))
@@ -304,8 +332,16 @@ class MultiProductVectorEnv(VectorEnv):
             "inventory": self._stock.copy(),
             "t": (self._k - 1).astype(np.float64),
         }
+        keys: tuple[str, ...] = STEP_KEYS
+        if rivals is not None:
+            assert rho is not None and self._rival_price is not None
+            values["rival_prices"] = rho
+            values["rival_expected_demand"] = rival_mu
+            keys = STEP_KEYS + RIVAL_STEP_KEYS
+            nxt = rivals.next_prices(p)
+            self._rival_price = np.where(playing[:, None], nxt, self._rival_price)
         info: dict[str, Any] = {}
-        for key in STEP_KEYS:
+        for key in keys:
             v = values[key]
             if resetting.any():
                 v = np.where(resetting[:, None] if v.ndim == 2 else resetting, 0.0, v)
@@ -315,6 +351,9 @@ class MultiProductVectorEnv(VectorEnv):
             info["t"] = np.where(resetting, 0.0, info["t"])
             info["inventory"] = np.where(resetting[:, None], self._stock, info["inventory"])
             info["_t"] = info["_inventory"] = np.ones(b, dtype=bool)
+            if rivals is not None:
+                info["rival_prices"] = np.where(resetting[:, None], rho, info["rival_prices"])
+                info["_rival_prices"] = np.ones(b, dtype=bool)
         return self._obs(), profit, terminated, np.zeros(b, dtype=bool), info
 
     def _step_compiled(
@@ -405,4 +444,6 @@ class MultiProductVectorEnv(VectorEnv):
             self._pmax,
             self._last_sales,
             self.sales_scale,
+            self._rival_price,
+            None if cfg.rivals is None else cfg.rivals.high,
         )

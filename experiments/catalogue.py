@@ -53,8 +53,10 @@ def is_catalogue(env: Any) -> bool:
 
 
 def _parts(env: Any) -> tuple[Any, Any]:
-    base = getattr(env, "unwrapped", env)
-    return base.demand, base.config
+    # fixed-price rivals folded into the outside option; reacting rivals raise
+    from pricegym.agents.multiproduct_optimum import _env_parts
+
+    return _env_parts(env)
 
 
 def elasticity_matrix(
