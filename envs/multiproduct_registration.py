@@ -42,8 +42,6 @@ import copy
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-import gymnasium as gym
-
 from pricegym.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -190,6 +188,11 @@ def make_catalogue_vector_env(
 
 def register_catalogue_envs() -> list[str]:
     """Register every id of :data:`CATALOGUE_ENV_IDS` (ids already there are kept)."""
+    # gymnasium is imported here, not at module level: importing it runs the hook of
+    # pricegym/__init__.py, which calls this function, and would find this module
+    # half-loaded (a circular ImportError on ``import`` of it in a fresh process).
+    import gymnasium as gym
+
     added = []
     for env_id, preset in CATALOGUE_ENV_IDS.items():
         if env_id in gym.registry:

@@ -54,7 +54,6 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import gymnasium as gym
 import numpy as np
 
 from pricegym.errors import ConfigError
@@ -62,6 +61,10 @@ from pricegym.errors import ConfigError
 # The demands, markets and agents are imported inside the functions that build them
 # (deliberately): pricegym/__init__.py imports this module as soon as gymnasium is
 # imported, so it must stay as light as gymnasium itself (no scipy, pandas, numba).
+# gymnasium itself is imported in register_envs, not here: importing it runs the hook
+# of pricegym/__init__.py, which calls register_envs, so a module-level import would
+# run that call while this module is half-loaded (``import pricegym.registration`` in
+# a fresh process failed with a circular ImportError).
 
 if TYPE_CHECKING:
     from pricegym.demand.kernels import DemandKernel
@@ -369,8 +372,12 @@ def register_envs() -> list[str]:
     """Register every id of :data:`ENV_IDS` with gymnasium (ids already there are kept),
     and the catalogue ids of :mod:`pricegym.envs.multiproduct_registration`.
 
-    Returns the ids registered by this call.
+    Returns the ids registered by this call. (Where gymnasium is not imported yet, the
+    import here runs pricegym's hook, which registers every id through a nested call,
+    so this call returns ``[]``.)
     """
+    import gymnasium as gym  # here: see the comment on the imports above
+
     added = []
     for env_id, preset in ENV_IDS.items():
         if env_id in gym.registry:

@@ -84,6 +84,7 @@ from pathlib import Path
 from typing import Any
 
 from pricegym._json import jsonable
+from pricegym.experiments.report._catalogue import elasticity_html
 from pricegym.experiments.report._causal import causal_html, causal_summary
 from pricegym.experiments.report._figures import (
     _fig_demand,
@@ -186,7 +187,7 @@ def _table(
 
 
 def _league_html(run: RunData) -> str:
-    from pricegym.experiments.stats import few_seeds_note
+    from pricegym.experiments.stats import few_seeds_note  # scipy, pandas, numpy
 
     s = run.summary
     level = run.resolved.get("evaluation", {}).get("confidence", 0.95)
@@ -339,7 +340,6 @@ def _benchmarks_html(run: RunData) -> str:
                 "factor 1; it sets the price grid). Δ compares each round with the benchmarks "
                 "of the regime in force (the regime rows), averaged over the rounds played.</p>"
             )
-    from pricegym.experiments.report._catalogue import elasticity_html
 
     out.append(elasticity_html(run))  # catalogue markets: the cross-price matrix
     return "\n".join(x for x in out if x) or "<p>No benchmarks were computed for this run.</p>"
@@ -482,7 +482,7 @@ def render_report(run_dir: str | Path) -> Report:
     Raises:
         ConfigError: ``run_dir`` is not a finished run directory (see :func:`load_run`).
     """
-    from pricegym.demand.io import atomic_write_bytes
+    from pricegym.demand.io import atomic_write_bytes  # numpy
 
     run = load_run(run_dir)
     out = _Output(run.path)

@@ -75,7 +75,7 @@ def plot_catalogue_paths(
 
 def elasticity_html(run: RunData) -> str:
     """The cross-price elasticity matrix of each catalogue market ('' if there is none)."""
-    from pricegym.experiments.report import _table
+    from pricegym.experiments.report import _table  # cycle: the report package imports this module
 
     e = html.escape
     parts = []

@@ -31,9 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pricegym.demand._causal_table import causal_lines
 from pricegym.errors import PricegymError
 from pricegym.experiments.report._output import _num
 from pricegym.experiments.report._run import RunData, _finite
+from pricegym.experiments.rundir import RunContext
 
 __all__ = ["IVMarket", "causal_html", "causal_summary", "iv_markets", "profit_lost"]
 
@@ -57,7 +59,7 @@ class IVMarket:
 
 def _model_markets(run: RunData) -> list[tuple[str, str, Any]]:
     """``(market label, model name, loaded model or None)`` of every fitted-model market."""
-    from pricegym.demand.base import DemandModel
+    from pricegym.demand.base import DemandModel  # pandas, numpy
 
     market = run.resolved.get("market", {})
     label = str(market.get("name", ""))
@@ -130,8 +132,7 @@ def profit_lost(run: RunData, iv: IVMarket) -> list[dict[str, Any]]:
 def _exact_loss(run: RunData, market: str, biased: str) -> tuple[dict[str, float] | None, str]:
     import numpy as np
 
-    from pricegym.agents.dp import evaluate_policy, solve_dp
-    from pricegym.experiments.rundir import RunContext
+    from pricegym.agents.dp import evaluate_policy, solve_dp  # scipy, pandas, gymnasium
 
     if run.config is None:
         return None, f"the experiment cannot be rebuilt ({run.config_error})"
@@ -213,9 +214,8 @@ def causal_summary(run: RunData) -> list[dict[str, Any]]:
 
 def causal_html(run: RunData, summary: list[dict[str, Any]] | None = None) -> str:
     """The section's HTML ("" when the run has no IV market)."""
-    from pricegym.demand._causal_table import causal_lines
-    from pricegym.demand.iv import WEAK_F
-    from pricegym.experiments.report import _table
+    from pricegym.demand.iv import WEAK_F  # statsmodels, scipy, pandas
+    from pricegym.experiments.report import _table  # cycle: the report package imports this module
 
     markets = iv_markets(run)
     if not markets:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pricegym.errors import PricegymError
+from pricegym.experiments.report._catalogue import plot_catalogue_paths
 from pricegym.experiments.report._output import (
     WIDTH,
     _agent_order,
@@ -154,8 +155,6 @@ def _fig_markets(run: RunData, out: _Output, replays: _Replays | None) -> None:
             _plot_oligopoly_paths(run, out, arena, frames, replays.seed)
         elif replays.config.market.is_catalogue:  # one price-path figure per product
             import pandas as pd
-
-            from pricegym.experiments.report._catalogue import plot_catalogue_paths
 
             data = pd.concat(frames, ignore_index=True)
             plot_catalogue_paths(out, arena, data, colours, replays.seed)
@@ -440,8 +439,8 @@ def _fig_demand(run: RunData, out: _Output) -> None:
             )
             return
         entries = [{"name": Path(model_path).stem, "file": model_path}]  # pricegym/Fitted-v0
-    from pricegym.demand.base import DemandModel
-    from pricegym.demand.plot import plot_model
+    from pricegym.demand.base import DemandModel  # pandas, numpy
+    from pricegym.demand.plot import plot_model  # matplotlib, pandas, numpy
 
     for entry in entries:
         name = entry.get("name", "model")

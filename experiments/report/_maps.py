@@ -19,6 +19,7 @@ from pricegym.errors import ConfigError, PricegymError
 from pricegym.experiments.report._output import WIDTH, _new_figure, _Output
 from pricegym.experiments.report._replay import _Replays, _round_robin_agents
 from pricegym.experiments.report._run import RunData
+from pricegym.experiments.rundir import Cell, cell_agent, eval_seeds
 
 if TYPE_CHECKING:
     import numpy as np
@@ -189,8 +190,7 @@ def _map_axis(view: Any) -> tuple[str | None, list[float] | None]:
 
 
 def _single_maps(run: RunData, out: _Output, replays: _Replays) -> None:
-    from pricegym.agents.dp import DPAgent
-    from pricegym.experiments.rundir import Cell, cell_agent, eval_seeds
+    from pricegym.agents.dp import DPAgent  # scipy, pandas, gymnasium
 
     section = "policies"
     config, ctx, seed = replays.config, replays.ctx, replays.seed
@@ -252,7 +252,7 @@ def _plot_single_maps(
 ) -> None:
     import numpy as np
 
-    from pricegym.agents.view import ActionCodec
+    from pricegym.agents.view import ActionCodec  # gymnasium, numpy
 
     codec = ActionCodec.from_env(env)
     periods = np.arange(1, horizon + 1)
@@ -317,8 +317,7 @@ def _edges(levels: np.ndarray) -> np.ndarray:
 def _oligopoly_maps(run: RunData, out: _Output, replays: _Replays) -> None:
     import numpy as np
 
-    from pricegym.experiments.evaluate import bind_to_seat
-    from pricegym.experiments.rundir import cell_agent, eval_seeds
+    from pricegym.experiments.evaluate import bind_to_seat  # pandas, numpy
 
     section = "policies"
     ctx, seed = replays.ctx, replays.seed

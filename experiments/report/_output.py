@@ -75,7 +75,7 @@ class _Output:
         self._names: set[str] = set()
 
     def save(self, fig: Figure, name: str, section: str, title: str, caption: str) -> None:
-        from pricegym.demand.plot import save_figure
+        from pricegym.demand.plot import save_figure  # matplotlib, pandas, numpy
 
         stem = _slug(name)
         unique, i = stem, 2

@@ -17,6 +17,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pricegym.errors import ConfigError, PricegymError
+from pricegym.experiments.rundir import (
+    RunContext,
+    cell_agent,
+    eval_seeds,
+    needs_training,
+    plan_cells,
+    read_cell,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,7 +44,6 @@ class _Replays:
     """Replays of the evaluation cells of the first replicate seed, computed once each."""
 
     def __init__(self, run: RunData) -> None:
-        from pricegym.experiments.rundir import RunContext
 
         assert run.config is not None
         self.run, self.config = run, run.config
@@ -46,7 +53,6 @@ class _Replays:
 
     def cells(self) -> list[Cell]:
         """Every solo / vs_rules / round-robin cell of the first seed, in plan order."""
-        from pricegym.experiments.rundir import plan_cells
 
         plan = plan_cells(self.config)
         return [
@@ -100,8 +106,6 @@ def replay_cell(
     """
     import pandas as pd
 
-    from pricegym.experiments.rundir import RunContext
-
     if run.config is None:
         raise ConfigError(
             f"the experiment of {str(run.path)!r} cannot be rebuilt ({run.config_error}), so its "
@@ -144,8 +148,7 @@ _REPLAY_COLUMNS = (
 
 
 def _replay_single(ctx: Any, cell: Cell, n: int) -> list[dict[str, Any]]:
-    from pricegym.experiments.evaluate import frozen_play
-    from pricegym.experiments.rundir import cell_agent, eval_seeds
+    from pricegym.experiments.evaluate import frozen_play  # pandas, numpy
 
     spec = ctx.config.agent(cell.agents[0])
     env = ctx.env(cell.market, cell.rival)
@@ -154,7 +157,7 @@ def _replay_single(ctx: Any, cell: Cell, n: int) -> list[dict[str, Any]]:
     env_seeds, agent_seeds = eval_seeds(ctx, cell)
     learn = ctx.config.evaluation.learn_online
     if ctx.config.market.is_catalogue:
-        from pricegym.experiments.catalogue import replay_catalogue_rows
+        from pricegym.experiments.catalogue import replay_catalogue_rows  # scipy, numpy
 
         with frozen_play([agent], [learn]):
             return replay_catalogue_rows(
@@ -173,7 +176,7 @@ def _replay_single_loop(
     agent_seeds: Sequence[int],
     learn: bool,
 ) -> list[dict[str, Any]]:
-    from pricegym.experiments.evaluate import _updater
+    from pricegym.experiments.evaluate import _updater  # pandas, numpy
 
     update = _updater(agent) if learn else None
     rows: list[dict[str, Any]] = []
@@ -214,8 +217,7 @@ def _replay_single_loop(
 
 
 def _replay_oligopoly(ctx: Any, cell: Cell, n: int) -> list[dict[str, Any]]:
-    from pricegym.experiments.evaluate import derive_seeds, frozen_play
-    from pricegym.experiments.rundir import cell_agent, eval_seeds
+    from pricegym.experiments.evaluate import derive_seeds, frozen_play  # pandas, numpy
 
     config = ctx.config
     env = ctx.env(cell.market)
@@ -226,7 +228,7 @@ def _replay_oligopoly(ctx: Any, cell: Cell, n: int) -> list[dict[str, Any]]:
         seeds = [seat0, derive_seeds(config.seed, ("agent", cell.arena, cell.seed, 1), len(seat0))]
         label = cell.market
     else:
-        from pricegym.experiments.evaluate import bind_to_seat
+        from pricegym.experiments.evaluate import bind_to_seat  # pandas, numpy
 
         spec = config.agent(cell.agents[0])
         if cell.rival is None:
@@ -263,7 +265,7 @@ def _replay_oligopoly_loop(
 ) -> list[dict[str, Any]]:
     import numpy as np
 
-    from pricegym.experiments.evaluate import _updater
+    from pricegym.experiments.evaluate import _updater  # pandas, numpy
 
     updates = [_updater(a) if f else None for a, f in zip(agents, flags, strict=True)]
     seats = list(env.possible_agents)
@@ -310,9 +312,8 @@ def _replay_oligopoly_loop(
 
 def _round_robin_agents(ctx: Any, cell: Cell, env: Any) -> list[Any]:
     """The agents a round-robin cell evaluated: saved policies of learners, fresh rules."""
-    from pricegym.agents.base import PricingAgent, agent_kinds
-    from pricegym.experiments.evaluate import bind_to_seat
-    from pricegym.experiments.rundir import needs_training, read_cell
+    from pricegym.agents.base import PricingAgent, agent_kinds  # gymnasium, numpy
+    from pricegym.experiments.evaluate import bind_to_seat  # pandas, numpy
 
     agent_kinds()  # every kind registered before loading
     result = read_cell(cell.path(ctx.run_dir)) or {}

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pricegym.errors import ConfigError, PricegymError
+from pricegym.experiments.schema import load_experiment
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -107,8 +108,6 @@ def load_run(run_dir: str | Path) -> RunData:
     cross = path / "cross_model.csv"
     config, error = None, None
     try:
-        from pricegym.experiments.schema import load_experiment
-
         config = load_experiment(resolved)
     except PricegymError as exc:
         error = str(exc)

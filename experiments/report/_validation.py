@@ -59,7 +59,7 @@ def validation_html(run: RunData) -> str:
     e = html.escape
     if _why_none(run) is not None:
         return ""  # the figure's "not drawn" line says why
-    from pricegym.experiments.report import _table
+    from pricegym.experiments.report import _table  # cycle: the report package imports this module
 
     assert run.validation is not None
     settings = run.validation.get("settings", {})

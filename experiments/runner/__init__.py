@@ -109,6 +109,7 @@ from pricegym.experiments.runner._files import (
 from pricegym.experiments.runner._fit import _fit
 from pricegym.experiments.runner._results import EPISODE_COLUMNS, RunResult, _report
 from pricegym.experiments.runner._validate import _validate
+from pricegym.experiments.schema import load_experiment
 from pricegym.experiments.workers import WorkerPool
 
 __all__ = [
@@ -159,7 +160,6 @@ def run_experiment(
             (without ``force``), ``jobs < 1``, an unknown backend, Ray missing, or no Ray
             cluster at ``address`` (checked before the run directory is made).
     """
-    from pricegym.experiments.schema import load_experiment
 
     if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
         raise ConfigError(f"jobs={jobs!r} must be an integer >= 1. Fix: e.g. --jobs 2.")
@@ -179,7 +179,7 @@ def run_experiment(
     _prepare_dir(directory, resolved, _input_digests(cfg), force)
     import yaml
 
-    from pricegym.demand.io import atomic_write_bytes
+    from pricegym.demand.io import atomic_write_bytes  # numpy
 
     atomic_write_bytes(
         directory / "config.yaml", yaml.safe_dump(resolved, sort_keys=False).encode()
@@ -221,6 +221,7 @@ def run_experiment(
 
 def _build_figures(run_dir: Path) -> None:
     """Figures and index.html of the run (see :mod:`pricegym.experiments.report`)."""
+    # report: ~60 ms of imports, paid only when figures are built (not with report=False)
     from pricegym.experiments.report import build_report
 
     build_report(run_dir)

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pricegym.errors import ConfigError
+from pricegym.errors import ConfigError, PricegymWarning
 from pricegym.experiments.rundir import (
     Cell,
     RunContext,
@@ -29,6 +29,7 @@ from pricegym.experiments.rundir import (
     needs_training,
 )
 from pricegym.experiments.runner._exec import _torch_threads
+from pricegym.experiments.schema import load_experiment
 
 if TYPE_CHECKING:
     from pricegym.experiments.schema import AgentSpec
@@ -106,7 +107,7 @@ def _horizon(env: Any) -> int | None:
 def _train_single(
     agent: Any, env: Any, budget: Mapping[str, int], seed: int, log_dir: Path | None = None
 ) -> None:
-    from pricegym.experiments.evaluate import derive_seeds, play_episodes
+    from pricegym.experiments.evaluate import derive_seeds, play_episodes  # pandas, numpy
 
     if callable(getattr(agent, "train", None)):
         _call_train(agent, env, budget, seed, log_dir)
@@ -137,8 +138,8 @@ def _train_oligopoly(
     ``train.max_python_seconds`` is refused with the estimate (a warning above a
     minute), instead of running for hours without a word.
     """
-    from pricegym.agents.qlearning import QLearningAgent
-    from pricegym.experiments.evaluate import derive_seeds, play_oligopoly
+    from pricegym.agents.qlearning import QLearningAgent  # scipy, pandas, pettingzoo
+    from pricegym.experiments.evaluate import derive_seeds, play_oligopoly  # pandas, numpy
 
     budget = max(
         (b for b, f in zip(budgets, learners, strict=True) if f),
@@ -174,8 +175,6 @@ def _episode_estimate(
     """Refuse (above ``limit`` seconds) or warn (above a minute) with the episode loop's time
     for the ``n − played`` episodes left, at the speed of the ``played`` first ones."""
     import warnings
-
-    from pricegym.errors import PricegymWarning
 
     per_episode = max(seconds, 1e-9) / played
     estimate = per_episode * (n - played)
@@ -215,8 +214,6 @@ def run_cell(resolved: Mapping[str, Any], cell: Mapping[str, Any], run_dir: str)
     """
     import warnings
 
-    from pricegym.experiments.schema import load_experiment
-
     start = time.perf_counter()
     with _torch_threads(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -237,14 +234,14 @@ def run_cell(resolved: Mapping[str, Any], cell: Mapping[str, Any], run_dir: str)
 
 
 def _train_cell(ctx: RunContext, cell: Cell) -> dict[str, Any]:
-    from pricegym.experiments.evaluate import bind_to_seat, derive_seeds
+    from pricegym.experiments.evaluate import bind_to_seat, derive_seeds  # pandas, numpy
 
     config = ctx.config
     spec = config.agent(cell.agents[0])
     seed = derive_seeds(config.seed, ("train", spec.name, cell.arena, cell.seed), 1)[0]
     env = ctx.env(cell.market, cell.rival)
     if config.market.is_oligopoly:
-        from pricegym.envs.oligopoly import OpponentWrapper
+        from pricegym.envs.oligopoly import OpponentWrapper  # scipy, pandas, pettingzoo
 
         agent = ctx.new_agent(spec, env, seat=0)
         rivals = [ctx.rival(cell.rival) for _ in range(env.n_sellers - 1)] if cell.rival else []
@@ -290,6 +287,7 @@ def _rows(
 
 
 def _eval_cell(ctx: RunContext, cell: Cell) -> dict[str, Any]:
+    # pandas, numpy
     from pricegym.experiments.evaluate import bind_to_seat, play_episodes, play_oligopoly
 
     config = ctx.config
@@ -298,7 +296,7 @@ def _eval_cell(ctx: RunContext, cell: Cell) -> dict[str, Any]:
     learn = config.evaluation.learn_online
     env = ctx.env(cell.market, cell.rival)
     if config.market.is_oligopoly:
-        from pricegym.experiments.evaluate import derive_seeds
+        from pricegym.experiments.evaluate import derive_seeds  # pandas, numpy
 
         agent = cell_agent(ctx, spec, cell, env, 0)
         rivals = [ctx.rival(cell.rival) for _ in range(env.n_sellers - 1)]  # type: ignore[arg-type]
@@ -371,6 +369,7 @@ def _same_hyperparameters(a: Any, b: Any) -> bool:
 
 
 def _round_robin_cell(ctx: RunContext, cell: Cell) -> dict[str, Any]:
+    # pandas, numpy
     from pricegym.experiments.evaluate import bind_to_seat, derive_seeds, play_oligopoly
 
     config = ctx.config
@@ -381,7 +380,7 @@ def _round_robin_cell(ctx: RunContext, cell: Cell) -> dict[str, Any]:
     train_seed = derive_seeds(config.seed, ("train", *cell.agents, cell.arena, cell.seed), 1)[0]
     policies: list[str | None] = [None, None]
     if any(learners):
-        from pricegym.agents.qlearning import QLearningAgent
+        from pricegym.agents.qlearning import QLearningAgent  # scipy, pandas, pettingzoo
 
         selfplay = (
             all(learners)
@@ -427,7 +426,7 @@ def _round_robin_cell(ctx: RunContext, cell: Cell) -> dict[str, Any]:
 
 def _qlearning_session(agent: Any, spec: AgentSpec) -> bool:
     """Whether ``agent`` is a Q-learner whose budget is in periods (a Calvano session)."""
-    from pricegym.agents.qlearning import QLearningAgent
+    from pricegym.agents.qlearning import QLearningAgent  # scipy, pandas, pettingzoo
 
     return isinstance(agent, QLearningAgent) and "periods" in spec.train
 
@@ -441,7 +440,7 @@ def _qlearning_against(
     deterministic rule or fixed strategy, else in Python after a time estimate
     (refused above ``train.max_python_seconds``).
     """
-    from pricegym.agents.qlearning import train_against
+    from pricegym.agents.qlearning import train_against  # scipy, pandas, pettingzoo
 
     train = spec.train
     train_against(
@@ -459,7 +458,7 @@ def _qlearning_selfplay(
     agents: list[Any], specs: Sequence[AgentSpec], env: Any, seed: int
 ) -> list[Any]:
     """Two Q-learners trained together by run_sessions (one session, vectorised numpy)."""
-    from pricegym.agents.qlearning import QLearningConfig, run_sessions
+    from pricegym.agents.qlearning import QLearningConfig, run_sessions  # scipy, pandas, pettingzoo
 
     a = agents[0]
     periods = max(s.train["periods"] for s in specs)

@@ -50,7 +50,7 @@ _MARKER = "resolved.json"
 
 
 def _write_json(path: Path, document: Any) -> None:
-    from pricegym.demand.io import atomic_write_bytes
+    from pricegym.demand.io import atomic_write_bytes  # numpy
 
     atomic_write_bytes(
         path,
@@ -137,7 +137,7 @@ def _has(module: str) -> bool:
 
 
 def _atomic_csv(frame: Any, path: Path) -> None:
-    from pricegym.demand.io import atomic_write_bytes
+    from pricegym.demand.io import atomic_write_bytes  # numpy
 
     atomic_write_bytes(path, frame.to_csv(index=False, float_format="%.17g").encode())
 
@@ -145,7 +145,7 @@ def _atomic_csv(frame: Any, path: Path) -> None:
 def _atomic_parquet(frame: Any, path: Path) -> None:
     import io
 
-    from pricegym.demand.io import atomic_write_bytes
+    from pricegym.demand.io import atomic_write_bytes  # numpy
 
     buffer = io.BytesIO()
     frame.to_parquet(buffer, index=False)

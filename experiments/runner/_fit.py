@@ -29,8 +29,8 @@ _log = logging.getLogger("pricegym.experiments")
 
 def _fit(config: ExperimentConfig, run_dir: Path, force: bool, show: bool | None) -> dict[str, Any]:
     """Fit and save the demand models; compute the benchmarks of every base market."""
-    from pricegym.demand.base import DemandModel
-    from pricegym.experiments.evaluate import (
+    from pricegym.demand.base import DemandModel  # pandas, numpy
+    from pricegym.experiments.evaluate import (  # pandas, numpy
         build_env,
         fit_model,
         load_sales_history,
@@ -65,7 +65,7 @@ def _fit(config: ExperimentConfig, run_dir: Path, force: bool, show: bool | None
                     )
                 kernel = DemandModel.load(path).kernel()
             elif spec.source == "demand":
-                from pricegym.agents.rules import demand_from_spec
+                from pricegym.agents.rules import demand_from_spec  # scipy, pandas, gymnasium
 
                 kernel = demand_from_spec(spec.demand)
             env = build_env(spec, kernel)
@@ -109,7 +109,7 @@ def _cost_entry(spec: Any, env: Any) -> dict[str, Any]:
 
 
 def _fresh(spec: AgentSpec) -> Any:
-    from pricegym.agents.base import make_agent
+    from pricegym.agents.base import make_agent  # gymnasium, numpy
 
     agent = make_agent(spec.kind, **spec.params)
     agent.name = spec.name
@@ -119,8 +119,8 @@ def _fresh(spec: AgentSpec) -> Any:
 def _check_agents_fit(config: ExperimentConfig, env: Any, base: str) -> None:
     """Bind a fresh copy of every agent to the market now, so that an agent that cannot
     play it (a competitor-based rule without competitors, ...) fails before any cell runs."""
-    from pricegym.agents.base import PricingAgent, agent_kinds
-    from pricegym.experiments.evaluate import bind_to_seat
+    from pricegym.agents.base import PricingAgent, agent_kinds  # gymnasium, numpy
+    from pricegym.experiments.evaluate import bind_to_seat  # pandas, numpy
 
     oligopoly = config.market.is_oligopoly
     for i, spec in enumerate(config.agents):

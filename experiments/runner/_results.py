@@ -94,7 +94,7 @@ def _report(
     """Assemble the episode table and the league tables from the cell files."""
     import pandas as pd
 
-    from pricegym.experiments.stats import league_table
+    from pricegym.experiments.stats import league_table  # scipy, pandas, numpy
 
     rows: list[dict[str, Any]] = []
     seeds: dict[str, Any] = {

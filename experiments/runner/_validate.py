@@ -61,7 +61,7 @@ def _validate(config: ExperimentConfig, run_dir: Path, force: bool) -> dict[str,
     if spec.validation is None or spec.source != "data":
         path.unlink(missing_ok=True)
         return None
-    from pricegym.experiments.evaluate import derive_seeds, load_sales_history
+    from pricegym.experiments.evaluate import derive_seeds, load_sales_history  # pandas, numpy
 
     settings = dict(spec.validation)
     old = _read(path) if not force else {}
@@ -103,8 +103,8 @@ def _one(
     product: Any,
 ) -> dict[str, Any]:
     """One market's entry: its model's family refitted on the first periods and scored."""
-    from pricegym.demand.base import DemandModel
-    from pricegym.demand.validation import validate
+    from pricegym.demand.base import DemandModel  # pandas, numpy
+    from pricegym.demand.validation import validate  # pandas, numpy
 
     start = time.perf_counter()
     entry: dict[str, Any] = dict(head)

@@ -52,7 +52,7 @@ def _action_types(cls: type, params: Mapping[str, Any]) -> set[str]:
 
 
 def _check_combinations(config: ExperimentConfig) -> None:
-    from pricegym.agents.base import agent_kinds
+    from pricegym.agents.base import agent_kinds  # gymnasium, numpy
 
     market, modes, kinds = config.market, config.tournament.modes, agent_kinds()
     if market.is_oligopoly and not market.finite:

@@ -194,6 +194,7 @@ def _load_registrations() -> None:
 
 
 def _load_families() -> None:
+    # importing them registers the families (torch, statsmodels, scipy, pandas)
     import pricegym.demand.arimax
     import pricegym.demand.neural
     import pricegym.demand.regression  # noqa: F401

@@ -40,7 +40,7 @@ def instrumented_model(
             family without an instrumented twin, or ``endogenous`` that is not a mapping
             of competitor columns to instrument names, or without ``instruments``.
     """
-    from pricegym.demand.iv import iv_family
+    from pricegym.demand.iv import iv_family  # statsmodels, scipy, pandas
 
     if raw is None and endogenous is not None:
         raise _error(
@@ -124,7 +124,7 @@ def load_instrument_columns(data: DataSpec, models: tuple[ModelSpec, ...]) -> Da
     Raises:
         ConfigError: a column instrument for a bundled or synthetic history.
     """
-    from pricegym.demand.iv import split_instruments
+    from pricegym.demand.iv import split_instruments  # statsmodels, scipy, pandas
 
     names = [n for m in models for n in (m.params.get("instruments") or ())]
     rivals = [c for m in models for c in (m.params.get("endogenous") or {})]

@@ -70,25 +70,27 @@ class SectionDoc:
 
 # -------------------------------------------------------------------- registries (lazy)
 def _kinds() -> list[str]:
+    # cycle: _common imports this module
     from pricegym.experiments.schema._common import _load_agent_kinds
 
     _load_agent_kinds()
-    from pricegym.agents.base import agent_kinds
+    from pricegym.agents.base import agent_kinds  # gymnasium, numpy
 
     return sorted(agent_kinds())
 
 
 def _families() -> list[str]:
+    # cycle: _common imports this module
     from pricegym.experiments.schema._common import _load_families
 
     _load_families()
-    from pricegym.demand.base import model_families
+    from pricegym.demand.base import model_families  # pandas, numpy
 
     return sorted(model_families())
 
 
 def _datasets() -> list[str]:
-    from pricegym.demand.datasets import available_datasets
+    from pricegym.demand.datasets import available_datasets  # pandas, numpy
 
     return sorted(available_datasets())
 
@@ -96,6 +98,7 @@ def _datasets() -> list[str]:
 def _env_ids() -> list[str]:
     import gymnasium
 
+    # cycle: _common imports this module
     from pricegym.experiments.schema._common import _load_registrations
 
     _load_registrations()
@@ -103,7 +106,7 @@ def _env_ids() -> list[str]:
 
 
 def _forms() -> list[str]:
-    from pricegym.agents.rules import _FORMS
+    from pricegym.agents.rules import _FORMS  # scipy, pandas, gymnasium
 
     return sorted(_FORMS)
 
@@ -698,7 +701,7 @@ def _code_sections() -> dict[str, tuple[str, ...]]:
     """Sections whose keys come from code and that a misplaced key often belongs to."""
     import dataclasses
 
-    from pricegym.envs.config import CompetitorConfig, MarketConfig
+    from pricegym.envs.config import CompetitorConfig, MarketConfig  # numpy
 
     return {
         "market.options": tuple(f.name for f in dataclasses.fields(MarketConfig)),

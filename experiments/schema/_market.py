@@ -108,7 +108,7 @@ def _parse_market(raw: Any, base: Path | None) -> MarketSpec:
 
 def _market_options(sec: _Section) -> dict[str, Any]:
     """``market.options`` as MarketConfig settings (validated by MarketConfig.from_dict)."""
-    from pricegym.envs.config import MarketConfig
+    from pricegym.envs.config import MarketConfig  # numpy
 
     options = sec.mapping("options")
     if "horizon" in options and options["horizon"] is None:
@@ -127,8 +127,8 @@ def _market_options(sec: _Section) -> dict[str, Any]:
 
 def _options_for(sec: _Section, kernel: Any) -> tuple[dict[str, Any], Any]:
     """``market.options`` and its MarketConfig, checked against ``kernel``'s price support."""
-    from pricegym.demand.products import select_product
-    from pricegym.envs.config import MarketConfig
+    from pricegym.demand.products import select_product  # pandas, numpy
+    from pricegym.envs.config import MarketConfig  # numpy
 
     options = _market_options(sec)
     cfg = MarketConfig.from_dict(options)
@@ -161,7 +161,7 @@ def _market_model_path(sec: _Section, name: Any, base: Path | None) -> MarketSpe
     The model is loaded here, so that a file that cannot be read fails at load time,
     and its feature spec says whether a rival can set a competitor price.
     """
-    from pricegym.demand.base import DemandModel
+    from pricegym.demand.base import DemandModel  # pandas, numpy
 
     file = _saved_model(sec.raw("model_path"), "market.model_path", base)
     try:
@@ -344,7 +344,7 @@ def _parse_data(raw: Any, base: Path | None) -> DataSpec:
     product = sec.get_str("select_product")
     dataset = sec.get_str("dataset")
     if dataset is not None:
-        from pricegym.demand.datasets import dataset_info
+        from pricegym.demand.datasets import dataset_info  # pandas, numpy
 
         try:
             dataset_info(dataset)
@@ -355,7 +355,7 @@ def _parse_data(raw: Any, base: Path | None) -> DataSpec:
         path = _file(sec.raw("path"), "market.data.path", base, "the sales data file")
         return DataSpec(path=path, load=load, select_product=product)
     synthetic = sec.mapping("synthetic")
-    from pricegym.demand.synthetic import generate_history
+    from pricegym.demand.synthetic import generate_history  # scipy, pandas, numpy
 
     accepted = set(inspect.signature(generate_history).parameters) - {"truth", "price_process"}
     for key in synthetic:
@@ -371,6 +371,7 @@ def _check_calendar(load: dict[str, Any], base: Path | None) -> None:
     ``Mon-Fri`` (or a list), ``closed_dates`` a list of dates or a file (relative to
     the experiment file's folder) read into the list.
     """
+    # pandas, numpy
     from pricegym.demand.calendar import CALENDAR_CHOICES, parse_closed_dates, parse_weekdays
 
     if "calendar" in load and str(load["calendar"]).lower() not in CALENDAR_CHOICES:
@@ -397,7 +398,7 @@ def _check_calendar(load: dict[str, Any], base: Path | None) -> None:
 
 
 def _parse_model(raw: Any, path: str, base: Path | None) -> ModelSpec:
-    from pricegym.demand.base import model_families
+    from pricegym.demand.base import model_families  # pandas, numpy
 
     _load_families()
     sec = _Section(raw, path, _keys.keys("market.model"), "a demand model")
@@ -446,11 +447,13 @@ def _parse_model(raw: Any, path: str, base: Path | None) -> ModelSpec:
     for key in params:
         if key not in accepted:
             raise _unknown(f"{path}.params", key, accepted)
+    # make_model loads the families: statsmodels, scipy, pandas
     from pricegym.demand import make_model
 
     try:
         make_model(family, **params)
         if params.get("season_period") is not None:
+            # statsmodels, scipy, pandas
             from pricegym.demand.regression import resolve_season_period
 
             resolve_season_period(params["season_period"], None)  # type: ignore[arg-type]
@@ -465,7 +468,7 @@ def _parse_model(raw: Any, path: str, base: Path | None) -> ModelSpec:
 
 
 def _market_demand(sec: _Section, name: Any) -> MarketSpec:
-    from pricegym.agents.rules import demand_from_spec
+    from pricegym.agents.rules import demand_from_spec  # scipy, pandas, gymnasium
 
     spec = sec.mapping("demand")
     try:
@@ -496,7 +499,7 @@ def _market_demand(sec: _Section, name: Any) -> MarketSpec:
 
 
 def _market_oligopoly(sec: _Section, name: Any) -> MarketSpec:
-    from pricegym.envs.oligopoly import OligopolyEnv
+    from pricegym.envs.oligopoly import OligopolyEnv  # scipy, pandas, pettingzoo
 
     kwargs = sec.mapping("oligopoly")
     accepted = [

@@ -40,7 +40,7 @@ _AGENT_KEYS = _keys.keys("agents[]")
 
 
 def _parse_agent(raw: Any, path: str, base: Path | None, *, rival: bool = False) -> AgentSpec:
-    from pricegym.agents.base import agent_kinds
+    from pricegym.agents.base import agent_kinds  # gymnasium, numpy
 
     keys = _keys.keys("tournament.rivals[]") if rival else _AGENT_KEYS
     sec = _Section(raw, path, keys, "an agent: name, kind, params")
@@ -86,7 +86,7 @@ def _parse_agent(raw: Any, path: str, base: Path | None, *, rival: bool = False)
 
 
 def _build_agent(kind: str, params: Mapping[str, Any], path: str) -> Any:
-    from pricegym.agents.base import make_agent
+    from pricegym.agents.base import make_agent  # gymnasium, numpy
 
     try:
         return make_agent(kind, **params)
@@ -143,7 +143,7 @@ def _parse_rivals(sec: _Section) -> tuple[AgentSpec, ...]:
         _parse_agent(item, f"tournament.rivals[{i}]", None, rival=True)
         for i, item in enumerate(raw)
     )
-    from pricegym.agents.base import agent_kinds
+    from pricegym.agents.base import agent_kinds  # gymnasium, numpy
 
     kinds = agent_kinds()
     names: set[str] = set()

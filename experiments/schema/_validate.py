@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pricegym.errors import ConfigError
 from pricegym.experiments.schema import _keys
 from pricegym.experiments.schema._common import _error, _Section
 
@@ -38,8 +39,7 @@ def parse_validation(raw: Any, source: str) -> dict[str, Any] | None:
         ConfigError: a value that is neither a mapping nor a bool, a bad hold-out or
             number of paths, or validation asked of a market without a history.
     """
-    from pricegym.demand.validation import parse_holdout
-    from pricegym.errors import ConfigError
+    from pricegym.demand.validation import parse_holdout  # pandas, numpy
 
     if raw is False:
         return None
