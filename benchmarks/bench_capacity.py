@@ -37,7 +37,9 @@ benchmarks (what a study that ignored capacity would report), and Δ of one
 episode of T = 100 rounds played by the learned greedy strategies in
 ``OligopolyEnv(capacity=100·k, horizon=100)``, where unsold stock carries over
 (started from the session's final prices). Capacities where p^N = p^M have no
-Δ and are not learned. PPO sellers were not run (see the README text).
+Δ and are not learned. Two learning PPO sellers were not run; one PPO seller
+against a fixed capacity-aware rival (a best-response check) is
+``benchmarks/bench_capacity_ppo.py``.
 
 Usage::
 
@@ -511,7 +513,8 @@ def readme_table(doc: dict[str, Any]) -> str:
         f"strategies for {s['horizon']} rounds in `OligopolyEnv(capacity={s['horizon']}·k, "
         f"horizon={s['horizon']})`, where unsold stock carries over. Grids: 'capacity' is "
         "Calvano's rule around the capacity-aware p^N, p^M; 'calvano' is the env's default, "
-        "here the unconstrained 15-price grid. PPO sellers were not run. "
+        "here the unconstrained 15-price grid. Two learning PPO sellers were not run; one PPO "
+        "seller against a fixed rival is measured below. "
         f"Wall {doc['wall_s']:.0f} s; written by `benchmarks/bench_capacity.py`.",
         "",
         comparison(doc),

@@ -271,6 +271,7 @@ SECTIONS: dict[str, Callable[[dict[str, Any]], str]] = {
     "censored": _script_formatter("censored"),
     "bandit_collusion": _script_formatter("bandit_collusion"),
     "capacity": _script_formatter("capacity"),
+    "capacity_ppo": _script_formatter("capacity_ppo"),
     "regret": _script_formatter("regret"),
     "klein": _script_formatter("klein"),
     "multiproduct": _script_formatter("multiproduct"),
