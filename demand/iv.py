@@ -464,6 +464,9 @@ class _Instrumented(_Host):
 
     instruments: Sequence[str]
     instrument_scale: str
+    #: whether ``cov_type="clustered"`` applies (the 2SLS families; the control
+    #: function's bootstrap resamples rows)
+    _clusterable: ClassVar[bool] = False
     endogenous: Mapping[str, Sequence[str] | str] | None
     causal_: dict[str, Any]
     _quick: bool
@@ -618,6 +621,12 @@ class _Instrumented(_Host):
         text = verdict(ols, iv, self.first_stage_, self.endogeneity_)
         if rivals:
             text = text[:-1] + "; " + cross_verdict(cross, self.first_stages_) + "."
+        if self._clusterable and history.is_panel and self.cov_type not in CLUSTERED:
+            text += (
+                " The standard errors treat every row as independent, but a panel's rows of "
+                "one market share shocks, so they may be too small: cov_type='clustered' "
+                "clusters them by market."
+            )
         self.causal_ = {
             "method": self._method,
             "endogenous": self._endogenous_terms(),
@@ -750,6 +759,8 @@ def cross_verdict(cross: Mapping[str, Mapping[str, Any]], stages: Mapping[str, A
 
 class _TwoStageLeastSquares(_Instrumented):
     """2SLS by linearmodels for the linear and log-linear families."""
+
+    _clusterable = True
 
     def __init__(
         self,

@@ -192,3 +192,18 @@ def test_cigarette_panel_reproduces_the_ten_year_difference_iv_estimate():
     assert e.estimate == pytest.approx(ref.params["lp"], rel=1e-6)
     assert e.estimate == pytest.approx(-0.9425, abs=5e-4)
     assert np.sqrt(model.coef_cov_[i, i]) == pytest.approx(ref.std_errors["lp"], rel=1e-6)
+
+
+def test_a_panel_fit_without_clustering_says_its_errors_may_be_too_small():
+    pytest.importorskip("linearmodels")
+    from pricegym.demand.selection import make_model
+
+    panel = generate_confounded_history(n_periods=60, n_products=6, seed=2)
+    robust = make_model("loglinear_iv", instruments=["cost"]).fit(panel)
+    assert "cov_type='clustered' clusters them by market" in robust.causal_["verdict"]
+    clustered = make_model("loglinear_iv", instruments=["cost"], cov_type="clustered").fit(panel)
+    assert "clustered" not in clustered.causal_["verdict"]
+    series = make_model("loglinear_iv", instruments=["cost"]).fit(
+        generate_confounded_history(n_periods=200, seed=2)
+    )
+    assert "clustered" not in series.causal_["verdict"]
