@@ -975,9 +975,8 @@ class PoissonCFDemand(_Instrumented, PoissonDemand):
         residual = self._first_stage(x, z, labels, y)  # one column per endogenous price
         controls = self._control_names()
         xc = x.assign(**{c: residual[:, j] for j, c in enumerate(controls)})
-        if self.cov_type in CLUSTERED:  # the GLM's covariance, used when n_boot = 0
-            self._clusters = _market_clusters(history, self.cov_type)
-        self.results_ = self._fit_statsmodels(y, xc)
+        # the GLM's covariance (clustered or not) is the one kept when n_boot = 0
+        self.results_ = self._fit_statsmodels(y, xc, self._cov_groups(history))
         params = np.asarray(self.results_.params, dtype=np.float64)
         k, m = len(self.spec_.names), len(controls)
         self.coef_, self.control_coefs_ = params[:k].copy(), params[k : k + m].copy()

@@ -187,17 +187,21 @@ class _RegressionDemand(StatsmodelsResultsMixin, DemandModel):
         x = pd.DataFrame(self.spec_.from_history(history), columns=self.spec_.names)
         self._check_identified(x, history.source)
         y = self._target(history)
-        if self.cov_type in CLUSTERED:  # by market; the IV twins' 'clustered' maps here
-            self._clusters = _market_clusters(history, self.cov_type)
-        self.results_ = self._fit_statsmodels(y, x)
+        self.results_ = self._fit_statsmodels(y, x, self._cov_groups(history))
         self.coef_ = np.asarray(self.results_.params, dtype=np.float64)
         self.coef_cov_ = np.asarray(self.results_.cov_params(), dtype=np.float64)
         self.df_resid_ = float(self.results_.df_resid)
         self.scale_ = self._smearing(history)
 
-    def _fit_statsmodels(self, y: np.ndarray, x: pd.DataFrame) -> Any:
-        if self.cov_type in CLUSTERED:
-            groups = self.__dict__.pop("_clusters")
+    def _cov_groups(self, history: SalesHistory) -> np.ndarray | None:
+        """Each row's market when the covariance is clustered (else ``None``)."""
+        return _market_clusters(history, self.cov_type) if self.cov_type in CLUSTERED else None
+
+    def _fit_statsmodels(
+        self, y: np.ndarray, x: pd.DataFrame, groups: np.ndarray | None = None
+    ) -> Any:
+        """statsmodels' fit; ``groups``: the clusters of a clustered covariance."""
+        if groups is not None:
             return sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": groups})
         return sm.OLS(y, x).fit(cov_type=self.cov_type)
 
@@ -337,10 +341,11 @@ class PoissonDemand(_RegressionDemand):
     price_transform = "log"
     link = "log"
 
-    def _fit_statsmodels(self, y: np.ndarray, x: pd.DataFrame) -> Any:
+    def _fit_statsmodels(
+        self, y: np.ndarray, x: pd.DataFrame, groups: np.ndarray | None = None
+    ) -> Any:
         model = sm.GLM(y, x, family=sm.families.Poisson())
-        if self.cov_type in CLUSTERED:
-            groups = self.__dict__.pop("_clusters")
+        if groups is not None:
             results = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
             self.dispersion_ = float(results.pearson_chi2 / results.df_resid)
             return results
