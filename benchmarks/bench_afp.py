@@ -50,17 +50,13 @@ Writes ``benchmarks/results/afp.json`` and ``afp.png``.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _bench_io import command, machine, write_json
 
-from pricegym.demand.io import atomic_write_bytes
 from pricegym.experiments.stats import bootstrap_ci
 
 __all__ = ["SETTINGS", "main", "readme_table", "simulate", "simulate_reference", "summarise"]
@@ -328,15 +324,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         },
         "rows": rows,
         "wall_s": time.perf_counter() - t0,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-        },
-        "command": " ".join(["python", "benchmarks/bench_afp.py", *sys.argv[1:]]),
+        "machine": machine(),
+        "command": command("bench_afp.py"),
     }
     _plot(doc, args.out.with_suffix(".png"))
-    atomic_write_bytes(args.out, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode())
+    write_json(args.out, doc)
     print(readme_table(doc))
     return doc
 

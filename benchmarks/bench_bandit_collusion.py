@@ -52,21 +52,17 @@ Writes ``benchmarks/results/bandit_collusion.json`` and ``bandit_collusion.png``
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import os
-import platform
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _bench_io import command, machine, write_json
 from gymnasium.utils import seeding
 
 from pricegym.agents.bandits import UCB1
 from pricegym.agents.batched_bandits import BatchUCB1
-from pricegym.demand.io import atomic_write_bytes
 from pricegym.demand.linear_oligopoly import LinearOligopolyTruth
 from pricegym.envs.equilibrium_solvers import monopoly_prices, nash_prices
 from pricegym.envs.oligopoly import OligopolyEnv
@@ -431,15 +427,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "reference_check": ref,
         "rows": rows,
         "wall_s": time.perf_counter() - t0,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-        },
-        "command": " ".join(["python", "benchmarks/bench_bandit_collusion.py", *sys.argv[1:]]),
+        "machine": machine(),
+        "command": command("bench_bandit_collusion.py"),
     }
     _plot(doc, args.out.with_suffix(".png"))
-    atomic_write_bytes(args.out, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode())
+    write_json(args.out, doc)
     print(readme_table(doc))
     return doc
 

@@ -53,18 +53,14 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
-import os
-import platform
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _bench_io import command, machine, write_json
 
 from pricegym.agents.qlearning import QLearningResult, run_sessions
-from pricegym.demand.io import atomic_write_bytes
 from pricegym.envs.capacity_equilibrium import (
     capacity_monopoly,
     capacity_nash,
@@ -558,15 +554,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "benchmarks": bench,
         "learning": learning,
         "wall_s": time.perf_counter() - t0,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-        },
-        "command": " ".join(["python", "benchmarks/bench_capacity.py", *sys.argv[1:]]),
+        "machine": machine(),
+        "command": command("bench_capacity.py"),
     }
     _plot(doc, args.out.with_suffix(".png"))
-    atomic_write_bytes(args.out, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode())
+    write_json(args.out, doc)
     print(readme_table(doc))
     return doc
 

@@ -32,17 +32,13 @@ Writes ``benchmarks/results/capacity_ppo.json``.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _bench_io import command, machine, write_json
 
-from pricegym.demand.io import atomic_write_bytes
 from pricegym.envs.capacity_equilibrium import capacity_monopoly, capacity_nash, rationed_profits
 from pricegym.envs.oligopoly import OligopolyEnv, OpponentWrapper
 
@@ -251,14 +247,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "ppo_overrides": PPO_OVERRIDES,
         "rows": rows,
         "wall_s": time.perf_counter() - t0,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-        },
-        "command": " ".join(["python", "benchmarks/bench_capacity_ppo.py", *sys.argv[1:]]),
+        "machine": machine(),
+        "command": command("bench_capacity_ppo.py"),
     }
-    atomic_write_bytes(args.out, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode())
+    write_json(args.out, doc)
     print(readme_table(doc))
     return doc
 

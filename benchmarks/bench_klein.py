@@ -52,15 +52,12 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
-import os
-import platform
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _bench_io import command, machine, write_json
 
 from pricegym.agents.sequential_q import (
     OUTCOMES,
@@ -73,7 +70,6 @@ from pricegym.agents.sequential_q import (
     run_sequential_sessions,
     wilson_interval,
 )
-from pricegym.demand.io import atomic_write_bytes
 from pricegym.demand.linear_oligopoly import LinearOligopolyTruth
 from pricegym.envs.oligopoly import OligopolyEnv
 from pricegym.experiments.stats import bootstrap_ci
@@ -427,15 +423,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "reference_check": ref,
         "rows": rows,
         "wall_s": time.perf_counter() - t0,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-        },
-        "command": " ".join(["python", "benchmarks/bench_klein.py", *sys.argv[1:]]),
+        "machine": machine(),
+        "command": command("bench_klein.py"),
     }
     _plot(doc, args.out.with_suffix(".png"))
-    atomic_write_bytes(args.out, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode())
+    write_json(args.out, doc)
     print(readme_table(doc))
     return doc
 

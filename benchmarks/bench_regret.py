@@ -74,17 +74,14 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import math
-import os
-import platform
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _bench_io import command, machine, write_json
 from scipy import stats
 
 from pricegym.agents.batched_bandits import (
@@ -94,7 +91,6 @@ from pricegym.agents.batched_bandits import (
     inventory_lp_mix,
 )
 from pricegym.agents.batched_parametric import BatchCILS, BatchGreedyIntercept
-from pricegym.demand.io import atomic_write_bytes
 from pricegym.demand.parametric import LinearTruth
 
 __all__ = [
@@ -620,15 +616,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "inventory_agent_check": check,
         "rows": rows,
         "wall_s": time.perf_counter() - t0,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-        },
-        "command": " ".join(["python", "benchmarks/bench_regret.py", *sys.argv[1:]]),
+        "machine": machine(),
+        "command": command("bench_regret.py"),
     }
     _plot(doc, args.out.with_suffix(".png"))
-    atomic_write_bytes(args.out, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode())
+    write_json(args.out, doc)
     print(readme_table(doc))
     return doc
 
